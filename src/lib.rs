@@ -1,0 +1,56 @@
+//! # momentum-oracle
+//!
+//! A correctness oracle for first-order optimizers with momentum — gradient descent, Polyak's
+//! heavy ball, Nesterov's accelerated gradient — in the conventions real frameworks use (PyTorch,
+//! Sutskever/Keras, Optax, TF). It runs them in **exact rational arithmetic** (GMP), in `f64` under
+//! two rounding models, and in MPFR, and checks the theory and the conventions against each other.
+//!
+//! ```
+//! use momentum_oracle::optim::{OptimizerConfig, Schedule};
+//! use momentum_oracle::problem::{self, Problem};
+//! use momentum_oracle::trace::{self, RunOptions};
+//! use rug::Rational;
+//!
+//! // Heavy-ball momentum, PyTorch convention, on a rotated 3-d quadratic with L = 1, m = 1/10.
+//! let problem = problem::from_spec("quadratic:dim=3,L=1,m=1/10,seed=1").unwrap();
+//! let sgd = OptimizerConfig::from_spec("pytorch:momentum=9/10").unwrap();
+//! let lr = Schedule::constant(Rational::from((1, 10)));
+//!
+//! // Exactly, in ℚ: every iterate is a rational number, every gap is exact.
+//! let exact = trace::run::<Rational>(problem.as_ref(), &sgd, &lr, None, 20, &RunOptions::default()).unwrap();
+//! let gap = exact.steps[19].gap.clone().unwrap();
+//! assert!(gap >= 0);
+//!
+//! // The same run in f64 is within the bound that `Bounded` derives for it.
+//! use momentum_oracle::bounded::Bounded;
+//! let bounded = trace::run::<Bounded>(problem.as_ref(), &sgd, &lr, None, 20, &RunOptions::default()).unwrap();
+//! assert!(bounded.steps[19].gap.unwrap().encloses(&gap));
+//! ```
+//!
+//! ## Map
+//!
+//! * [`scalar`] — the [`Scalar`](scalar::Scalar) trait and its laws; exact `rug::Rational`, `f64`
+//!   with [`Rounding`](scalar::Rounding) models, MPFR `rug::Float`.
+//! * [`bounded`] — f64 with a derived, rigorous bound on its distance to the exact result.
+//! * [`linalg`] — vectors and matrices per arithmetic; the exact engine shares one denominator.
+//! * [`problem`] — problem generators, one family per file, with proptest strategies.
+//! * [`optim`] — optimizers, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
+//! * [`trace`] — running an optimizer on a problem and recording every step.
+//! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
+//! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
+//! * [`error`] — the one error type.
+
+#![deny(missing_docs)]
+
+pub mod bounded;
+pub mod error;
+pub mod generate;
+pub mod linalg;
+pub mod optim;
+pub mod problem;
+pub mod rational;
+pub mod scalar;
+pub mod spec;
+pub mod trace;
+
+pub use error::{Error, Result};

@@ -1,0 +1,234 @@
+//! Plain vectors of `f64` and MPFR floats, and their matrices.
+
+use rug::Float;
+
+use super::{Matrix, QMat, Vector};
+use crate::scalar::{Number, Rounding, mpfr_precision};
+
+fn check_len(a: usize, b: usize) {
+    assert_eq!(a, b, "vector length mismatch");
+}
+
+impl Vector<f64> for Vec<f64> {
+    fn from_scalars(xs: &[f64]) -> Self {
+        xs.to_vec()
+    }
+    fn zeros(n: usize) -> Self {
+        vec![0.0; n]
+    }
+    fn len(&self) -> usize {
+        <[f64]>::len(self)
+    }
+    fn get(&self, i: usize) -> f64 {
+        self[i]
+    }
+    fn axpy(&mut self, a: &f64, x: &Self, rounding: Rounding) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y = Number::mul_add(xi, a, y, rounding);
+        }
+    }
+    fn scale(&mut self, a: &f64) {
+        for y in self.iter_mut() {
+            *y *= a;
+        }
+    }
+    fn negate(&mut self) {
+        for y in self.iter_mut() {
+            *y = -*y;
+        }
+    }
+    fn add_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y += xi;
+        }
+    }
+    fn sub_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y -= xi;
+        }
+    }
+    fn dot(&self, x: &Self) -> f64 {
+        check_len(self.len(), x.len());
+        let mut s = 0.0;
+        for (a, b) in self.iter().zip(x) {
+            s += a * b;
+        }
+        s
+    }
+    fn is_finite(&self) -> bool {
+        self.iter().all(|x| x.is_finite())
+    }
+    fn max_bits(&self) -> u64 {
+        64
+    }
+    fn is_zero_at(&self, i: usize) -> bool {
+        self[i] == 0.0
+    }
+}
+
+impl Vector<Float> for Vec<Float> {
+    fn from_scalars(xs: &[Float]) -> Self {
+        xs.to_vec()
+    }
+    fn zeros(n: usize) -> Self {
+        vec![Float::new(mpfr_precision()); n]
+    }
+    fn len(&self) -> usize {
+        <[Float]>::len(self)
+    }
+    fn get(&self, i: usize) -> Float {
+        self[i].clone()
+    }
+    fn axpy(&mut self, a: &Float, x: &Self, rounding: Rounding) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y = Number::mul_add(xi, a, y, rounding);
+        }
+    }
+    fn scale(&mut self, a: &Float) {
+        for y in self.iter_mut() {
+            *y *= a;
+        }
+    }
+    fn negate(&mut self) {
+        for y in self.iter_mut() {
+            y.neg_assign_mut();
+        }
+    }
+    fn add_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y += xi;
+        }
+    }
+    fn sub_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y -= xi;
+        }
+    }
+    fn dot(&self, x: &Self) -> Float {
+        check_len(self.len(), x.len());
+        let prec = self.first().map_or_else(mpfr_precision, Float::prec);
+        let mut s = Float::new(prec);
+        for (a, b) in self.iter().zip(x) {
+            s += Float::with_val(prec, a * b);
+        }
+        s
+    }
+    fn is_finite(&self) -> bool {
+        self.iter().all(Float::is_finite)
+    }
+    fn max_bits(&self) -> u64 {
+        self.iter().map(|x| u64::from(x.prec())).max().unwrap_or(0)
+    }
+    fn is_zero_at(&self, i: usize) -> bool {
+        self[i].is_zero()
+    }
+}
+
+trait NegAssignMut {
+    fn neg_assign_mut(&mut self);
+}
+impl NegAssignMut for Float {
+    fn neg_assign_mut(&mut self) {
+        rug::ops::NegAssign::neg_assign(self);
+    }
+}
+
+/// A matrix of `f64` entries (each the nearest f64 to the exact entry), stored by sparse rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct F64Mat {
+    rows: usize,
+    cols: usize,
+    entries: Vec<Vec<(usize, f64)>>,
+}
+
+impl F64Mat {
+    /// The non-zero entries of row `i`, in column order.
+    pub fn row(&self, i: usize) -> &[(usize, f64)] {
+        &self.entries[i]
+    }
+}
+
+impl Matrix<f64> for F64Mat {
+    fn from_exact(m: &QMat) -> Self {
+        F64Mat {
+            rows: m.rows(),
+            cols: m.cols(),
+            entries: (0..m.rows())
+                .map(|i| {
+                    m.row_entries(i)
+                        .map(|(j, q)| (j, <f64 as Number>::from_rational(&q)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn matvec(&self, x: &Vec<f64>) -> Vec<f64> {
+        check_len(self.cols, x.len());
+        self.entries
+            .iter()
+            .map(|row| {
+                let mut s = 0.0;
+                for &(j, a) in row {
+                    s += a * x[j];
+                }
+                s
+            })
+            .collect()
+    }
+}
+
+/// A matrix of MPFR entries at the precision in scope when it was created.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MpfrMat {
+    rows: usize,
+    cols: usize,
+    entries: Vec<Vec<(usize, Float)>>,
+}
+
+impl Matrix<Float> for MpfrMat {
+    fn from_exact(m: &QMat) -> Self {
+        MpfrMat {
+            rows: m.rows(),
+            cols: m.cols(),
+            entries: (0..m.rows())
+                .map(|i| {
+                    m.row_entries(i)
+                        .map(|(j, q)| (j, <Float as Number>::from_rational(&q)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn matvec(&self, x: &Vec<Float>) -> Vec<Float> {
+        check_len(self.cols, x.len());
+        let prec = x.first().map_or_else(mpfr_precision, Float::prec);
+        self.entries
+            .iter()
+            .map(|row| {
+                let mut s = Float::new(prec);
+                for (j, a) in row {
+                    s += Float::with_val(prec, a * &x[*j]);
+                }
+                s
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,165 @@
+//! Optimizers, one family per file, generic over the scalar; learning-rate schedules.
+//!
+//! | family | file | conventions |
+//! |---|---|---|
+//! | gradient descent | [`gd`] | θ ← θ − γ∇f(θ) |
+//! | PyTorch SGD | [`pytorch`] | momentum, dampening (not on step 1), nesterov, coupled weight decay, maximize |
+//!
+//! Each optimizer's documentation states its update equations, its state initialisation, the
+//! exact elementwise operation order (which the f64 rounding models follow) and its source.
+//!
+//! An optimizer implements [`Optimizer`] for every [`Scalar`]: `init` builds the typed state
+//! from x₀, `step` advances it by one step given the step's learning rate and a gradient
+//! [`Oracle`], and reports where it queried the gradient. It knows nothing of traces; the runner in
+//! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
+
+pub mod gd;
+pub mod pytorch;
+pub mod schedule;
+
+pub use schedule::Schedule;
+
+use std::fmt::Debug;
+
+use rug::Rational;
+
+use crate::error::{Error, Result};
+use crate::problem::Oracle;
+use crate::scalar::{Number, Rounding, Scalar};
+use crate::spec::{EntryInfo, Spec};
+
+/// What one step is told besides its state and oracle.
+#[derive(Debug)]
+pub struct StepContext<'a, S: Number> {
+    /// The 1-based step index k (the first step is k = 1).
+    pub step: usize,
+    /// γ_k, the learning rate for this step (from the schedule, in the run's arithmetic).
+    pub learning_rate: &'a S,
+    /// γ_{k−1}, the previous step's learning rate (`None` on the first step); conventions that
+    /// correct the momentum for a changed learning rate use it.
+    pub previous_learning_rate: Option<&'a S>,
+    /// The rounding model of floating runs.
+    pub rounding: Rounding,
+}
+
+/// Where a step queried the gradient, and what it got.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query<S: Number> {
+    /// The point at which the oracle was asked (θ for PyTorch, θ + μv for look-ahead NAG, y_k for
+    /// FISTA).
+    pub point: S::Vector,
+    /// The oracle's gradient at that point (before weight decay, maximize or any other transform).
+    pub gradient: S::Vector,
+}
+
+/// The state a step leaves behind, by name, for the trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateRecord<S: Number> {
+    /// Named state vectors (`momentum_buffer`, `velocity`, `previous_iterate`, ...).
+    pub vectors: Vec<(&'static str, S::Vector)>,
+    /// Named state scalars (`t`, `theta`, ...).
+    pub scalars: Vec<(&'static str, S)>,
+}
+
+impl<S: Number> Default for StateRecord<S> {
+    fn default() -> Self {
+        StateRecord {
+            vectors: Vec::new(),
+            scalars: Vec::new(),
+        }
+    }
+}
+
+/// A first-order optimizer in arithmetic `S`.
+pub trait Optimizer<S: Scalar>: Debug {
+    /// The optimizer's state (iterate, buffers, sequences).
+    type State: Clone + Debug;
+
+    /// The state before the first step, from the initial point.
+    ///
+    /// # Errors
+    /// An optimizer may refuse an initial point (none of the crate's do).
+    fn init(&self, x0: &S::Vector) -> Result<Self::State>;
+
+    /// Advances `state` by one step.
+    ///
+    /// # Errors
+    /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
+    /// constant that leaves ℚ (FISTA's `t_k` in exact arithmetic).
+    fn step(
+        &self,
+        state: &mut Self::State,
+        ctx: &StepContext<'_, S>,
+        oracle: &mut dyn Oracle<S>,
+    ) -> Result<Query<S>>;
+
+    /// The iterate whose gap the theory bounds (θ, or FISTA's x_k).
+    fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector;
+
+    /// The state's named vectors and scalars, for the trace.
+    fn record(&self, state: &Self::State) -> StateRecord<S>;
+}
+
+/// Any optimizer of the catalogue, with exact hyper-parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptimizerConfig {
+    /// [`gd::GradientDescent`].
+    GradientDescent(gd::GradientDescent),
+    /// [`pytorch::PytorchSgd`].
+    Pytorch(pytorch::PytorchSgd),
+}
+
+/// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_optimizer {
+    ($config:expr, $o:ident => $body:expr) => {
+        match $config {
+            $crate::optim::OptimizerConfig::GradientDescent($o) => $body,
+            $crate::optim::OptimizerConfig::Pytorch($o) => $body,
+        }
+    };
+}
+
+impl OptimizerConfig {
+    /// The catalogue of optimizers.
+    pub fn catalogue() -> Vec<EntryInfo> {
+        vec![gd::INFO, pytorch::INFO]
+    }
+
+    /// Parses a spec such as `pytorch:momentum=9/10,nesterov=true`.
+    ///
+    /// # Errors
+    /// [`Error::Unknown`] for unknown names or keys; the optimizer's own validation errors.
+    pub fn from_spec(text: &str) -> Result<Self> {
+        let spec = Spec::parse(text)?;
+        let config = match spec.name() {
+            "gd" => OptimizerConfig::GradientDescent(gd::GradientDescent::from_spec(&spec)?),
+            "pytorch" => OptimizerConfig::Pytorch(pytorch::PytorchSgd::from_spec(&spec)?),
+            other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
+        };
+        Ok(config)
+    }
+
+    /// The spec that rebuilds this config.
+    pub fn spec(&self) -> String {
+        crate::with_optimizer!(self, o => o.spec())
+    }
+}
+
+/// Checks `0 ≤ value` for a hyper-parameter.
+pub(crate) fn non_negative(name: &'static str, value: &Rational) -> Result<()> {
+    if *value < 0 {
+        return Err(Error::hyper(
+            name,
+            crate::rational::format(value),
+            "must be non-negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Formats `key=value` for a rational, for `spec()` methods.
+pub(crate) fn kv(key: &str, value: &Rational) -> String {
+    format!("{key}={}", crate::rational::format(value))
+}

@@ -1,0 +1,203 @@
+//! Problem generators: smooth test functions with known constants, one family per file.
+//!
+//! Each family gives the value, the gradient, the smoothness constant L, the strong-convexity
+//! constant m (0 if merely convex, `None` if nonconvex), a minimiser x* and f* — exactly where the
+//! data are rational. Each has a proptest [`Strategy`](proptest::strategy::Strategy) that
+//! *constructs* valid instances (no filtering) and a quickcheck `Arbitrary` wrapper.
+//!
+//! | family | file | exact | constants |
+//! |---|---|---|---|
+//! | quadratic with prescribed spectrum, rotated by rational Householder reflections | [`quadratic`] | yes | L = max λ, m = min λ |
+//! | Nesterov's lower-bound tridiagonal quadratic f_k on ℝⁿ | [`lower_bound`] | yes | L given, m = 0 |
+//! | Drori–Teboulle Huber-like worst case (GD and OGM variants) | [`huber`] | yes when ‖x‖ is rational | L given, m = 0 |
+//! | least squares with rational data | [`least_squares`] | yes | from a rational SVD, or bounds |
+//! | logistic regression with L2 | [`logistic`] | no (f64, MPFR) | L = ‖A‖²_F/(4n) + λ, m = λ |
+//! | Lessard–Recht–Packard piecewise quadratic | [`lrp`] | yes | L, m given |
+//! | Rosenbrock | [`rosenbrock`] | yes | nonconvex: no L, m |
+//!
+//! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
+//! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
+
+pub mod quadratic;
+mod quadratic_form;
+
+pub use quadratic_form::{GradientForm, QuadraticForm, QuadraticOracle};
+
+use std::fmt::Debug;
+
+use rug::{Float, Rational};
+
+use crate::bounded::Bounded;
+use crate::error::{Error, Result};
+use crate::scalar::{Number, Scalar};
+use crate::spec::{EntryInfo, Spec};
+
+/// A gradient oracle in one arithmetic: what an optimizer sees of a problem.
+///
+/// Methods take `&mut self` so that an oracle may cache (the quadratic oracle reuses the last
+/// matrix–vector product when the gap is asked at the point where the gradient was just taken).
+pub trait Oracle<S: Number> {
+    /// The dimension of the domain.
+    fn dim(&self) -> usize;
+
+    /// `f(x)`.
+    ///
+    /// # Errors
+    /// [`Error::NotRational`] where the value leaves ℚ; [`Error::DimensionMismatch`].
+    fn value(&mut self, x: &S::Vector) -> Result<S>;
+
+    /// `∇f(x)`.
+    ///
+    /// # Errors
+    /// As for [`Oracle::value`].
+    fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector>;
+
+    /// `f(x) − f*`, or `None` when f* is not known in this arithmetic.
+    ///
+    /// Quadratic problems compute it as `½(x − x*)ᵀA(x − x*)`, which in floating point is far more
+    /// accurate near the minimiser than `f(x) − f*`.
+    ///
+    /// # Errors
+    /// As for [`Oracle::value`].
+    fn gap(&mut self, x: &S::Vector) -> Result<Option<S>>;
+}
+
+/// Rigorous bounds on the rounding error of a problem's f64 oracle at one point `x̂`: how far the
+/// f64 results can be from the exact gradient, value and gap *at the same f64 point*.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct F64RoundingBound {
+    /// Bound on `‖fl(∇f)(x̂) − ∇f(x̂)‖₂`.
+    pub gradient: f64,
+    /// Bound on `|fl(f)(x̂) − f(x̂)|`.
+    pub value: f64,
+    /// Bound on `|fl(gap)(x̂) − (f(x̂) − f*)|`.
+    pub gap: f64,
+}
+
+/// A smooth test problem with exact data.
+///
+/// Dyn-compatible: the CLI and the catalogue hold `Box<dyn Problem>`. Each arithmetic gets its own
+/// oracle; families write one generic oracle and return it from all of these methods.
+pub trait Problem: Debug + Send + Sync {
+    /// The family name used by the CLI (`quadratic`, `lower-bound`, ...).
+    fn family(&self) -> &'static str;
+
+    /// The instance as a CLI spec (`quadratic:dim=3,...`), enough to rebuild it.
+    fn spec(&self) -> String;
+
+    /// The dimension.
+    fn dim(&self) -> usize;
+
+    /// The smoothness constant L (an upper bound on the gradient's Lipschitz constant), or `None`
+    /// if the problem is not globally L-smooth.
+    fn smoothness(&self) -> Option<Rational>;
+
+    /// The strong-convexity constant m: `Some(0)` for convex problems, `None` for nonconvex ones.
+    fn strong_convexity(&self) -> Option<Rational>;
+
+    /// An exact minimiser, when one is rational.
+    fn minimizer(&self) -> Option<Vec<Rational>>;
+
+    /// The exact optimal value, when it is rational.
+    fn optimal_value(&self) -> Option<Rational>;
+
+    /// The instance's initial point (part of the instance: worst cases depend on it).
+    fn initial_point(&self) -> Vec<Rational>;
+
+    /// The oracle in exact arithmetic.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for problems without rational data.
+    fn exact_oracle(&self) -> Result<Box<dyn Oracle<Rational> + '_>>;
+
+    /// The oracle in f64 (operation order documented by the family).
+    ///
+    /// # Errors
+    /// Not expected for the crate's families; the `Result` is for user problems.
+    fn f64_oracle(&self) -> Result<Box<dyn Oracle<f64> + '_>>;
+
+    /// The oracle in MPFR at the precision in scope.
+    ///
+    /// # Errors
+    /// Not expected for the crate's families; the `Result` is for user problems.
+    fn mpfr_oracle(&self) -> Result<Box<dyn Oracle<Float> + '_>>;
+
+    /// Rigorous rounding bounds of the f64 oracle at `x`, or `None` if the family derives none.
+    fn f64_rounding(&self, x: &[f64]) -> Option<F64RoundingBound>;
+
+    /// The oracle for bounded f64 runs (values bitwise equal to the f64 oracle, each with a bound on
+    /// its distance to the exact result). The default wraps [`Problem::f64_oracle`] with
+    /// [`Problem::smoothness`] and [`Problem::f64_rounding`]; quadratic families override it with
+    /// their generic oracle, whose bound follows from the same operations.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
+    fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
+        crate::bounded::BoundedOracle::wrap(self)
+    }
+
+    /// The problem data as JSON (exact rationals as `"p/q"`), for fixtures.
+    fn data_json(&self) -> serde_json::Value;
+}
+
+/// The exact minimiser, or an [`Error::Unavailable`] naming the problem.
+pub fn require_minimizer(p: &dyn Problem) -> Result<Vec<Rational>> {
+    p.minimizer().ok_or_else(|| Error::Unavailable {
+        what: "an exact minimiser",
+        subject: p.spec(),
+    })
+}
+
+/// The smoothness constant, or an [`Error::Unavailable`] naming the problem.
+pub fn require_smoothness(p: &dyn Problem) -> Result<Rational> {
+    p.smoothness().ok_or_else(|| Error::Unavailable {
+        what: "a smoothness constant L",
+        subject: p.spec(),
+    })
+}
+
+/// `‖x₀ − x*‖²` for the instance's initial point, exactly.
+pub fn initial_distance_sq(p: &dyn Problem) -> Result<Rational> {
+    let xs = require_minimizer(p)?;
+    Ok(p.initial_point()
+        .iter()
+        .zip(&xs)
+        .fold(Rational::new(), |acc, (a, b)| {
+            let d = Rational::from(a - b);
+            acc + Rational::from(&d * &d)
+        }))
+}
+
+/// Checks that `x` has the problem's dimension.
+pub fn check_dim<S: Scalar>(context: &str, expected: usize, x: &S::Vector) -> Result<()> {
+    use crate::linalg::Vector;
+    if x.len() == expected {
+        Ok(())
+    } else {
+        Err(Error::dims(context, expected, x.len()))
+    }
+}
+
+/// Converts exact coordinates into a run's arithmetic.
+pub fn to_vector<S: Scalar>(xs: &[Rational]) -> S::Vector {
+    use crate::linalg::Vector;
+    S::Vector::from_scalars(&xs.iter().map(S::from_rational).collect::<Vec<_>>())
+}
+
+/// Every family, with a one-line description and its spec parameters.
+pub fn catalogue() -> Vec<EntryInfo> {
+    vec![quadratic::INFO]
+}
+
+/// Builds a problem from a CLI spec such as `quadratic:dim=4,seed=7`.
+///
+/// # Errors
+/// [`Error::Unknown`] for an unknown family or parameter, [`Error::Parse`] and
+/// [`Error::InvalidHyperParameter`] for bad values.
+pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
+    let spec = Spec::parse(text)?;
+    Ok(match spec.name() {
+        "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
+        other => return Err(crate::spec::unknown("problem", other, &catalogue())),
+    })
+}

@@ -1,0 +1,193 @@
+//! The quadratic `f(x) = f* + ½(x − x*)ᵀA(x − x*)` shared by the quadratic, lower-bound and
+//! least-squares families, and its oracle in every arithmetic.
+
+use rug::Rational;
+
+use super::{Oracle, check_dim, to_vector};
+use crate::error::{Error, Result};
+use crate::linalg::{Matrix, QMat, Vector};
+use crate::scalar::Scalar;
+
+/// How the oracle forms the gradient. Both are `A(x − x*)` exactly; they differ in f64 rounding
+/// and in sparsity: the linear form `Ax − b` keeps `∇f(x)` supported where `Ax` and `b` are (the
+/// Krylov structure of Nesterov's lower-bound function survives in f64), the centred form is
+/// accurate near `x*` (no cancellation between `Ax` and `b`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradientForm {
+    /// `g = A (x ⊖ x*)`: subtract, then multiply.
+    Centered,
+    /// `g = (A x) ⊖ b` with `b = A x*`.
+    Linear,
+}
+
+/// A convex quadratic with exact data: positive semidefinite `A` (symmetric), a minimiser `x*`
+/// (any one, if `A` is singular), the optimal value `f*`, and `b = A x*`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuadraticForm {
+    a: QMat,
+    x_star: Vec<Rational>,
+    f_star: Rational,
+    b: Vec<Rational>,
+    form: GradientForm,
+}
+
+impl QuadraticForm {
+    /// The quadratic with Hessian `a`, minimiser `x_star` and optimal value `f_star`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] if `a` is not square of the size of `x_star`.
+    pub fn new(
+        a: QMat,
+        x_star: Vec<Rational>,
+        f_star: Rational,
+        form: GradientForm,
+    ) -> Result<Self> {
+        if a.rows() != a.cols() {
+            return Err(Error::dims(
+                "quadratic form: square Hessian",
+                a.rows(),
+                a.cols(),
+            ));
+        }
+        if a.rows() != x_star.len() {
+            return Err(Error::dims(
+                "quadratic form: minimiser length",
+                a.rows(),
+                x_star.len(),
+            ));
+        }
+        let b = a.apply(&x_star);
+        Ok(QuadraticForm {
+            a,
+            x_star,
+            f_star,
+            b,
+            form,
+        })
+    }
+
+    /// The Hessian.
+    pub fn hessian(&self) -> &QMat {
+        &self.a
+    }
+
+    /// The minimiser.
+    pub fn minimizer(&self) -> &[Rational] {
+        &self.x_star
+    }
+
+    /// The optimal value.
+    pub fn optimal_value(&self) -> &Rational {
+        &self.f_star
+    }
+
+    /// `b = A x*`, the linear term of `f(x) = ½xᵀAx − bᵀx + const`.
+    pub fn linear_term(&self) -> &[Rational] {
+        &self.b
+    }
+
+    /// The dimension.
+    pub fn dim(&self) -> usize {
+        self.x_star.len()
+    }
+
+    /// The oracle in arithmetic `S`.
+    pub fn oracle<S: Scalar>(&self) -> QuadraticOracle<S> {
+        QuadraticOracle {
+            a: S::Matrix::from_exact(&self.a),
+            x_star: to_vector::<S>(&self.x_star),
+            b: to_vector::<S>(&self.b),
+            f_star: S::from_rational(&self.f_star),
+            form: self.form,
+            cache: None,
+        }
+    }
+
+    /// The exact data as JSON: Hessian rows, minimiser and optimal value as `"p/q"`, merged with
+    /// the family's own fields in `extra` (an object).
+    pub fn data_json(&self, extra: serde_json::Value) -> serde_json::Value {
+        use crate::rational::format;
+        let mut obj = serde_json::json!({
+            "hessian": self.a.to_dense().iter().map(|r| r.iter().map(format).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "minimizer": self.x_star.iter().map(format).collect::<Vec<_>>(),
+            "optimum": format(&self.f_star),
+        });
+        if let (Some(o), serde_json::Value::Object(e)) = (obj.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        obj
+    }
+
+    /// `f(x)` exactly, for construction-time checks.
+    pub fn value_exact(&self, x: &[Rational]) -> Rational {
+        let d: Vec<Rational> = x
+            .iter()
+            .zip(&self.x_star)
+            .map(|(a, b)| Rational::from(a - b))
+            .collect();
+        let ad = self.a.apply(&d);
+        let quad = d
+            .iter()
+            .zip(&ad)
+            .fold(Rational::new(), |acc, (u, v)| acc + Rational::from(u * v));
+        Rational::from(&self.f_star + quad / 2u32)
+    }
+}
+
+/// [`QuadraticForm`]'s oracle in arithmetic `S`.
+///
+/// f64 operation order (with [`Vector`]'s sequential sums): centred gradient `d = x ⊖ x̂*`,
+/// `g = Â d`; linear gradient `g = (Â x) ⊖ b̂`; gap `½ ⊗ (d · (Â d))`; value `f̂* ⊕ gap`, where hats
+/// are the nearest f64 to the exact data.
+#[derive(Debug)]
+pub struct QuadraticOracle<S: Scalar> {
+    a: S::Matrix,
+    x_star: S::Vector,
+    b: S::Vector,
+    f_star: S,
+    form: GradientForm,
+    /// The last point whose centred product was computed: `(x, d = x − x*, A d)`.
+    cache: Option<(S::Vector, S::Vector, S::Vector)>,
+}
+
+impl<S: Scalar> QuadraticOracle<S> {
+    fn centred(&mut self, x: &S::Vector) -> (S::Vector, S::Vector) {
+        if let Some((cx, d, ad)) = &self.cache {
+            if cx == x {
+                return (d.clone(), ad.clone());
+            }
+        }
+        let mut d = x.clone();
+        d.sub_assign(&self.x_star);
+        let ad = self.a.matvec(&d);
+        self.cache = Some((x.clone(), d.clone(), ad.clone()));
+        (d, ad)
+    }
+}
+
+impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
+    fn dim(&self) -> usize {
+        self.x_star.len()
+    }
+    fn value(&mut self, x: &S::Vector) -> Result<S> {
+        let gap = self.gap(x)?.expect("quadratic gap is always known");
+        Ok(self.f_star.clone() + &gap)
+    }
+    fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector> {
+        check_dim::<S>("quadratic gradient", self.dim(), x)?;
+        Ok(match self.form {
+            GradientForm::Centered => self.centred(x).1,
+            GradientForm::Linear => {
+                let mut g = self.a.matvec(x);
+                g.sub_assign(&self.b);
+                g
+            }
+        })
+    }
+    fn gap(&mut self, x: &S::Vector) -> Result<Option<S>> {
+        check_dim::<S>("quadratic gap", self.dim(), x)?;
+        let (d, ad) = self.centred(x);
+        let half = S::from_ratio(1, 2);
+        Ok(Some(d.dot(&ad) * &half))
+    }
+}

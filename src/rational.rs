@@ -1,0 +1,216 @@
+//! Text forms of exact numbers: `"p/q"` rationals, exact decimals, and f64 as decimal plus bits.
+//!
+//! These are the spellings used by the CLI, the JSON traces, the fixtures and the snapshots.
+//! Parsing never panics and refuses inputs whose exact value would be unreasonably large (a decimal
+//! exponent like `1e999999999` would need gigabytes of digits).
+
+use rug::ops::Pow;
+use rug::{Integer, Rational};
+
+use crate::error::{Error, Result};
+
+/// Largest decimal exponent magnitude accepted by [`parse`] (`1e-4000` has a 13 000-bit
+/// denominator: ample for hyper-parameters, far from a memory problem).
+pub const MAX_DECIMAL_EXPONENT: i64 = 4000;
+
+/// Largest number of characters accepted for one number (numerator and denominator digits alike).
+pub const MAX_NUMBER_CHARS: usize = 10_000;
+
+/// Formats a rational as `"p/q"` in lowest terms, always with the `/q` (also `"3/1"`, `"0/1"`), so
+/// that consumers can split on `/` without special cases.
+pub fn format(q: &Rational) -> String {
+    format!("{}/{}", q.numer(), q.denom())
+}
+
+/// Parses an exact number: `"p/q"`, an integer `"p"`, or an exact decimal `"-1.25e-3"`.
+///
+/// A decimal is read exactly (`"0.1"` is 1/10). Rejected with [`Error::Parse`] or
+/// [`Error::DivisionByZero`]: empty text, stray characters, `q = 0`, NaN/inf spellings, more than
+/// [`MAX_NUMBER_CHARS`] characters, or a decimal exponent beyond ±[`MAX_DECIMAL_EXPONENT`].
+pub fn parse(text: &str) -> Result<Rational> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Error::parse("rational", text, "empty"));
+    }
+    if t.len() > MAX_NUMBER_CHARS {
+        return Err(Error::parse(
+            "rational",
+            text,
+            format!("longer than {MAX_NUMBER_CHARS} characters"),
+        ));
+    }
+    if let Some((p, q)) = t.split_once('/') {
+        let num = parse_integer(p.trim(), text)?;
+        let den = parse_integer(q.trim(), text)?;
+        if den == 0 {
+            return Err(Error::DivisionByZero {
+                context: format!("rational {:?}", truncate(text)),
+            });
+        }
+        return Ok(Rational::from((num, den)));
+    }
+    parse_decimal(t, text)
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+fn parse_integer(s: &str, whole: &str) -> Result<Integer> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::parse(
+            "rational",
+            whole,
+            format!("{s:?} is not an integer"),
+        ));
+    }
+    Integer::from_str_radix(s, 10).map_err(|e| Error::parse("rational", whole, e.to_string()))
+}
+
+fn parse_decimal(t: &str, whole: &str) -> Result<Rational> {
+    let lower = t.to_ascii_lowercase();
+    if ["nan", "inf", "infinity"].contains(&lower.trim_start_matches(['+', '-'])) {
+        return Err(Error::NonFinite {
+            context: "rational".into(),
+            value: t.to_string(),
+        });
+    }
+    let (mantissa, exponent) = match lower.split_once('e') {
+        Some((m, e)) => {
+            let e_digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if e_digits.is_empty() || !e_digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::parse("rational", whole, "bad exponent"));
+            }
+            // Length check first: an exponent with more digits than i64 holds is out of range anyway.
+            if e_digits.len() > 6 {
+                return Err(Error::parse(
+                    "rational",
+                    whole,
+                    format!("exponent beyond ±{MAX_DECIMAL_EXPONENT}"),
+                ));
+            }
+            let e: i64 = e
+                .parse()
+                .map_err(|_| Error::parse("rational", whole, "bad exponent"))?;
+            (m.to_string(), e)
+        }
+        None => (lower.clone(), 0),
+    };
+    if exponent.abs() > MAX_DECIMAL_EXPONENT {
+        return Err(Error::parse(
+            "rational",
+            whole,
+            format!("exponent beyond ±{MAX_DECIMAL_EXPONENT}"),
+        ));
+    }
+    let (sign, body) = match mantissa.strip_prefix('-') {
+        Some(b) => (-1, b),
+        None => (1, mantissa.strip_prefix('+').unwrap_or(&mantissa)),
+    };
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(Error::parse("rational", whole, "no digits"));
+    }
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return Err(Error::parse("rational", whole, "not a number"));
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let mut num = Integer::from_str_radix(if digits.is_empty() { "0" } else { &digits }, 10)
+        .map_err(|e| Error::parse("rational", whole, e.to_string()))?;
+    if sign < 0 {
+        num = -num;
+    }
+    // The exponent bound above keeps this well inside u32.
+    let shift = exponent - frac_part.len() as i64;
+    let ten = Integer::from(10);
+    let q = if shift >= 0 {
+        Rational::from(num * Integer::from(ten.pow(shift as u32)))
+    } else {
+        Rational::from((num, Integer::from(ten.pow((-shift) as u32))))
+    };
+    Ok(q)
+}
+
+/// The shortest decimal that reads back as `x` (Rust's round-trip formatting), with exponent
+/// notation for very large or small magnitudes; `NaN`, `inf`, `-inf` for non-finite values.
+pub fn format_f64(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    // `{:?}` is the shortest round-trip form and switches to exponent notation outside
+    // [1e-5, 1e16), which keeps subnormals and huge values short.
+    format!("{x:?}")
+}
+
+/// The 16 lowercase hex digits of `x`'s IEEE bits (sign, exponent, mantissa).
+pub fn f64_bits(x: f64) -> String {
+    format!("{:016x}", x.to_bits())
+}
+
+/// Parses 16 hex digits (as written by [`f64_bits`]) back into an f64.
+pub fn parse_f64_bits(text: &str) -> Result<f64> {
+    let t = text.trim();
+    if t.len() != 16 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::parse("f64 bits", text, "expected 16 hex digits"));
+    }
+    u64::from_str_radix(t, 16)
+        .map(f64::from_bits)
+        .map_err(|e| Error::parse("f64 bits", text, e.to_string()))
+}
+
+/// Parses a finite decimal f64 (`"0.1"`, `"1e-3"`), refusing NaN and infinities.
+pub fn parse_finite_f64(text: &str) -> Result<f64> {
+    let x: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::parse("f64", text, "not a decimal number"))?;
+    if !x.is_finite() {
+        return Err(Error::NonFinite {
+            context: "f64".into(),
+            value: text.trim().chars().take(80).collect(),
+        });
+    }
+    Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_is_exact_not_binary() {
+        assert_eq!(parse("0.1").unwrap(), Rational::from((1, 10)));
+        assert_eq!(parse("-1.25e-3").unwrap(), Rational::from((-1, 800)));
+        assert_eq!(parse("3/6").unwrap(), Rational::from((1, 2)));
+        assert_eq!(parse("7").unwrap(), Rational::from(7));
+    }
+
+    #[test]
+    fn bad_rationals_are_errors() {
+        assert!(matches!(parse("1/0"), Err(Error::DivisionByZero { .. })));
+        assert!(matches!(parse("abc"), Err(Error::Parse { .. })));
+        assert!(matches!(parse("NaN"), Err(Error::NonFinite { .. })));
+        assert!(matches!(parse("1e999999999"), Err(Error::Parse { .. })));
+        assert!(matches!(parse(""), Err(Error::Parse { .. })));
+        assert!(matches!(parse("1/2/3"), Err(Error::Parse { .. })));
+        assert!(matches!(parse("."), Err(Error::Parse { .. })));
+    }
+
+    #[test]
+    fn formats_always_carry_a_denominator() {
+        assert_eq!(format(&Rational::from(3)), "3/1");
+        assert_eq!(format(&Rational::from((-2, 4))), "-1/2");
+        assert_eq!(f64_bits(0.1), "3fb999999999999a");
+        assert_eq!(parse_f64_bits("3fb999999999999a").unwrap(), 0.1);
+        assert_eq!(format_f64(0.1), "0.1");
+        assert_eq!(format_f64(1e300), "1e300");
+    }
+}
