@@ -38,6 +38,9 @@ pub struct StepContext<'a, S: Number> {
     /// γ_{k−1}, the previous step's learning rate (`None` on the first step); conventions that
     /// correct the momentum for a changed learning rate use it.
     pub previous_learning_rate: Option<&'a S>,
+    /// γ_k exactly, when the schedule's value is rational (not for an irrational cosine value);
+    /// conventions that store the learning rate in another format round from this.
+    pub exact_learning_rate: Option<&'a Rational>,
     /// The rounding model of floating runs.
     pub rounding: Rounding,
 }
