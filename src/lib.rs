@@ -49,6 +49,7 @@ pub mod linalg;
 pub mod optim;
 pub mod problem;
 pub mod rational;
+pub mod report;
 pub mod scalar;
 pub mod spec;
 pub mod trace;

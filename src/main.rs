@@ -1,1 +1,248 @@
-fn main() {}
+//! The `momentum-oracle` command line: `list`, `trace`, `report`.
+//!
+//! Every bad argument is reported on one line naming the argument, with exit code 2; nothing
+//! panics on user input.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use momentum_oracle::error::Error;
+use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
+use momentum_oracle::spec::EntryInfo;
+use momentum_oracle::trace::{Arithmetic, RunOptions, RunRequest};
+use momentum_oracle::{problem, rational};
+
+#[derive(Parser)]
+#[command(
+    name = "momentum-oracle",
+    version,
+    about = "Correctness oracle for first-order optimizers with momentum"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print every problem family, optimizer, schedule and arithmetic with its parameters.
+    List,
+    /// Run one optimizer on one problem and print the trace as JSON.
+    Trace {
+        /// Problem spec, e.g. `quadratic:dim=4,L=1,m=1/10,seed=3`.
+        #[arg(long)]
+        problem: String,
+        /// Optimizer spec, e.g. `pytorch:momentum=9/10,nesterov=true`.
+        #[arg(long)]
+        optimizer: String,
+        /// Schedule spec, e.g. `step:lr=1/10,factor=1/2,every=5` (default: constant --lr).
+        #[arg(long, conflicts_with = "lr")]
+        schedule: Option<String>,
+        /// Constant learning rate as an exact number (default 1/L of the problem, else 1/10).
+        #[arg(long)]
+        lr: Option<String>,
+        /// Number of steps.
+        #[arg(long)]
+        steps: usize,
+        /// exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused.
+        #[arg(long, default_value = "exact")]
+        arith: String,
+        /// Initial point as a `;`-separated list of exact numbers (default: the problem's own).
+        #[arg(long)]
+        x0: Option<String>,
+        /// Largest number of bits an exact entry may need before the run stops.
+        #[arg(long, default_value_t = RunOptions::default().size_budget_bits)]
+        size_budget: u64,
+        /// Largest number of steps accepted.
+        #[arg(long, default_value_t = RunOptions::default().step_budget)]
+        step_budget: usize,
+        /// Record every N-th step (and the last).
+        #[arg(long, default_value_t = 1)]
+        keep_every: usize,
+    },
+    /// Run the catalogue and print a summary table (the main job).
+    Report {
+        /// Steps per run.
+        #[arg(long, default_value_t = 64)]
+        steps: usize,
+    },
+}
+
+/// A failure attributed to one argument: printed as `error: ARG: message`, exit code 2.
+struct ArgError {
+    arg: &'static str,
+    error: Error,
+}
+
+fn at(arg: &'static str) -> impl Fn(Error) -> ArgError {
+    move |error| ArgError { arg, error }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = String::new();
+    let result = match cli.command {
+        Command::List => {
+            list(&mut out);
+            Ok(())
+        }
+        Command::Trace {
+            problem,
+            optimizer,
+            schedule,
+            lr,
+            steps,
+            arith,
+            x0,
+            size_budget,
+            step_budget,
+            keep_every,
+        } => trace(
+            &mut out,
+            TraceArgs {
+                problem,
+                optimizer,
+                schedule,
+                lr,
+                steps,
+                arith,
+                x0,
+                options: RunOptions {
+                    size_budget_bits: size_budget,
+                    step_budget,
+                    keep_every,
+                    ..RunOptions::default()
+                },
+            },
+        ),
+        Command::Report { steps } => momentum_oracle::report::run(steps)
+            .map(|table| out.push_str(&table))
+            .map_err(at("report")),
+    };
+    match result {
+        Ok(()) => emit(&out),
+        Err(ArgError { arg, error }) => {
+            eprintln!("error: {arg}: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is a normal end, not a panic.
+fn emit(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: stdout: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn section(out: &mut String, title: &str, entries: &[EntryInfo]) {
+    out.push_str(&format!("{title}\n"));
+    for e in entries {
+        out.push_str(&format!("  {:<16} {}\n", e.name, e.summary));
+        for p in e.params {
+            out.push_str(&format!("      {:<14} {}\n", p.key, p.help));
+        }
+    }
+    out.push('\n');
+}
+
+fn list(out: &mut String) {
+    section(
+        out,
+        "PROBLEMS (--problem NAME:key=value,...)",
+        &problem::catalogue(),
+    );
+    section(
+        out,
+        "OPTIMIZERS (--optimizer NAME:key=value,...)",
+        &OptimizerConfig::catalogue(),
+    );
+    section(
+        out,
+        "SCHEDULES (--schedule NAME:key=value,...)",
+        schedule::CATALOGUE,
+    );
+    out.push_str(&format!("ARITHMETICS (--arith)\n  {}\n", Arithmetic::NAMES));
+}
+
+struct TraceArgs {
+    problem: String,
+    optimizer: String,
+    schedule: Option<String>,
+    lr: Option<String>,
+    steps: usize,
+    arith: String,
+    x0: Option<String>,
+    options: RunOptions,
+}
+
+fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
+    let problem = problem::from_spec(&a.problem).map_err(at("--problem"))?;
+    let optimizer = OptimizerConfig::from_spec(&a.optimizer).map_err(at("--optimizer"))?;
+    let schedule = match (&a.schedule, &a.lr) {
+        (Some(s), _) => Schedule::from_spec(s).map_err(at("--schedule"))?,
+        (None, Some(lr)) => {
+            let s = Schedule::constant(rational::parse(lr).map_err(at("--lr"))?);
+            s.validate().map_err(at("--lr"))?;
+            s
+        }
+        // 1/L is the step the theory is stated for; problems without L get 1/10.
+        (None, None) => Schedule::constant(
+            problem
+                .smoothness()
+                .filter(|l| *l > 0)
+                .map_or_else(|| rug::Rational::from((1, 10)), |l| l.recip()),
+        ),
+    };
+    let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
+    let x0 = match &a.x0 {
+        None => None,
+        Some(text) => {
+            let v = momentum_oracle::spec::parse_list(text).map_err(at("--x0"))?;
+            if v.len() != problem.dim() {
+                return Err(ArgError {
+                    arg: "--x0",
+                    error: Error::dims("initial point", problem.dim(), v.len()),
+                });
+            }
+            Some(v)
+        }
+    };
+    if a.options.keep_every == 0 {
+        return Err(ArgError {
+            arg: "--keep-every",
+            error: Error::hyper("keep_every", 0, "must be at least 1"),
+        });
+    }
+    if a.steps > a.options.step_budget {
+        return Err(ArgError {
+            arg: "--steps",
+            error: Error::StepBudgetExceeded {
+                requested: a.steps,
+                budget: a.options.step_budget,
+            },
+        });
+    }
+    let request = RunRequest {
+        problem: problem.as_ref(),
+        optimizer: &optimizer,
+        schedule: &schedule,
+        x0: x0.as_deref(),
+        steps: a.steps,
+        options: a.options,
+    };
+    let json = arith.dispatch(request).map_err(at("trace"))?;
+    out.push_str(&serde_json::to_string_pretty(&json).expect("JSON values serialise"));
+    out.push('\n');
+    Ok(())
+}

@@ -331,3 +331,119 @@ pub fn to_json<S: Number>(trace: &Trace<S>) -> serde_json::Value {
         "outcome": outcome,
     })
 }
+
+/// The arithmetic of a run, as the CLI names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arithmetic {
+    /// Exact rationals (`exact`).
+    Exact,
+    /// f64 with a rounding model (`f64-naive`, `f64-fused`).
+    F64(Rounding),
+    /// MPFR at a precision, with a rounding model (`mpfr:BITS`, `mpfr-fused:BITS`).
+    Mpfr(u32, Rounding),
+    /// f64 with a derived error bound (`bound-naive`, `bound-fused`).
+    Bounded(Rounding),
+}
+
+/// Something to do in whichever arithmetic a run uses (see [`Arithmetic::dispatch`]).
+pub trait ArithmeticVisitor {
+    /// The result.
+    type Output;
+    /// Does it in arithmetic `S` with rounding model `rounding`.
+    fn visit<S: Scalar>(self, rounding: Rounding) -> Self::Output;
+}
+
+impl Arithmetic {
+    /// The names [`Arithmetic::parse`] accepts, for help texts.
+    pub const NAMES: &'static str =
+        "exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused";
+
+    /// Parses a CLI name.
+    ///
+    /// # Errors
+    /// [`Error::Unknown`] for an unknown name, [`Error::Parse`] for a bad precision.
+    pub fn parse(text: &str) -> Result<Self> {
+        let t = text.trim();
+        let mpfr = |bits: &str, r| -> Result<Self> {
+            let b: u32 = bits
+                .parse()
+                .map_err(|_| Error::parse("MPFR precision", bits, "expected a number of bits"))?;
+            if !(2..=1 << 20).contains(&b) {
+                return Err(Error::parse(
+                    "MPFR precision",
+                    bits,
+                    "must be between 2 and 1048576 bits",
+                ));
+            }
+            Ok(Arithmetic::Mpfr(b, r))
+        };
+        match t {
+            "exact" => Ok(Arithmetic::Exact),
+            "f64-naive" | "f64" => Ok(Arithmetic::F64(Rounding::Naive)),
+            "f64-fused" => Ok(Arithmetic::F64(Rounding::Fused)),
+            "bound-naive" | "bound" => Ok(Arithmetic::Bounded(Rounding::Naive)),
+            "bound-fused" => Ok(Arithmetic::Bounded(Rounding::Fused)),
+            _ => {
+                if let Some(bits) = t.strip_prefix("mpfr:") {
+                    mpfr(bits, Rounding::Naive)
+                } else if let Some(bits) = t.strip_prefix("mpfr-fused:") {
+                    mpfr(bits, Rounding::Fused)
+                } else {
+                    Err(Error::Unknown {
+                        kind: "arithmetic",
+                        name: t.to_string(),
+                        known: Self::NAMES.into(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Runs `visitor` in this arithmetic (MPFR inside its precision scope).
+    pub fn dispatch<V: ArithmeticVisitor>(self, visitor: V) -> V::Output {
+        match self {
+            Arithmetic::Exact => visitor.visit::<Rational>(Rounding::Naive),
+            Arithmetic::F64(r) => visitor.visit::<f64>(r),
+            Arithmetic::Mpfr(bits, r) => {
+                crate::scalar::with_mpfr_precision(bits, || visitor.visit::<rug::Float>(r))
+            }
+            Arithmetic::Bounded(r) => visitor.visit::<crate::bounded::Bounded>(r),
+        }
+    }
+}
+
+/// A catalogue run to perform in any arithmetic: the CLI's `trace` command.
+#[derive(Clone, Debug)]
+pub struct RunRequest<'a> {
+    /// The problem.
+    pub problem: &'a dyn Problem,
+    /// The optimizer.
+    pub optimizer: &'a OptimizerConfig,
+    /// The schedule.
+    pub schedule: &'a Schedule,
+    /// The initial point (`None`: the problem's own).
+    pub x0: Option<&'a [Rational]>,
+    /// The number of steps.
+    pub steps: usize,
+    /// Options; the rounding model is overridden by the arithmetic.
+    pub options: RunOptions,
+}
+
+impl ArithmeticVisitor for RunRequest<'_> {
+    type Output = Result<serde_json::Value>;
+    fn visit<S: Scalar>(self, rounding: Rounding) -> Self::Output {
+        let options = RunOptions {
+            rounding,
+            ..self.options
+        };
+        let t = run::<S>(
+            self.problem,
+            self.optimizer,
+            self.schedule,
+            self.x0,
+            self.steps,
+            &options,
+        )?;
+        Ok(to_json(&t))
+    }
+}
