@@ -52,6 +52,7 @@ pub mod rational;
 pub mod report;
 pub mod scalar;
 pub mod spec;
+pub mod theory;
 pub mod trace;
 
 pub use error::{Error, Result};

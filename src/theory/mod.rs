@@ -1,0 +1,11 @@
+//! The theory the oracle checks: bounds, proof obligations, stability, empirical rates.
+//!
+//! * [`bounds`] — closed-form convergence bounds (GD, Nesterov/FISTA, OGM, strongly convex,
+//!   Nesterov's lower bound), each with its source.
+//! * [`stability`] — characteristic polynomials and the exact Jury criterion for heavy ball and
+//!   NAG on quadratics; Polyak's optimal tuning.
+//! * [`rates`] — least-squares slopes of log-gap against log-step.
+
+pub mod bounds;
+pub mod rates;
+pub mod stability;
