@@ -343,6 +343,8 @@ pub enum Arithmetic {
     Mpfr(u32, Rounding),
     /// f64 with a derived error bound (`bound-naive`, `bound-fused`).
     Bounded(Rounding),
+    /// MPFR with a derived error bound (`bound-mpfr:BITS`, `bound-mpfr-fused:BITS`).
+    BoundedMpfr(u32, Rounding),
 }
 
 /// Something to do in whichever arithmetic a run uses (see [`Arithmetic::dispatch`]).
@@ -364,7 +366,7 @@ impl Arithmetic {
     /// [`Error::Unknown`] for an unknown name, [`Error::Parse`] for a bad precision.
     pub fn parse(text: &str) -> Result<Self> {
         let t = text.trim();
-        let mpfr = |bits: &str, r| -> Result<Self> {
+        let precision = |bits: &str| -> Result<u32> {
             let b: u32 = bits
                 .parse()
                 .map_err(|_| Error::parse("MPFR precision", bits, "expected a number of bits"))?;
@@ -375,7 +377,7 @@ impl Arithmetic {
                     "must be between 2 and 1048576 bits",
                 ));
             }
-            Ok(Arithmetic::Mpfr(b, r))
+            Ok(b)
         };
         match t {
             "exact" => Ok(Arithmetic::Exact),
@@ -385,9 +387,13 @@ impl Arithmetic {
             "bound-fused" => Ok(Arithmetic::Bounded(Rounding::Fused)),
             _ => {
                 if let Some(bits) = t.strip_prefix("mpfr:") {
-                    mpfr(bits, Rounding::Naive)
+                    Ok(Arithmetic::Mpfr(precision(bits)?, Rounding::Naive))
                 } else if let Some(bits) = t.strip_prefix("mpfr-fused:") {
-                    mpfr(bits, Rounding::Fused)
+                    Ok(Arithmetic::Mpfr(precision(bits)?, Rounding::Fused))
+                } else if let Some(bits) = t.strip_prefix("bound-mpfr:") {
+                    Ok(Arithmetic::BoundedMpfr(precision(bits)?, Rounding::Naive))
+                } else if let Some(bits) = t.strip_prefix("bound-mpfr-fused:") {
+                    Ok(Arithmetic::BoundedMpfr(precision(bits)?, Rounding::Fused))
                 } else {
                     Err(Error::Unknown {
                         kind: "arithmetic",
@@ -408,6 +414,9 @@ impl Arithmetic {
                 crate::scalar::with_mpfr_precision(bits, || visitor.visit::<rug::Float>(r))
             }
             Arithmetic::Bounded(r) => visitor.visit::<crate::bounded::Bounded>(r),
+            Arithmetic::BoundedMpfr(bits, r) => crate::scalar::with_mpfr_precision(bits, || {
+                visitor.visit::<crate::bounded::BoundedMpfr>(r)
+            }),
         }
     }
 }

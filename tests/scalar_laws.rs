@@ -5,7 +5,7 @@
 //! types is exact: a rounded result is compared with the exact rational result rounded by an
 //! independent route (MPFR's correctly rounded conversion), never with another f64 computation.
 
-use momentum_oracle::bounded::{Bounded, BoundedVec};
+use momentum_oracle::bounded::{Bounded, BoundedValue, BoundedVec, Floating};
 use momentum_oracle::linalg::{F64Mat, Matrix, QMat, QVec, Vector};
 use momentum_oracle::scalar::{Number, Rounding, Scalar, rational_cos_pi, with_mpfr_precision};
 use proptest::prelude::*;
@@ -157,8 +157,46 @@ fn sqrt_law<S: Reference>(a: &Rational) {
     }
 }
 
+/// Bounded arithmetic over `F` encloses the exact result of every operation, and its values are
+/// bitwise those of plain `F` arithmetic.
+fn bounded_ops_enclose<F: Floating>(a: &Rational, b: &Rational, c: &Rational) {
+    let (x, y, z) = (
+        BoundedValue::<F>::from_rational(a),
+        BoundedValue::<F>::from_rational(b),
+        BoundedValue::<F>::from_rational(c),
+    );
+    assert!(x.encloses(a) && y.encloses(b) && z.encloses(c));
+    assert!((x.clone() + &y).encloses(&Rational::from(a + b)));
+    assert!((x.clone() - &y).encloses(&Rational::from(a - b)));
+    assert!((x.clone() * &y).encloses(&Rational::from(a * b)));
+    if *b != 0 {
+        assert!((x.clone() / &y).encloses(&Rational::from(a / b)));
+    }
+    let fma_exact = Rational::from(a * b) + c;
+    for r in Rounding::ALL {
+        let m = x.mul_add(&y, &z, r);
+        assert!(m.encloses(&fma_exact), "{r:?}");
+        assert_eq!(
+            m.v,
+            x.v.mul_add(&y.v, &z.v, r),
+            "values are plain {r:?} arithmetic"
+        );
+    }
+    // √|a| is irrational in general: both 300-bit roundings of it must be inside the bound.
+    let s = x.abs().sqrt().unwrap();
+    let root =
+        |dir| Float::with_val_round(300, Float::with_val(300, a.clone().abs()).sqrt_ref(), dir).0;
+    assert!(s.encloses(&root(Round::Down).to_rational().unwrap()));
+    assert!(s.encloses(&root(Round::Up).to_rational().unwrap()));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn bounded_mpfr_operations_enclose_the_exact_result(a in rational(), b in rational(), c in rational(), prec in 24u32..300) {
+        with_mpfr_precision(prec, || bounded_ops_enclose::<Float>(&a, &b, &c));
+    }
 
     #[test]
     fn rational_satisfies_the_field_axioms(a in rational(), b in rational(), c in rational()) {
@@ -196,28 +234,9 @@ proptest! {
 
     #[test]
     fn bounded_operations_enclose_the_exact_result(a in rational(), b in rational(), c in rational()) {
-        let (x, y, z) = (Bounded::from_rational(&a), Bounded::from_rational(&b), Bounded::from_rational(&c));
-        prop_assert!(x.encloses(&a) && y.encloses(&b) && z.encloses(&c));
-        prop_assert!((x + &y).encloses(&Rational::from(&a + &b)));
-        prop_assert!((x - &y).encloses(&Rational::from(&a - &b)));
-        prop_assert!((x * &y).encloses(&Rational::from(&a * &b)));
-        if b != 0 {
-            let q = x / &y;
-            prop_assert!(q.encloses(&Rational::from(&a / &b)));
-        }
-        let fma_exact = Rational::from(&a * &b) + &c;
-        for r in Rounding::ALL {
-            let m = x.mul_add(&y, &z, r);
-            prop_assert!(m.encloses(&fma_exact), "{r:?}");
-            // The value is bitwise what plain f64 computes.
-            prop_assert_eq!(m.v.to_bits(), Number::mul_add(&x.v, &y.v, &z.v, r).to_bits());
-        }
-        let s = Number::sqrt(&x.abs()).unwrap();
-        // √|a| is irrational in general: enclose it between rational bounds at 300 bits.
-        let lo = Float::with_val_round(300, Float::with_val(300, a.clone().abs()).sqrt_ref(), Round::Down).0;
-        let hi = Float::with_val_round(300, Float::with_val(300, a.clone().abs()).sqrt_ref(), Round::Up).0;
-        prop_assert!(s.encloses(&lo.to_rational().unwrap()) || s.encloses(&hi.to_rational().unwrap()));
-        prop_assert!(s.encloses(&lo.to_rational().unwrap()) && s.encloses(&hi.to_rational().unwrap()));
+        bounded_ops_enclose::<f64>(&a, &b, &c);
+        let x = Bounded::from_rational(&a);
+        prop_assert_eq!(x.v, f64::from_rational(&a));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::fmt::Debug;
 
 use rug::{Float, Rational};
 
-use crate::bounded::Bounded;
+use crate::bounded::{Bounded, BoundedMpfr};
 use crate::error::{Error, Result};
 use crate::scalar::{Number, Scalar};
 use crate::spec::{EntryInfo, Spec};
@@ -133,6 +133,21 @@ pub trait Problem: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
     fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
+        crate::bounded::BoundedOracle::wrap(self)
+    }
+
+    /// Rigorous rounding bounds of the MPFR oracle at `x` (at the precision in scope), or `None`
+    /// if the family derives none (the default).
+    fn mpfr_rounding(&self, _x: &[Float]) -> Option<F64RoundingBound> {
+        None
+    }
+
+    /// The oracle for bounded MPFR runs, like [`Problem::bounded_oracle`] (the default wraps the
+    /// MPFR oracle with [`Problem::mpfr_rounding`]).
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
+    fn bounded_mpfr_oracle(&self) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
         crate::bounded::BoundedOracle::wrap(self)
     }
 
