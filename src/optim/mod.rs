@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | gradient descent | [`gd`] | θ ← θ − γ∇f(θ) |
 //! | PyTorch SGD | [`pytorch`] | momentum, dampening (not on step 1), nesterov, coupled weight decay, maximize |
+//! | Sutskever / Keras 3 SGD | [`keras`] | v = μv − γg (v₀ = 0), θ += v; Keras nesterov; decoupled weight decay; momentum correction; f32 learning rate |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -14,6 +15,7 @@
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
 pub mod gd;
+pub mod keras;
 pub mod pytorch;
 pub mod schedule;
 
@@ -110,6 +112,8 @@ pub enum OptimizerConfig {
     GradientDescent(gd::GradientDescent),
     /// [`pytorch::PytorchSgd`].
     Pytorch(pytorch::PytorchSgd),
+    /// [`keras::KerasSgd`].
+    Keras(keras::KerasSgd),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -120,6 +124,7 @@ macro_rules! with_optimizer {
         match $config {
             $crate::optim::OptimizerConfig::GradientDescent($o) => $body,
             $crate::optim::OptimizerConfig::Pytorch($o) => $body,
+            $crate::optim::OptimizerConfig::Keras($o) => $body,
         }
     };
 }
@@ -127,7 +132,7 @@ macro_rules! with_optimizer {
 impl OptimizerConfig {
     /// The catalogue of optimizers.
     pub fn catalogue() -> Vec<EntryInfo> {
-        vec![gd::INFO, pytorch::INFO]
+        vec![gd::INFO, pytorch::INFO, keras::INFO]
     }
 
     /// Parses a spec such as `pytorch:momentum=9/10,nesterov=true`.
@@ -139,6 +144,7 @@ impl OptimizerConfig {
         let config = match spec.name() {
             "gd" => OptimizerConfig::GradientDescent(gd::GradientDescent::from_spec(&spec)?),
             "pytorch" => OptimizerConfig::Pytorch(pytorch::PytorchSgd::from_spec(&spec)?),
+            "keras" => OptimizerConfig::Keras(keras::KerasSgd::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
