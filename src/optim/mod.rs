@@ -5,6 +5,7 @@
 //! | gradient descent | [`gd`] | θ ← θ − γ∇f(θ) |
 //! | PyTorch SGD | [`pytorch`] | momentum, dampening (not on step 1), nesterov, coupled weight decay, maximize |
 //! | Sutskever / Keras 3 SGD | [`keras`] | v = μv − γg (v₀ = 0), θ += v; Keras nesterov; decoupled weight decay; momentum correction; f32 learning rate |
+//! | Optax `trace` (alias `tf`: TF `ApplyMomentum`) | [`optax`] | t = g + μt (t₀ = 0), θ −= γt; nesterov θ −= γ(g + μt) |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -16,6 +17,7 @@
 
 pub mod gd;
 pub mod keras;
+pub mod optax;
 pub mod pytorch;
 pub mod schedule;
 
@@ -114,6 +116,8 @@ pub enum OptimizerConfig {
     Pytorch(pytorch::PytorchSgd),
     /// [`keras::KerasSgd`].
     Keras(keras::KerasSgd),
+    /// [`optax::OptaxSgd`] (also built by the `tf` alias).
+    Optax(optax::OptaxSgd),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -125,6 +129,7 @@ macro_rules! with_optimizer {
             $crate::optim::OptimizerConfig::GradientDescent($o) => $body,
             $crate::optim::OptimizerConfig::Pytorch($o) => $body,
             $crate::optim::OptimizerConfig::Keras($o) => $body,
+            $crate::optim::OptimizerConfig::Optax($o) => $body,
         }
     };
 }
@@ -132,7 +137,13 @@ macro_rules! with_optimizer {
 impl OptimizerConfig {
     /// The catalogue of optimizers.
     pub fn catalogue() -> Vec<EntryInfo> {
-        vec![gd::INFO, pytorch::INFO, keras::INFO]
+        vec![
+            gd::INFO,
+            pytorch::INFO,
+            keras::INFO,
+            optax::INFO,
+            optax::TF_INFO,
+        ]
     }
 
     /// Parses a spec such as `pytorch:momentum=9/10,nesterov=true`.
@@ -145,6 +156,8 @@ impl OptimizerConfig {
             "gd" => OptimizerConfig::GradientDescent(gd::GradientDescent::from_spec(&spec)?),
             "pytorch" => OptimizerConfig::Pytorch(pytorch::PytorchSgd::from_spec(&spec)?),
             "keras" => OptimizerConfig::Keras(keras::KerasSgd::from_spec(&spec)?),
+            // TF's ApplyMomentum is the Optax recurrence in exact arithmetic (see `optax`).
+            "optax" | "tf" => OptimizerConfig::Optax(optax::OptaxSgd::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
