@@ -6,6 +6,7 @@
 //! | PyTorch SGD | [`pytorch`] | momentum, dampening (not on step 1), nesterov, coupled weight decay, maximize |
 //! | Sutskever / Keras 3 SGD | [`keras`] | v = μv − γg (v₀ = 0), θ += v; Keras nesterov; decoupled weight decay; momentum correction; f32 learning rate |
 //! | Optax `trace` (alias `tf`: TF `ApplyMomentum`) | [`optax`] | t = g + μt (t₀ = 0), θ −= γt; nesterov θ −= γ(g + μt) |
+//! | Nesterov, look-ahead (`nag`) and predictor–corrector (`nag-pc`) | [`nag`] | v = μv − γ∇f(θ + μv), θ += v; y = x + μ(x − x₋), x = y − γ∇f(y) |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -17,6 +18,7 @@
 
 pub mod gd;
 pub mod keras;
+pub mod nag;
 pub mod optax;
 pub mod pytorch;
 pub mod schedule;
@@ -118,6 +120,10 @@ pub enum OptimizerConfig {
     Keras(keras::KerasSgd),
     /// [`optax::OptaxSgd`] (also built by the `tf` alias).
     Optax(optax::OptaxSgd),
+    /// [`nag::Nag`].
+    Nag(nag::Nag),
+    /// [`nag::NagPc`].
+    NagPc(nag::NagPc),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -130,6 +136,8 @@ macro_rules! with_optimizer {
             $crate::optim::OptimizerConfig::Pytorch($o) => $body,
             $crate::optim::OptimizerConfig::Keras($o) => $body,
             $crate::optim::OptimizerConfig::Optax($o) => $body,
+            $crate::optim::OptimizerConfig::Nag($o) => $body,
+            $crate::optim::OptimizerConfig::NagPc($o) => $body,
         }
     };
 }
@@ -143,6 +151,8 @@ impl OptimizerConfig {
             keras::INFO,
             optax::INFO,
             optax::TF_INFO,
+            nag::INFO,
+            nag::PC_INFO,
         ]
     }
 
@@ -158,6 +168,8 @@ impl OptimizerConfig {
             "keras" => OptimizerConfig::Keras(keras::KerasSgd::from_spec(&spec)?),
             // TF's ApplyMomentum is the Optax recurrence in exact arithmetic (see `optax`).
             "optax" | "tf" => OptimizerConfig::Optax(optax::OptaxSgd::from_spec(&spec)?),
+            "nag" => OptimizerConfig::Nag(nag::Nag::from_spec(&spec)?),
+            "nag-pc" => OptimizerConfig::NagPc(nag::NagPc::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
@@ -176,6 +188,18 @@ pub(crate) fn non_negative(name: &'static str, value: &Rational) -> Result<()> {
             name,
             crate::rational::format(value),
             "must be non-negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `0 ≤ μ < 1`, the momentum range of the textbook methods (heavy ball, NAG).
+pub(crate) fn momentum_below_one(momentum: &Rational) -> Result<()> {
+    if *momentum < 0 || *momentum >= 1 {
+        return Err(Error::hyper(
+            "momentum",
+            crate::rational::format(momentum),
+            "must be in [0, 1)",
         ));
     }
     Ok(())
