@@ -7,6 +7,7 @@
 //! | Sutskever / Keras 3 SGD | [`keras`] | v = μv − γg (v₀ = 0), θ += v; Keras nesterov; decoupled weight decay; momentum correction; f32 learning rate |
 //! | Optax `trace` (alias `tf`: TF `ApplyMomentum`) | [`optax`] | t = g + μt (t₀ = 0), θ −= γt; nesterov θ −= γ(g + μt) |
 //! | Nesterov, look-ahead (`nag`) and predictor–corrector (`nag-pc`) | [`nag`] | v = μv − γ∇f(θ + μv), θ += v; y = x + μ(x − x₋), x = y − γ∇f(y) |
+//! | Polyak heavy ball | [`heavy_ball`] | θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀ |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -17,6 +18,7 @@
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
 pub mod gd;
+pub mod heavy_ball;
 pub mod keras;
 pub mod nag;
 pub mod optax;
@@ -124,6 +126,8 @@ pub enum OptimizerConfig {
     Nag(nag::Nag),
     /// [`nag::NagPc`].
     NagPc(nag::NagPc),
+    /// [`heavy_ball::HeavyBall`].
+    HeavyBall(heavy_ball::HeavyBall),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -138,6 +142,7 @@ macro_rules! with_optimizer {
             $crate::optim::OptimizerConfig::Optax($o) => $body,
             $crate::optim::OptimizerConfig::Nag($o) => $body,
             $crate::optim::OptimizerConfig::NagPc($o) => $body,
+            $crate::optim::OptimizerConfig::HeavyBall($o) => $body,
         }
     };
 }
@@ -153,6 +158,7 @@ impl OptimizerConfig {
             optax::TF_INFO,
             nag::INFO,
             nag::PC_INFO,
+            heavy_ball::INFO,
         ]
     }
 
@@ -170,6 +176,7 @@ impl OptimizerConfig {
             "optax" | "tf" => OptimizerConfig::Optax(optax::OptaxSgd::from_spec(&spec)?),
             "nag" => OptimizerConfig::Nag(nag::Nag::from_spec(&spec)?),
             "nag-pc" => OptimizerConfig::NagPc(nag::NagPc::from_spec(&spec)?),
+            "heavy-ball" => OptimizerConfig::HeavyBall(heavy_ball::HeavyBall::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
