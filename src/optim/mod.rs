@@ -8,6 +8,7 @@
 //! | Optax `trace` (alias `tf`: TF `ApplyMomentum`) | [`optax`] | t = g + μt (t₀ = 0), θ −= γt; nesterov θ −= γ(g + μt) |
 //! | Nesterov, look-ahead (`nag`) and predictor–corrector (`nag-pc`) | [`nag`] | v = μv − γ∇f(θ + μv), θ += v; y = x + μ(x − x₋), x = y − γ∇f(y) |
 //! | Polyak heavy ball | [`heavy_ball`] | θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀ |
+//! | FISTA (smooth) | [`fista`] | x = y − γ∇f(y), y₊ = x + β_k(x − x₋); β from the t-sequence, (k−1)/(k+2), or √κ |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -17,6 +18,7 @@
 //! [`Oracle`], and reports where it queried the gradient. It knows nothing of traces; the runner in
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
+pub mod fista;
 pub mod gd;
 pub mod heavy_ball;
 pub mod keras;
@@ -128,6 +130,8 @@ pub enum OptimizerConfig {
     NagPc(nag::NagPc),
     /// [`heavy_ball::HeavyBall`].
     HeavyBall(heavy_ball::HeavyBall),
+    /// [`fista::Fista`].
+    Fista(fista::Fista),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -143,6 +147,7 @@ macro_rules! with_optimizer {
             $crate::optim::OptimizerConfig::Nag($o) => $body,
             $crate::optim::OptimizerConfig::NagPc($o) => $body,
             $crate::optim::OptimizerConfig::HeavyBall($o) => $body,
+            $crate::optim::OptimizerConfig::Fista($o) => $body,
         }
     };
 }
@@ -159,6 +164,7 @@ impl OptimizerConfig {
             nag::INFO,
             nag::PC_INFO,
             heavy_ball::INFO,
+            fista::INFO,
         ]
     }
 
@@ -177,6 +183,7 @@ impl OptimizerConfig {
             "nag" => OptimizerConfig::Nag(nag::Nag::from_spec(&spec)?),
             "nag-pc" => OptimizerConfig::NagPc(nag::NagPc::from_spec(&spec)?),
             "heavy-ball" => OptimizerConfig::HeavyBall(heavy_ball::HeavyBall::from_spec(&spec)?),
+            "fista" => OptimizerConfig::Fista(fista::Fista::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
