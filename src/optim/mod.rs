@@ -9,6 +9,7 @@
 //! | Nesterov, look-ahead (`nag`) and predictor–corrector (`nag-pc`) | [`nag`] | v = μv − γ∇f(θ + μv), θ += v; y = x + μ(x − x₋), x = y − γ∇f(y) |
 //! | Polyak heavy ball | [`heavy_ball`] | θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀ |
 //! | FISTA (smooth) | [`fista`] | x = y − γ∇f(y), y₊ = x + β_k(x − x₋); β from the t-sequence, (k−1)/(k+2), or √κ |
+//! | OGM1 | [`ogm`] | Kim–Fessler, N steps, last θ_N with 8θ² |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -23,6 +24,7 @@ pub mod gd;
 pub mod heavy_ball;
 pub mod keras;
 pub mod nag;
+pub mod ogm;
 pub mod optax;
 pub mod pytorch;
 pub mod schedule;
@@ -98,7 +100,9 @@ pub trait Optimizer<S: Scalar>: Debug {
     ///
     /// # Errors
     /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
-    /// constant that leaves ℚ (FISTA's `t_k` in exact arithmetic).
+    /// constant that leaves ℚ (FISTA's `t_k`, OGM's `θ_i` in exact arithmetic), or
+    /// [`Error::InvalidHyperParameter`] for a step the optimizer is not defined for (OGM beyond its
+    /// N steps).
     fn step(
         &self,
         state: &mut Self::State,
@@ -132,6 +136,8 @@ pub enum OptimizerConfig {
     HeavyBall(heavy_ball::HeavyBall),
     /// [`fista::Fista`].
     Fista(fista::Fista),
+    /// [`ogm::Ogm`].
+    Ogm(ogm::Ogm),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -148,6 +154,7 @@ macro_rules! with_optimizer {
             $crate::optim::OptimizerConfig::NagPc($o) => $body,
             $crate::optim::OptimizerConfig::HeavyBall($o) => $body,
             $crate::optim::OptimizerConfig::Fista($o) => $body,
+            $crate::optim::OptimizerConfig::Ogm($o) => $body,
         }
     };
 }
@@ -165,6 +172,7 @@ impl OptimizerConfig {
             nag::PC_INFO,
             heavy_ball::INFO,
             fista::INFO,
+            ogm::INFO,
         ]
     }
 
@@ -184,6 +192,7 @@ impl OptimizerConfig {
             "nag-pc" => OptimizerConfig::NagPc(nag::NagPc::from_spec(&spec)?),
             "heavy-ball" => OptimizerConfig::HeavyBall(heavy_ball::HeavyBall::from_spec(&spec)?),
             "fista" => OptimizerConfig::Fista(fista::Fista::from_spec(&spec)?),
+            "ogm" => OptimizerConfig::Ogm(ogm::Ogm::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
