@@ -4,6 +4,12 @@
 //! |---|---|---|
 //! | gradient descent | [`gd`] | θ ← θ − γ∇f(θ) |
 //! | PyTorch SGD | [`pytorch`] | momentum, dampening (not on step 1), nesterov, coupled weight decay, maximize |
+//! | Sutskever / Keras 3 SGD | [`keras`] | v = μv − γg (v₀ = 0), θ += v; Keras nesterov; decoupled weight decay; momentum correction; f32 learning rate |
+//! | Optax `trace` (alias `tf`: TF `ApplyMomentum`) | [`optax`] | t = g + μt (t₀ = 0), θ −= γt; nesterov θ −= γ(g + μt) |
+//! | Nesterov, look-ahead (`nag`) and predictor–corrector (`nag-pc`) | [`nag`] | v = μv − γ∇f(θ + μv), θ += v; y = x + μ(x − x₋), x = y − γ∇f(y) |
+//! | Polyak heavy ball | [`heavy_ball`] | θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀ |
+//! | FISTA (smooth) | [`fista`] | x = y − γ∇f(y), y₊ = x + β_k(x − x₋); β from the t-sequence, (k−1)/(k+2), or √κ |
+//! | OGM1 | [`ogm`] | Kim–Fessler, N steps, last θ_N with 8θ² |
 //!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
@@ -13,7 +19,13 @@
 //! [`Oracle`], and reports where it queried the gradient. It knows nothing of traces; the runner in
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
+pub mod fista;
 pub mod gd;
+pub mod heavy_ball;
+pub mod keras;
+pub mod nag;
+pub mod ogm;
+pub mod optax;
 pub mod pytorch;
 pub mod schedule;
 
@@ -88,7 +100,9 @@ pub trait Optimizer<S: Scalar>: Debug {
     ///
     /// # Errors
     /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
-    /// constant that leaves ℚ (FISTA's `t_k` in exact arithmetic).
+    /// constant that leaves ℚ (FISTA's `t_k`, OGM's `θ_i` in exact arithmetic), or
+    /// [`Error::InvalidHyperParameter`] for a step the optimizer is not defined for (OGM beyond its
+    /// N steps).
     fn step(
         &self,
         state: &mut Self::State,
@@ -110,6 +124,20 @@ pub enum OptimizerConfig {
     GradientDescent(gd::GradientDescent),
     /// [`pytorch::PytorchSgd`].
     Pytorch(pytorch::PytorchSgd),
+    /// [`keras::KerasSgd`].
+    Keras(keras::KerasSgd),
+    /// [`optax::OptaxSgd`] (also built by the `tf` alias).
+    Optax(optax::OptaxSgd),
+    /// [`nag::Nag`].
+    Nag(nag::Nag),
+    /// [`nag::NagPc`].
+    NagPc(nag::NagPc),
+    /// [`heavy_ball::HeavyBall`].
+    HeavyBall(heavy_ball::HeavyBall),
+    /// [`fista::Fista`].
+    Fista(fista::Fista),
+    /// [`ogm::Ogm`].
+    Ogm(ogm::Ogm),
 }
 
 /// Calls `$body` with `$o` bound to the concrete optimizer inside an [`OptimizerConfig`].
@@ -120,6 +148,13 @@ macro_rules! with_optimizer {
         match $config {
             $crate::optim::OptimizerConfig::GradientDescent($o) => $body,
             $crate::optim::OptimizerConfig::Pytorch($o) => $body,
+            $crate::optim::OptimizerConfig::Keras($o) => $body,
+            $crate::optim::OptimizerConfig::Optax($o) => $body,
+            $crate::optim::OptimizerConfig::Nag($o) => $body,
+            $crate::optim::OptimizerConfig::NagPc($o) => $body,
+            $crate::optim::OptimizerConfig::HeavyBall($o) => $body,
+            $crate::optim::OptimizerConfig::Fista($o) => $body,
+            $crate::optim::OptimizerConfig::Ogm($o) => $body,
         }
     };
 }
@@ -127,7 +162,18 @@ macro_rules! with_optimizer {
 impl OptimizerConfig {
     /// The catalogue of optimizers.
     pub fn catalogue() -> Vec<EntryInfo> {
-        vec![gd::INFO, pytorch::INFO]
+        vec![
+            gd::INFO,
+            pytorch::INFO,
+            keras::INFO,
+            optax::INFO,
+            optax::TF_INFO,
+            nag::INFO,
+            nag::PC_INFO,
+            heavy_ball::INFO,
+            fista::INFO,
+            ogm::INFO,
+        ]
     }
 
     /// Parses a spec such as `pytorch:momentum=9/10,nesterov=true`.
@@ -139,6 +185,14 @@ impl OptimizerConfig {
         let config = match spec.name() {
             "gd" => OptimizerConfig::GradientDescent(gd::GradientDescent::from_spec(&spec)?),
             "pytorch" => OptimizerConfig::Pytorch(pytorch::PytorchSgd::from_spec(&spec)?),
+            "keras" => OptimizerConfig::Keras(keras::KerasSgd::from_spec(&spec)?),
+            // TF's ApplyMomentum is the Optax recurrence in exact arithmetic (see `optax`).
+            "optax" | "tf" => OptimizerConfig::Optax(optax::OptaxSgd::from_spec(&spec)?),
+            "nag" => OptimizerConfig::Nag(nag::Nag::from_spec(&spec)?),
+            "nag-pc" => OptimizerConfig::NagPc(nag::NagPc::from_spec(&spec)?),
+            "heavy-ball" => OptimizerConfig::HeavyBall(heavy_ball::HeavyBall::from_spec(&spec)?),
+            "fista" => OptimizerConfig::Fista(fista::Fista::from_spec(&spec)?),
+            "ogm" => OptimizerConfig::Ogm(ogm::Ogm::from_spec(&spec)?),
             other => return Err(crate::spec::unknown("optimizer", other, &Self::catalogue())),
         };
         Ok(config)
@@ -157,6 +211,18 @@ pub(crate) fn non_negative(name: &'static str, value: &Rational) -> Result<()> {
             name,
             crate::rational::format(value),
             "must be non-negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `0 ≤ μ < 1`, the momentum range of the textbook methods (heavy ball, NAG).
+pub(crate) fn momentum_below_one(momentum: &Rational) -> Result<()> {
+    if *momentum < 0 || *momentum >= 1 {
+        return Err(Error::hyper(
+            "momentum",
+            crate::rational::format(momentum),
+            "must be in [0, 1)",
         ));
     }
     Ok(())

@@ -1,0 +1,123 @@
+//! Polyak's heavy-ball method in parameter-only form.
+//!
+//! **Update** (step k, learning rate γ, momentum μ):
+//! `θ_k = θ_{k−1} − γ ∇f(θ_{k−1}) + μ (θ_{k−1} − θ_{k−2})`.
+//!
+//! **State**: `θ_0 = x₀`, `θ_{−1} = x₀` (the first step is a gradient step). It stores the iterate
+//! and the previous iterate; no buffer. With a constant γ it is PyTorch's momentum SGD
+//! (dampening 0) written without the buffer, `θ_k − θ_{k−1} = −γ b_k` (DESIGN.md, parameter-only
+//! form); under a schedule they differ, PyTorch's momentum term being
+//! `μ(γ_k/γ_{k−1})(θ_{k−1} − θ_{k−2})`.
+//!
+//! **Operation order** (per element): `d = θ − θ_prev`; `new = θ`, `new = mul_add(g, −γ, new)`,
+//! `new = mul_add(d, μ, new)`; then `θ_prev = θ`, `θ = new`.
+//!
+//! **Constructor checks**: `0 ≤ μ < 1` (Polyak's condition, 0 ≤ β < 1).
+//!
+//! **Source**: B. T. Polyak, *Some methods of speeding up the convergence of iteration methods*,
+//! USSR Comput. Math. Math. Phys. 4(5) (1964), 1–17, eq. (9).
+
+use rug::Rational;
+
+use super::{Optimizer, Query, StateRecord, StepContext, kv, momentum_below_one};
+use crate::error::Result;
+use crate::linalg::Vector;
+use crate::problem::Oracle;
+use crate::scalar::Scalar;
+use crate::spec::{EntryInfo, ParamInfo, Spec};
+
+/// Catalogue entry.
+pub const INFO: EntryInfo = EntryInfo {
+    name: "heavy-ball",
+    summary: "Polyak heavy ball: θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀",
+    params: &[ParamInfo {
+        key: "momentum",
+        help: "μ in [0, 1) (required)",
+    }],
+};
+
+/// Polyak's heavy ball. See the [module documentation](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeavyBall {
+    momentum: Rational,
+}
+
+impl HeavyBall {
+    /// Heavy ball with momentum μ.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperParameter`] unless `0 ≤ μ < 1`.
+    pub fn new(momentum: Rational) -> Result<Self> {
+        momentum_below_one(&momentum)?;
+        Ok(HeavyBall { momentum })
+    }
+
+    /// Parses `heavy-ball:momentum=..`.
+    ///
+    /// # Errors
+    /// Parse errors and [`HeavyBall::new`]'s checks.
+    pub fn from_spec(spec: &Spec) -> Result<Self> {
+        let s = Self::new(spec.rational("momentum")?)?;
+        spec.finish(&INFO)?;
+        Ok(s)
+    }
+
+    /// The spec that rebuilds this config.
+    pub fn spec(&self) -> String {
+        format!("heavy-ball:{}", kv("momentum", &self.momentum))
+    }
+
+    /// μ.
+    pub fn momentum_value(&self) -> &Rational {
+        &self.momentum
+    }
+}
+
+/// Heavy ball's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeavyBallState<V> {
+    /// θ_k.
+    pub params: V,
+    /// θ_{k−1} (x₀ before the first step).
+    pub previous: V,
+}
+
+impl<S: Scalar> Optimizer<S> for HeavyBall {
+    type State = HeavyBallState<S::Vector>;
+
+    fn init(&self, x0: &S::Vector) -> Result<Self::State> {
+        Ok(HeavyBallState {
+            params: x0.clone(),
+            previous: x0.clone(),
+        })
+    }
+
+    fn step(
+        &self,
+        state: &mut Self::State,
+        ctx: &StepContext<'_, S>,
+        oracle: &mut dyn Oracle<S>,
+    ) -> Result<Query<S>> {
+        let r = ctx.rounding;
+        let point = state.params.clone();
+        let gradient = oracle.gradient(&point)?;
+        let mut d = state.params.clone();
+        d.sub_assign(&state.previous);
+        let mut next = state.params.clone();
+        next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
+        next.axpy(&S::from_rational(&self.momentum), &d, r);
+        state.previous = std::mem::replace(&mut state.params, next);
+        Ok(Query { point, gradient })
+    }
+
+    fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
+        &state.params
+    }
+
+    fn record(&self, state: &Self::State) -> StateRecord<S> {
+        StateRecord {
+            vectors: vec![("previous_iterate", state.previous.clone())],
+            scalars: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Nesterov's accelerated gradient with constant momentum, in two equivalent forms.
+//!
+//! **Look-ahead form** ([`Nag`], spec `nag`; Sutskever et al. 2013, eq. (3)–(4)):
+//!
+//! ```text
+//! y_k = θ_{k−1} + μ v_{k−1}            (the gradient is queried here)
+//! v_k = μ v_{k−1} − γ ∇f(y_k)
+//! θ_k = θ_{k−1} + v_k
+//! ```
+//!
+//! State `θ_0 = x₀`, `v_0 = 0`; it stores the iterate θ_k and the velocity `v_k = θ_k − θ_{k−1}`.
+//!
+//! **Predictor–corrector form** ([`NagPc`], spec `nag-pc`):
+//!
+//! ```text
+//! y_k = x_{k−1} + μ (x_{k−1} − x_{k−2})   (predictor; the gradient is queried here)
+//! x_k = y_k − γ ∇f(y_k)                   (corrector: a gradient step from y_k)
+//! ```
+//!
+//! State `x_0 = x₀`, `x_{−1} = x₀`; it stores the iterate x_k and the previous iterate x_{k−1}.
+//!
+//! **Equivalence**: in exact arithmetic the two forms produce the same iterates `θ_k = x_k` and
+//! query the same points, for any schedule: by induction `v_{k−1} = θ_{k−1} − θ_{k−2}` (true for
+//! k = 1 since `v_0 = 0` and `x_{−1} = x₀`), so both query `y_k`, and
+//! `θ_k = θ_{k−1} + μv_{k−1} − γ∇f(y_k) = y_k − γ∇f(y_k) = x_k`. The forms differ only in rounding.
+//! Bengio, Boulanger-Lewandowski & Pascanu (2013), *Advances in optimizing recurrent networks*,
+//! §3.5, reparametrise the look-ahead form by its query point `Θ = θ + μv`; that third form is what
+//! PyTorch's and Keras's `nesterov=True` compute (see [`super::pytorch`], [`super::keras`]).
+//!
+//! **Operation order** (per element): look-ahead `y = θ`, `y = mul_add(v, μ, y)`;
+//! `v = round(v·μ)`, `v = mul_add(g, −γ, v)`; `θ = θ + v`. Predictor–corrector
+//! `d = x − x_prev`, `y = x`, `y = mul_add(d, μ, y)`; `x_prev = x`; `x = y`, `x = mul_add(g, −γ, x)`.
+//!
+//! **Constructor checks**: `0 ≤ μ < 1`, the range in which Sutskever et al. and the stability
+//! analysis (DESIGN.md, quadratics per eigenvalue) define the method.
+//!
+//! **Source**: Sutskever, Martens, Dahl & Hinton, *On the importance of initialization and momentum
+//! in deep learning*, ICML 2013, eq. (3)–(4); Nesterov, *A method of solving a convex programming
+//! problem with convergence rate O(1/k²)*, Soviet Math. Dokl. 27 (1983).
+
+use rug::Rational;
+
+use super::{Optimizer, Query, StateRecord, StepContext, kv, momentum_below_one};
+use crate::error::Result;
+use crate::linalg::Vector;
+use crate::problem::Oracle;
+use crate::scalar::Scalar;
+use crate::spec::{EntryInfo, ParamInfo, Spec};
+
+const PARAMS: &[ParamInfo] = &[ParamInfo {
+    key: "momentum",
+    help: "μ in [0, 1) (required)",
+}];
+
+/// Catalogue entry of the look-ahead form.
+pub const INFO: EntryInfo = EntryInfo {
+    name: "nag",
+    summary: "Nesterov look-ahead: v = μv − γ∇f(θ + μv) (v₀ = 0), θ += v",
+    params: PARAMS,
+};
+
+/// Catalogue entry of the predictor–corrector form.
+pub const PC_INFO: EntryInfo = EntryInfo {
+    name: "nag-pc",
+    summary: "Nesterov predictor–corrector: y = x + μ(x − x₋), x = y − γ∇f(y) (x₋₁ = x₀)",
+    params: PARAMS,
+};
+
+/// Nesterov's method in the look-ahead (velocity) form. See the [module documentation](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nag {
+    momentum: Rational,
+}
+
+impl Nag {
+    /// The look-ahead form with momentum μ.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperParameter`] unless `0 ≤ μ < 1`.
+    pub fn new(momentum: Rational) -> Result<Self> {
+        momentum_below_one(&momentum)?;
+        Ok(Nag { momentum })
+    }
+
+    /// Parses `nag:momentum=..`.
+    ///
+    /// # Errors
+    /// Parse errors and [`Nag::new`]'s checks.
+    pub fn from_spec(spec: &Spec) -> Result<Self> {
+        let s = Self::new(spec.rational("momentum")?)?;
+        spec.finish(&INFO)?;
+        Ok(s)
+    }
+
+    /// The spec that rebuilds this config.
+    pub fn spec(&self) -> String {
+        format!("nag:{}", kv("momentum", &self.momentum))
+    }
+
+    /// μ.
+    pub fn momentum_value(&self) -> &Rational {
+        &self.momentum
+    }
+}
+
+/// The look-ahead form's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NagState<V> {
+    /// θ_k.
+    pub params: V,
+    /// v_k = θ_k − θ_{k−1}.
+    pub velocity: V,
+}
+
+impl<S: Scalar> Optimizer<S> for Nag {
+    type State = NagState<S::Vector>;
+
+    fn init(&self, x0: &S::Vector) -> Result<Self::State> {
+        Ok(NagState {
+            params: x0.clone(),
+            velocity: S::Vector::zeros(x0.len()),
+        })
+    }
+
+    fn step(
+        &self,
+        state: &mut Self::State,
+        ctx: &StepContext<'_, S>,
+        oracle: &mut dyn Oracle<S>,
+    ) -> Result<Query<S>> {
+        let r = ctx.rounding;
+        let mu = S::from_rational(&self.momentum);
+        let mut point = state.params.clone();
+        point.axpy(&mu, &state.velocity, r);
+        let gradient = oracle.gradient(&point)?;
+        state.velocity.scale(&mu);
+        state
+            .velocity
+            .axpy(&-ctx.learning_rate.clone(), &gradient, r);
+        state.params.add_assign(&state.velocity);
+        Ok(Query { point, gradient })
+    }
+
+    fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
+        &state.params
+    }
+
+    fn record(&self, state: &Self::State) -> StateRecord<S> {
+        StateRecord {
+            vectors: vec![("velocity", state.velocity.clone())],
+            scalars: Vec::new(),
+        }
+    }
+}
+
+/// Nesterov's method in the predictor–corrector form. See the [module documentation](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NagPc {
+    momentum: Rational,
+}
+
+impl NagPc {
+    /// The predictor–corrector form with momentum μ.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperParameter`] unless `0 ≤ μ < 1`.
+    pub fn new(momentum: Rational) -> Result<Self> {
+        momentum_below_one(&momentum)?;
+        Ok(NagPc { momentum })
+    }
+
+    /// Parses `nag-pc:momentum=..`.
+    ///
+    /// # Errors
+    /// Parse errors and [`NagPc::new`]'s checks.
+    pub fn from_spec(spec: &Spec) -> Result<Self> {
+        let s = Self::new(spec.rational("momentum")?)?;
+        spec.finish(&PC_INFO)?;
+        Ok(s)
+    }
+
+    /// The spec that rebuilds this config.
+    pub fn spec(&self) -> String {
+        format!("nag-pc:{}", kv("momentum", &self.momentum))
+    }
+
+    /// μ.
+    pub fn momentum_value(&self) -> &Rational {
+        &self.momentum
+    }
+}
+
+/// The predictor–corrector form's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NagPcState<V> {
+    /// x_k.
+    pub params: V,
+    /// x_{k−1} (x₀ before the first step).
+    pub previous: V,
+}
+
+impl<S: Scalar> Optimizer<S> for NagPc {
+    type State = NagPcState<S::Vector>;
+
+    fn init(&self, x0: &S::Vector) -> Result<Self::State> {
+        Ok(NagPcState {
+            params: x0.clone(),
+            previous: x0.clone(),
+        })
+    }
+
+    fn step(
+        &self,
+        state: &mut Self::State,
+        ctx: &StepContext<'_, S>,
+        oracle: &mut dyn Oracle<S>,
+    ) -> Result<Query<S>> {
+        let r = ctx.rounding;
+        let mut d = state.params.clone();
+        d.sub_assign(&state.previous);
+        let mut point = state.params.clone();
+        point.axpy(&S::from_rational(&self.momentum), &d, r);
+        let gradient = oracle.gradient(&point)?;
+        let mut next = point.clone();
+        next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
+        state.previous = std::mem::replace(&mut state.params, next);
+        Ok(Query { point, gradient })
+    }
+
+    fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
+        &state.params
+    }
+
+    fn record(&self, state: &Self::State) -> StateRecord<S> {
+        StateRecord {
+            vectors: vec![("previous_iterate", state.previous.clone())],
+            scalars: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Schedule;
+    use crate::problem::quadratic::{QuadraticParams, QuadraticProblem};
+    use crate::problem::{Problem, to_vector};
+    use crate::trace::{RunOptions, run_with_oracle};
+
+    /// Both forms give the same iterates and query points in ℚ, under a non-constant schedule.
+    #[test]
+    fn look_ahead_and_predictor_corrector_agree_exactly() {
+        let schedule = Schedule::from_spec("step:lr=1/2,factor=1/2,every=3").unwrap();
+        for seed in 0..6 {
+            let p = QuadraticProblem::from_seed(&QuadraticParams::default(), seed);
+            let x0 = to_vector::<Rational>(&p.initial_point());
+            let mu = Rational::from((3, 4));
+            let opts = RunOptions::default();
+            let mut o1 = p.exact_oracle().unwrap();
+            let a = run_with_oracle(
+                &Nag::new(mu.clone()).unwrap(),
+                o1.as_mut(),
+                &schedule,
+                &x0,
+                12,
+                &opts,
+                ("", ""),
+            )
+            .unwrap();
+            let mut o2 = p.exact_oracle().unwrap();
+            let b = run_with_oracle(
+                &NagPc::new(mu).unwrap(),
+                o2.as_mut(),
+                &schedule,
+                &x0,
+                12,
+                &opts,
+                ("", ""),
+            )
+            .unwrap();
+            for (sa, sb) in a.steps.iter().zip(&b.steps) {
+                assert_eq!(sa.iterate, sb.iterate, "seed {seed}, step {}", sa.step);
+                assert_eq!(sa.query, sb.query, "seed {seed}, step {}", sa.step);
+                // v_k = x_k − x_{k−1}.
+                let mut diff = sb.iterate.clone();
+                diff.sub_assign(sb.state_vector("previous_iterate").unwrap());
+                assert_eq!(sa.state_vector("velocity").unwrap(), &diff);
+            }
+        }
+    }
+}
