@@ -61,7 +61,7 @@ pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
 
 /// The smallest positive subnormal, `2⁻¹⁰⁷⁴`: an upper bound on the absolute rounding error of a
 /// binary64 result in the subnormal range.
-pub const UNDERFLOW: f64 = 4.9406564584124654e-324;
+pub const UNDERFLOW: f64 = f64::from_bits(1);
 
 fn clean(x: f64) -> f64 {
     if x.is_nan() { f64::INFINITY } else { x }

@@ -41,6 +41,10 @@
 //! * [`error`] — the one error type.
 
 #![deny(missing_docs)]
+// rug's operators return an owned value or a lazy "incomplete" value depending on whether the
+// operands are owned or borrowed; writing `Rational::from(expr)` everywhere keeps each expression
+// correct whichever it is, so the conversion clippy calls useless is kept on purpose.
+#![allow(clippy::useless_conversion)]
 
 pub mod bounded;
 pub mod error;

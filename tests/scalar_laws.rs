@@ -278,7 +278,7 @@ proptest! {
             let mut out = y.clone();
             out.axpy(&af, &x, r);
             for i in 0..x.len() {
-                let p = Rational::from(exact(&x[i]) * exact(&af));
+                let p = exact(&x[i]) * exact(&af);
                 let want = match r {
                     Rounding::Fused => nearest(&(p + exact(&y[i])), 53),
                     Rounding::Naive => nearest(&(nearest(&p, 53) + exact(&y[i])), 53),
@@ -318,7 +318,7 @@ proptest! {
 /// `‖got.v − want‖₂ ≤ got.e`, decided exactly (squared, in ℚ).
 fn distance_within(got: &BoundedVec, want: &QVec) -> bool {
     let d2 = (0..want.len()).fold(Rational::new(), |s, i| {
-        let d = Rational::from(exact(&got.v[i]) - want.get(i));
+        let d = exact(&got.v[i]) - want.get(i);
         s + Rational::from(&d * &d)
     });
     let e = exact(&got.e);
