@@ -117,9 +117,8 @@ impl CharPoly {
 
 /// The closed-form heavy-ball region: `|μ| < 1` and `0 < h < 2(1 + μ)` (Polyak 1987, §3.2.1).
 pub fn heavy_ball_stable(h: &Rational, momentum: &Rational) -> bool {
-    momentum.clone().abs() < 1
-        && *h > 0
-        && *h < Rational::from(2u32 * Rational::from(1 + momentum.clone()))
+    let limit = Rational::from(2u32 * Rational::from(1 + momentum.clone()));
+    momentum.clone().abs() < 1 && *h > 0 && *h < limit
 }
 
 /// The closed-form NAG region for `0 ≤ μ < 1`: `0 < h < 2(1 + μ)/(1 + 2μ)`.
