@@ -2,6 +2,8 @@
 //! hand-derived short runs, the fused f64 PyTorch model bit for bit, constructor checks and spec
 //! round trips.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use momentum_oracle::Error;
@@ -19,7 +21,6 @@ use momentum_oracle::problem::quadratic::{
 use momentum_oracle::scalar::{Rounding, round_to_f32, with_mpfr_precision};
 use momentum_oracle::trace::{Outcome, RunOptions, Trace, run};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use rug::{Float, Rational};
 
 /// Steps of the catalogue-wide runs: short enough that the a-priori f64 bounds stay finite.
@@ -271,12 +272,7 @@ fn small_quadratic() -> impl Strategy<Value = QuadraticProblem> {
 proptest! {
     // Integration tests have no lib.rs beside them, so proptest's default persistence finds no
     // source root; keep shrunk failures where STYLE.md wants them committed.
-    #![proptest_config(ProptestConfig {
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/optimizers.txt",
-        ))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::config("optimizers", 256))]
 
     #[test]
     fn bounded_runs_equal_f64_bitwise_and_enclose_the_exact_trace(

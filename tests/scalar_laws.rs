@@ -5,6 +5,8 @@
 //! types is exact: a rounded result is compared with the exact rational result rounded by an
 //! independent route (MPFR's correctly rounded conversion), never with another f64 computation.
 
+mod common;
+
 use momentum_oracle::bounded::{Bounded, BoundedValue, BoundedVec, Floating};
 use momentum_oracle::linalg::{F64Mat, Matrix, QMat, QVec, Vector};
 use momentum_oracle::scalar::{Number, Rounding, Scalar, rational_cos_pi, with_mpfr_precision};
@@ -191,7 +193,7 @@ fn bounded_ops_enclose<F: Floating>(a: &Rational, b: &Rational, c: &Rational) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(common::config("scalar_laws", 256))]
 
     #[test]
     fn bounded_mpfr_operations_enclose_the_exact_result(a in rational(), b in rational(), c in rational(), prec in 24u32..300) {
