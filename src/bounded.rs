@@ -448,6 +448,9 @@ impl<F: Floating> Number for BoundedValue<F> {
     fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
         F::bounded_oracle(problem)
     }
+    fn certainly_greater(&self, other: &Self) -> bool {
+        !self.possibly_le(other)
+    }
 }
 
 /// A floating vector with one bound on the Euclidean distance to the exact vector.

@@ -194,6 +194,13 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
     fn is_zero(&self) -> bool {
         *self == Self::zero()
     }
+
+    /// Whether `self > other` is *certain*: the plain comparison for exact and plain floating
+    /// types; for values with an error bound, only when the two enclosures do not overlap. A proof
+    /// obligation `lhs ≤ rhs` counts as violated exactly when `lhs.certainly_greater(rhs)`.
+    fn certainly_greater(&self, other: &Self) -> bool {
+        self > other
+    }
 }
 
 /// The one bound the crate's generic code puts on a scalar type.
