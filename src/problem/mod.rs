@@ -18,6 +18,7 @@
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
 //! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
 
+pub mod lower_bound;
 pub mod quadratic;
 mod quadratic_form;
 
@@ -184,9 +185,37 @@ pub fn to_vector<S: Scalar>(xs: &[Rational]) -> S::Vector {
     S::Vector::from_scalars(&xs.iter().map(S::from_rational).collect::<Vec<_>>())
 }
 
+/// Whether `a ≥ b` as numbers.
+///
+/// Families whose formula has branches decide them with this, not with `>=`: [`Bounded`]'s
+/// derived order also compares the error bounds when the values tie, so a bounded run could take
+/// another branch than the plain f64 run whose values it must reproduce bit for bit. Values that
+/// are not finite fall back to the type's own order.
+pub(crate) fn at_least<S: Number>(a: &S, b: &S) -> bool {
+    match (a.to_rational(), b.to_rational()) {
+        (Some(x), Some(y)) => x >= y,
+        _ => a >= b,
+    }
+}
+
+/// Checks that a parameter is strictly positive.
+pub(crate) fn require_positive(name: &'static str, value: &Rational) -> Result<()> {
+    if *value <= 0 {
+        return Err(Error::hyper(
+            name,
+            crate::rational::format(value),
+            "must be positive",
+        ));
+    }
+    Ok(())
+}
+
 /// Every family, with a one-line description and its spec parameters.
 pub fn catalogue() -> Vec<EntryInfo> {
-    vec![quadratic::INFO]
+    vec![
+        quadratic::INFO,
+        lower_bound::INFO,
+    ]
 }
 
 /// Builds a problem from a CLI spec such as `quadratic:dim=4,seed=7`.
@@ -198,6 +227,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
     let spec = Spec::parse(text)?;
     Ok(match spec.name() {
         "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
+        "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
     })
 }
