@@ -18,6 +18,7 @@
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
 //! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
 
+pub mod huber;
 pub mod lower_bound;
 pub mod quadratic;
 mod quadratic_form;
@@ -215,6 +216,7 @@ pub fn catalogue() -> Vec<EntryInfo> {
     vec![
         quadratic::INFO,
         lower_bound::INFO,
+        huber::INFO,
     ]
 }
 
@@ -228,6 +230,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
     Ok(match spec.name() {
         "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
         "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
+        "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
     })
 }
