@@ -20,6 +20,7 @@
 
 pub mod huber;
 pub mod lower_bound;
+pub mod lrp;
 pub mod quadratic;
 mod quadratic_form;
 
@@ -217,6 +218,7 @@ pub fn catalogue() -> Vec<EntryInfo> {
         quadratic::INFO,
         lower_bound::INFO,
         huber::INFO,
+        lrp::INFO,
     ]
 }
 
@@ -231,6 +233,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
         "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
         "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
         "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
+        "lrp" => Box::new(lrp::LrpProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
     })
 }
