@@ -23,6 +23,7 @@ pub mod lower_bound;
 pub mod lrp;
 pub mod quadratic;
 mod quadratic_form;
+pub mod rosenbrock;
 
 pub use quadratic_form::{GradientForm, QuadraticForm, QuadraticOracle};
 
@@ -219,6 +220,7 @@ pub fn catalogue() -> Vec<EntryInfo> {
         lower_bound::INFO,
         huber::INFO,
         lrp::INFO,
+        rosenbrock::INFO,
     ]
 }
 
@@ -234,6 +236,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
         "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
         "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
         "lrp" => Box::new(lrp::LrpProblem::from_spec(&spec)?),
+        "rosenbrock" => Box::new(rosenbrock::RosenbrockProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
     })
 }
