@@ -19,6 +19,7 @@
 //! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
 
 pub mod huber;
+pub mod least_squares;
 pub mod lower_bound;
 pub mod lrp;
 pub mod quadratic;
@@ -219,6 +220,7 @@ pub fn catalogue() -> Vec<EntryInfo> {
         quadratic::INFO,
         lower_bound::INFO,
         huber::INFO,
+        least_squares::INFO,
         lrp::INFO,
         rosenbrock::INFO,
     ]
@@ -235,6 +237,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
         "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
         "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
         "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
+        "least-squares" => Box::new(least_squares::LeastSquaresProblem::from_spec(&spec)?),
         "lrp" => Box::new(lrp::LrpProblem::from_spec(&spec)?),
         "rosenbrock" => Box::new(rosenbrock::RosenbrockProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
