@@ -20,6 +20,7 @@
 
 pub mod huber;
 pub mod least_squares;
+pub mod logistic;
 pub mod lower_bound;
 pub mod lrp;
 pub mod quadratic;
@@ -221,6 +222,7 @@ pub fn catalogue() -> Vec<EntryInfo> {
         lower_bound::INFO,
         huber::INFO,
         least_squares::INFO,
+        logistic::INFO,
         lrp::INFO,
         rosenbrock::INFO,
     ]
@@ -238,6 +240,7 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
         "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
         "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
         "least-squares" => Box::new(least_squares::LeastSquaresProblem::from_spec(&spec)?),
+        "logistic" => Box::new(logistic::LogisticProblem::from_spec(&spec)?),
         "lrp" => Box::new(lrp::LrpProblem::from_spec(&spec)?),
         "rosenbrock" => Box::new(rosenbrock::RosenbrockProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
