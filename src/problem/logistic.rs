@@ -190,6 +190,21 @@ impl LogisticProblem {
         &self.reference
     }
 
+    /// The features A, one row per sample.
+    pub fn features(&self) -> &[Vec<Rational>] {
+        &self.features
+    }
+
+    /// The labels, each 1 or −1.
+    pub fn labels(&self) -> &[i8] {
+        &self.labels
+    }
+
+    /// The regularisation λ.
+    pub fn lambda(&self) -> &Rational {
+        &self.lambda
+    }
+
     /// The oracle in arithmetic `S` (f64, MPFR, bounded f64; in ℚ every evaluation fails with
     /// [`Error::NotRational`]).
     pub fn oracle<S: Scalar>(&self) -> LogisticOracle<S> {
