@@ -392,6 +392,14 @@ impl Problem for HuberProblem {
         let g = oracle.gradient(&xb).ok()?;
         let f = oracle.value(&xb).ok()?;
         let rho_sq = &oracle.k.rho_sq;
+        if ![s.v, s.e, rho_sq.v, rho_sq.e].iter().all(|x| x.is_finite()) {
+            // Overflow in ‖x‖²: nothing finite can be claimed.
+            return Some(F64RoundingBound {
+                gradient: f64::INFINITY,
+                value: f64::INFINITY,
+                gap: f64::INFINITY,
+            });
+        }
         let delta = Rational::from_f64(s.e)? + Rational::from_f64(rho_sq.e)?;
         let gap_fl = (Rational::from_f64(s.v)? - Rational::from_f64(rho_sq.v)?).abs();
         let (grad_extra, value_extra) = if gap_fl <= delta {

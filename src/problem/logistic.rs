@@ -387,8 +387,10 @@ fn newton(features: &[Vec<Rational>], labels: &[i8], lambda: &Rational) -> Vec<F
     let mut w = vec![Float::new(p); d];
     let mut eval = evaluate(&a, labels, &lam, &w);
     let mut best = (norm_sq_f(&eval.gradient), w.clone());
-    // Quadratic convergence reaches the precision floor in a handful of steps once close; the cap
-    // only guards against pathological data.
+    // Early damped steps may enlarge the gradient, so only a run of steps without a new best one
+    // means the precision floor is reached. Quadratic convergence gets there in a handful of steps
+    // once close; the cap only guards against pathological data.
+    let mut stalled = 0;
     for _ in 0..200 {
         let mut h: Vec<Vec<Float>> = (0..d)
             .map(|j| {
@@ -445,10 +447,11 @@ fn newton(features: &[Vec<Rational>], labels: &[i8], lambda: &Rational) -> Vec<F
         let gn = norm_sq_f(&eval.gradient);
         if gn < best.0 {
             best = (gn, w.clone());
+            stalled = 0;
         } else {
-            break;
+            stalled += 1;
         }
-        if best.0.is_zero() {
+        if stalled >= 3 || best.0.is_zero() {
             break;
         }
     }

@@ -126,15 +126,12 @@ impl LowerBoundProblem {
     /// 2004, Theorem 2.1.7; see [`LowerBoundProblem::theorem_2_1_7_bound`]).
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`] if `l ≤ 0`; [`Error::StepBudgetExceeded`] if `2·steps+1`
-    /// overflows.
+    /// [`Error::InvalidHyperParameter`] if `l ≤ 0` or `2·steps+1` overflows.
     pub fn for_steps(steps: usize, l: Rational) -> Result<Self> {
-        let k = steps.checked_mul(2).and_then(|s| s.checked_add(1)).ok_or(
-            Error::StepBudgetExceeded {
-                requested: steps,
-                budget: usize::MAX / 2,
-            },
-        )?;
+        let k = steps
+            .checked_mul(2)
+            .and_then(|s| s.checked_add(1))
+            .ok_or_else(|| Error::hyper("steps", steps, "2·steps + 1 overflows"))?;
         LowerBoundProblem::new(k, k, l)
     }
 

@@ -9,11 +9,11 @@
 //! |---|---|---|---|
 //! | quadratic with prescribed spectrum, rotated by rational Householder reflections | [`quadratic`] | yes | L = max λ, m = min λ |
 //! | Nesterov's lower-bound tridiagonal quadratic f_k on ℝⁿ | [`lower_bound`] | yes | L given, m = 0 |
-//! | Drori–Teboulle Huber-like worst case (GD and OGM variants) | [`huber`] | yes when ‖x‖ is rational | L given, m = 0 |
-//! | least squares with rational data | [`least_squares`] | yes | from a rational SVD, or bounds |
-//! | logistic regression with L2 | [`logistic`] | no (f64, MPFR) | L = ‖A‖²_F/(4n) + λ, m = λ |
+//! | Drori–Teboulle Huber-like worst case (GD and OGM variants) | [`huber`] | yes when ‖x‖ is rational (not OGM with N ≥ 2) | L given, m = 0 |
+//! | least squares with rational data | [`least_squares`] | yes | from a rational SVD (exact), or a norm bound and Gershgorin |
+//! | logistic regression with L2 | [`logistic`] | no (f64, MPFR; f* certified by Newton in MPFR) | L = ‖AᵀA‖/(4n) + λ, m = λ |
 //! | Lessard–Recht–Packard piecewise quadratic | [`lrp`] | yes | L, m given |
-//! | Rosenbrock | [`rosenbrock`] | yes | nonconvex: no L, m |
+//! | Rosenbrock, 2-d and chained | [`rosenbrock`] | yes | nonconvex: no L, m |
 //!
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
 //! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
