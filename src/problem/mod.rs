@@ -9,17 +9,23 @@
 //! |---|---|---|---|
 //! | quadratic with prescribed spectrum, rotated by rational Householder reflections | [`quadratic`] | yes | L = max λ, m = min λ |
 //! | Nesterov's lower-bound tridiagonal quadratic f_k on ℝⁿ | [`lower_bound`] | yes | L given, m = 0 |
-//! | Drori–Teboulle Huber-like worst case (GD and OGM variants) | [`huber`] | yes when ‖x‖ is rational | L given, m = 0 |
-//! | least squares with rational data | [`least_squares`] | yes | from a rational SVD, or bounds |
-//! | logistic regression with L2 | [`logistic`] | no (f64, MPFR) | L = ‖A‖²_F/(4n) + λ, m = λ |
+//! | Drori–Teboulle Huber-like worst case (GD and OGM variants) | [`huber`] | yes when ‖x‖ is rational (not OGM with N ≥ 2) | L given, m = 0 |
+//! | least squares with rational data | [`least_squares`] | yes | from a rational SVD (exact), or a norm bound and Gershgorin |
+//! | logistic regression with L2 | [`logistic`] | no (f64, MPFR; f* certified by Newton in MPFR) | L = ‖AᵀA‖/(4n) + λ, m = λ |
 //! | Lessard–Recht–Packard piecewise quadratic | [`lrp`] | yes | L, m given |
-//! | Rosenbrock | [`rosenbrock`] | yes | nonconvex: no L, m |
+//! | Rosenbrock, 2-d and chained | [`rosenbrock`] | yes | nonconvex: no L, m |
 //!
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
 //! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
 
+pub mod huber;
+pub mod least_squares;
+pub mod logistic;
+pub mod lower_bound;
+pub mod lrp;
 pub mod quadratic;
 mod quadratic_form;
+pub mod rosenbrock;
 
 pub use quadratic_form::{GradientForm, QuadraticForm, QuadraticOracle};
 
@@ -199,9 +205,42 @@ pub fn to_vector<S: Scalar>(xs: &[Rational]) -> S::Vector {
     S::Vector::from_scalars(&xs.iter().map(S::from_rational).collect::<Vec<_>>())
 }
 
+/// Whether `a ≥ b` as numbers.
+///
+/// Families whose formula has branches decide them with this, not with `>=`: [`Bounded`]'s
+/// derived order also compares the error bounds when the values tie, so a bounded run could take
+/// another branch than the plain f64 run whose values it must reproduce bit for bit. Values that
+/// are not finite fall back to the type's own order.
+pub(crate) fn at_least<S: Number>(a: &S, b: &S) -> bool {
+    match (a.to_rational(), b.to_rational()) {
+        (Some(x), Some(y)) => x >= y,
+        _ => a >= b,
+    }
+}
+
+/// Checks that a parameter is strictly positive.
+pub(crate) fn require_positive(name: &'static str, value: &Rational) -> Result<()> {
+    if *value <= 0 {
+        return Err(Error::hyper(
+            name,
+            crate::rational::format(value),
+            "must be positive",
+        ));
+    }
+    Ok(())
+}
+
 /// Every family, with a one-line description and its spec parameters.
 pub fn catalogue() -> Vec<EntryInfo> {
-    vec![quadratic::INFO]
+    vec![
+        quadratic::INFO,
+        lower_bound::INFO,
+        huber::INFO,
+        least_squares::INFO,
+        logistic::INFO,
+        lrp::INFO,
+        rosenbrock::INFO,
+    ]
 }
 
 /// Builds a problem from a CLI spec such as `quadratic:dim=4,seed=7`.
@@ -213,6 +252,12 @@ pub fn from_spec(text: &str) -> Result<Box<dyn Problem>> {
     let spec = Spec::parse(text)?;
     Ok(match spec.name() {
         "quadratic" => Box::new(quadratic::QuadraticProblem::from_spec(&spec)?),
+        "lower-bound" => Box::new(lower_bound::LowerBoundProblem::from_spec(&spec)?),
+        "huber" => Box::new(huber::HuberProblem::from_spec(&spec)?),
+        "least-squares" => Box::new(least_squares::LeastSquaresProblem::from_spec(&spec)?),
+        "logistic" => Box::new(logistic::LogisticProblem::from_spec(&spec)?),
+        "lrp" => Box::new(lrp::LrpProblem::from_spec(&spec)?),
+        "rosenbrock" => Box::new(rosenbrock::RosenbrockProblem::from_spec(&spec)?),
         other => return Err(crate::spec::unknown("problem", other, &catalogue())),
     })
 }

@@ -46,7 +46,7 @@ pub const INFO: EntryInfo = EntryInfo {
         },
         ParamInfo {
             key: "householder",
-            help: "explicit reflection vectors v1|v2, entries ;-separated",
+            help: "explicit reflection vectors v1|v2, entries ;-separated, or none (Q = I)",
         },
         ParamInfo {
             key: "minimizer",
@@ -256,9 +256,12 @@ impl QuadraticProblem {
                 .rational_list(key)?
                 .unwrap_or_else(|| resize(drawn_v, n)))
         };
-        let reflections = match spec.rational_lists("householder")? {
-            Some(r) => r,
-            None => drawn.reflections.iter().map(|v| resize(v, n)).collect(),
+        let reflections = match spec.raw("householder") {
+            Some("none") => Vec::new(),
+            _ => match spec.rational_lists("householder")? {
+                Some(r) => r,
+                None => drawn.reflections.iter().map(|v| resize(v, n)).collect(),
+            },
         };
         let minimizer = pick("minimizer", drawn.form.minimizer())?;
         let x0 = pick("x0", &drawn.x0)?;
@@ -284,7 +287,10 @@ impl Problem for QuadraticProblem {
     }
     fn spec(&self) -> String {
         let mut s = format!("quadratic:spectrum={}", format_list(&self.spectrum));
-        if !self.reflections.is_empty() {
+        // Without the key the seed's reflections would be drawn: spell out "none".
+        if self.reflections.is_empty() {
+            s += ",householder=none";
+        } else {
             s += &format!(",householder={}", format_lists(&self.reflections));
         }
         s + &format!(
