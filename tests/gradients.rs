@@ -17,6 +17,8 @@
 //!
 //! Plus: every spec rebuilds its instance exactly, and a quickcheck property through `Quick<T>`.
 
+mod common;
+
 use std::fmt::Debug;
 
 use momentum_oracle::bounded::{Bounded, BoundedVec};
@@ -265,7 +267,7 @@ fn huber_axis_segment() -> impl Strategy<Value = (HuberProblem, Vec<Rational>, V
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(common::config("gradients", 256))]
 
     #[test]
     fn quadratic_gradient_is_the_exact_derivative_along_any_line(
@@ -498,7 +500,7 @@ fn logistic_rounding(p: &LogisticProblem, w_abs: &[Rational]) -> (Rational, Vec<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(common::config("gradients", 128))]
 
     /// φ(t) = Lρ‖x + td‖ − Lρ²/2 in the linear region. With y = x + td,
     /// ‖y‖‴ = −3(y·d)(‖d‖²‖y‖² − (y·d)²)/‖y‖⁵, so |φ‴| ≤ 3Lρ‖d‖³/‖y‖² ≤ 3Lρ‖d‖³/ν², where
@@ -526,7 +528,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(common::config("gradients", 64))]
 
     /// φ(t) = (1/n)Σ_i sp(−y_i a_iᵀ(x + td)) + (λ/2)‖x + td‖² with sp(v) = log(1 + eᵛ):
     /// sp‴ = σ(1 − σ)(1 − 2σ), whose maximum modulus is 1/(6√3) < 1/10, and the quadratic term
@@ -690,7 +692,7 @@ fn lrp_f64_point() -> impl Strategy<Value = (LrpProblem, Vec<f64>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(common::config("gradients", 256))]
 
     #[test]
     fn quadratic_f64_oracle_is_within_its_bounded_enclosure((p, x) in with_f64_point(quadratic(QuadraticParams::default()))) {
@@ -719,7 +721,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(common::config("gradients", 64))]
 
     /// Logistic regression has no exact oracle: the reference is the MPFR oracle at FD_BITS, whose
     /// own error is bounded by [`logistic_rounding`]. The f64 results must be within
@@ -775,7 +777,7 @@ fn check_spec_rebuilds<P: Problem + PartialEq + Debug>(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(common::config("gradients", 128))]
 
     #[test]
     fn quadratic_spec_rebuilds_the_instance(p in QuadraticProblem::strategy()) {
@@ -809,7 +811,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(common::config("gradients", 32))]
 
     #[test]
     fn logistic_spec_rebuilds_the_instance(p in LogisticProblem::strategy()) {

@@ -47,7 +47,7 @@ use rug::{Float, Rational};
 
 use super::quadratic::{small_rational, smoothness_constant};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
-use crate::bounded::{Bounded, BoundedVec, rational_to_f64_up};
+use crate::bounded::{BoundedValue, BoundedVector, Floating, rational_to_f64_up};
 use crate::error::{Error, Result};
 use crate::generate::Generated;
 use crate::linalg::{Vector, sqrt_upper};
@@ -361,6 +361,31 @@ impl Problem for HuberProblem {
         Ok(Box::new(self.oracle::<Float>()?))
     }
     fn f64_rounding(&self, x: &[f64]) -> Option<F64RoundingBound> {
+        self.rounding_bound::<f64>(x)
+    }
+    fn mpfr_rounding(&self, x: &[Float]) -> Option<F64RoundingBound> {
+        // The same derivation as for f64 (see `rounding_bound`), with MPFR's unit roundoff.
+        self.rounding_bound::<Float>(x)
+    }
+    fn data_json(&self) -> serde_json::Value {
+        let c = match &self.scale {
+            Scale::Rational(c) => serde_json::json!(crate::rational::format(c)),
+            Scale::OgmThetaSquared(n) => serde_json::json!({ "ogm_theta_squared": n }),
+        };
+        serde_json::json!({
+            "L": crate::rational::format(&self.l),
+            "R": crate::rational::format(&self.r),
+            "dim": self.dim,
+            "c": c,
+            "minimizer": vec!["0/1"; self.dim],
+            "optimum": "0/1",
+        })
+    }
+}
+
+impl HuberProblem {
+    /// Rigorous rounding bounds of the oracle in floating arithmetic `F` at `x`.
+    fn rounding_bound<F: Floating>(&self, x: &[F]) -> Option<F64RoundingBound> {
         // Derivation. The f64 oracle is `HuberOracle<f64>`; running the same generic code in
         // `Bounded` at the exact point x̂ (error 0) performs bit for bit the same operations — the
         // branch is decided on the values alone (`at_least`) — and bounds, by the per-operation
@@ -381,16 +406,13 @@ impl Problem for HuberProblem {
         // to the gradient bound and (L/2)·min(δ/ρ, √δ)² to the value (and gap) bound makes them
         // hold whichever branch the truth is on. ρ is exact for rational c; for OGM a rational
         // lower bound follows from ρ² ≥ ρ̂² − e_ρ².
-        let mut oracle = self.oracle::<Bounded>().ok()?;
-        let xb = BoundedVec {
-            v: x.to_vec(),
-            e: 0.0,
-        };
+        let mut oracle = self.oracle::<BoundedValue<F>>().ok()?;
+        let xb = BoundedVector::<F>::new(F::Vector::from_scalars(x), 0.0);
         let s = xb.dot(&xb);
         let g = oracle.gradient(&xb).ok()?;
         let f = oracle.value(&xb).ok()?;
         let rho_sq = &oracle.k.rho_sq;
-        if ![s.v, s.e, rho_sq.v, rho_sq.e].iter().all(|x| x.is_finite()) {
+        if !(s.v.is_finite() && s.e.is_finite() && rho_sq.v.is_finite() && rho_sq.e.is_finite()) {
             // Overflow in ‖x‖²: nothing finite can be claimed.
             return Some(F64RoundingBound {
                 gradient: f64::INFINITY,
@@ -399,13 +421,11 @@ impl Problem for HuberProblem {
             });
         }
         let delta = Rational::from_f64(s.e)? + Rational::from_f64(rho_sq.e)?;
-        let gap_fl = (Rational::from_f64(s.v)? - Rational::from_f64(rho_sq.v)?).abs();
+        let gap_fl = (s.v.to_rational()? - rho_sq.v.to_rational()?).abs();
         let (grad_extra, value_extra) = if gap_fl <= delta {
             let rho_low = match self.kink_radius() {
                 Some(rho) => rho,
-                None => {
-                    sqrt_lower(&(Rational::from_f64(rho_sq.v)? - Rational::from_f64(rho_sq.e)?))
-                }
+                None => sqrt_lower(&(rho_sq.v.to_rational()? - Rational::from_f64(rho_sq.e)?)),
             };
             let root = sqrt_upper(&delta);
             let dist = if rho_low > 0 {
@@ -424,20 +444,6 @@ impl Problem for HuberProblem {
             gradient: bound_up(g.e, &grad_extra),
             value,
             gap: value,
-        })
-    }
-    fn data_json(&self) -> serde_json::Value {
-        let c = match &self.scale {
-            Scale::Rational(c) => serde_json::json!(crate::rational::format(c)),
-            Scale::OgmThetaSquared(n) => serde_json::json!({ "ogm_theta_squared": n }),
-        };
-        serde_json::json!({
-            "L": crate::rational::format(&self.l),
-            "R": crate::rational::format(&self.r),
-            "dim": self.dim,
-            "c": c,
-            "minimizer": vec!["0/1"; self.dim],
-            "optimum": "0/1",
         })
     }
 }

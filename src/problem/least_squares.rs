@@ -36,7 +36,7 @@ use rug::{Float, Rational};
 
 use super::quadratic::small_vector;
 use super::{F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm};
-use crate::bounded::Bounded;
+use crate::bounded::{Bounded, BoundedMpfr};
 use crate::error::{Error, Result};
 use crate::generate::{Generated, sample};
 use crate::linalg::{QMat, norm_sq};
@@ -533,6 +533,9 @@ impl Problem for LeastSquaresProblem {
     }
     fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
         Ok(Box::new(self.form.oracle::<Bounded>()))
+    }
+    fn bounded_mpfr_oracle(&self) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
+        Ok(Box::new(self.form.oracle::<BoundedMpfr>()))
     }
     fn f64_rounding(&self, _x: &[f64]) -> Option<F64RoundingBound> {
         // Bounded runs use the generic oracle above, whose bounds follow from its operations.

@@ -35,7 +35,7 @@ use super::{
     F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm, initial_distance_sq,
     require_positive,
 };
-use crate::bounded::Bounded;
+use crate::bounded::{Bounded, BoundedMpfr};
 use crate::error::{Error, Result};
 use crate::generate::Generated;
 use crate::linalg::QMat;
@@ -221,6 +221,9 @@ impl Problem for LowerBoundProblem {
     }
     fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
         Ok(Box::new(self.form.oracle::<Bounded>()))
+    }
+    fn bounded_mpfr_oracle(&self) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
+        Ok(Box::new(self.form.oracle::<BoundedMpfr>()))
     }
     fn f64_rounding(&self, _x: &[f64]) -> Option<F64RoundingBound> {
         // Bounded runs use the generic oracle above, whose bounds follow from its operations.

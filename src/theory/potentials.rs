@@ -143,10 +143,12 @@ impl<S: Scalar> Instance<S> {
     /// [`Error::Unavailable`] for problems without L, m or an exact x*.
     pub fn from_problem(problem: &dyn Problem) -> Result<Self> {
         let l = crate::problem::require_smoothness(problem)?;
-        let m = problem.strong_convexity().ok_or_else(|| Error::Unavailable {
-            what: "convexity (proof obligations are for convex problems)",
-            subject: problem.spec(),
-        })?;
+        let m = problem
+            .strong_convexity()
+            .ok_or_else(|| Error::Unavailable {
+                what: "convexity (proof obligations are for convex problems)",
+                subject: problem.spec(),
+            })?;
         let xs = crate::problem::require_minimizer(problem)?;
         Ok(Instance {
             smoothness: S::from_rational(&l),
@@ -163,7 +165,12 @@ fn dist_sq<S: Scalar>(a: &S::Vector, b: &S::Vector) -> S {
 }
 
 /// `a + s·(b − a)`.
-fn lerp<S: Scalar>(a: &S::Vector, b: &S::Vector, s: &S, rounding: crate::scalar::Rounding) -> S::Vector {
+fn lerp<S: Scalar>(
+    a: &S::Vector,
+    b: &S::Vector,
+    s: &S,
+    rounding: crate::scalar::Rounding,
+) -> S::Vector {
     let mut d = b.clone();
     d.sub_assign(a);
     let mut out = a.clone();
@@ -183,7 +190,10 @@ fn consecutive<S: Scalar>(trace: &Trace<S>) -> Result<()> {
         if s.step != i + 1 {
             return Err(Error::InvalidDocument {
                 document: "trace",
-                reason: format!("proof obligations need every step; step {} is missing", i + 1),
+                reason: format!(
+                    "proof obligations need every step; step {} is missing",
+                    i + 1
+                ),
             });
         }
     }
@@ -198,7 +208,12 @@ fn initial_gap<S: Scalar>(trace: &Trace<S>) -> Result<S> {
 }
 
 fn check<S>(obligation: Obligation, step: usize, lhs: S, rhs: S) -> Check<S> {
-    Check { obligation, step, lhs, rhs }
+    Check {
+        obligation,
+        step,
+        lhs,
+        rhs,
+    }
 }
 
 /// The gradient-descent obligations for a trace with constant step `γ ≤ 1/L` (see the
@@ -211,7 +226,11 @@ fn check<S>(obligation: Obligation, step: usize, lhs: S, rhs: S) -> Check<S> {
 ///
 /// # Errors
 /// [`Error::InvalidDocument`] if steps are missing; [`Error::Unavailable`] without gaps.
-pub fn gradient_descent<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &S) -> Result<Vec<Check<S>>> {
+pub fn gradient_descent<S: Scalar>(
+    trace: &Trace<S>,
+    inst: &Instance<S>,
+    step: &S,
+) -> Result<Vec<Check<S>>> {
     consecutive(trace)?;
     let l = &inst.smoothness;
     let two = S::from_ratio(2, 1);
@@ -231,11 +250,26 @@ pub fn gradient_descent<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &
         let g2 = g.dot(g);
         let d_prev = dist_sq::<S>(&x_prev, xs);
         let d_cur = dist_sq::<S>(&s.iterate, xs);
-        out.push(check(Obligation::DescentLemma, k, gap.clone(), gap_prev.clone() - &(descent_factor.clone() * &g2)));
+        out.push(check(
+            Obligation::DescentLemma,
+            k,
+            gap.clone(),
+            gap_prev.clone() - &(descent_factor.clone() * &g2),
+        ));
         let mut diff = x_prev.clone();
         diff.sub_assign(xs);
-        out.push(check(Obligation::ConvexityAtMinimizer, k - 1, gap_prev.clone(), g.dot(&diff)));
-        out.push(check(Obligation::DistanceRecursion, k, gap.clone(), (d_prev - &d_cur) * &inv_2g));
+        out.push(check(
+            Obligation::ConvexityAtMinimizer,
+            k - 1,
+            gap_prev.clone(),
+            g.dot(&diff),
+        ));
+        out.push(check(
+            Obligation::DistanceRecursion,
+            k,
+            gap.clone(),
+            (d_prev - &d_cur) * &inv_2g,
+        ));
         sum += &gap;
         out.push(check(
             Obligation::TelescopedSum,
@@ -243,7 +277,12 @@ pub fn gradient_descent<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &
             sum.clone(),
             (d0.clone() - &d_cur) * &inv_2g,
         ));
-        out.push(check(Obligation::FinalBound, k, S::from_ratio(k as i64, 1) * &gap, sum.clone()));
+        out.push(check(
+            Obligation::FinalBound,
+            k,
+            S::from_ratio(k as i64, 1) * &gap,
+            sum.clone(),
+        ));
         let v = S::from_ratio(k as i64, 1) * &gap + &(d_cur * &inv_2g);
         out.push(check(Obligation::GdPotential, k, v.clone(), v_prev));
         v_prev = v;
@@ -272,24 +311,49 @@ pub fn fista<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &S) -> Resul
     let mut previous: Option<(S, S)> = None; // (t_k, E_k)
     for s in &trace.steps {
         let k = s.step;
-        let t = s.state_scalar("t").cloned().ok_or_else(|| Error::Unavailable {
-            what: "FISTA's t_k (state scalar `t`)",
-            subject: trace.optimizer.clone(),
-        })?;
-        let x_prev = s.state_vector("previous_iterate").ok_or_else(|| Error::Unavailable {
-            what: "FISTA's x_{k−1} (state `previous_iterate`)",
-            subject: trace.optimizer.clone(),
-        })?;
+        let t = s
+            .state_scalar("t")
+            .cloned()
+            .ok_or_else(|| Error::Unavailable {
+                what: "FISTA's t_k (state scalar `t`)",
+                subject: trace.optimizer.clone(),
+            })?;
+        let x_prev = s
+            .state_vector("previous_iterate")
+            .ok_or_else(|| Error::Unavailable {
+                what: "FISTA's x_{k−1} (state `previous_iterate`)",
+                subject: trace.optimizer.clone(),
+            })?;
         let z = lerp::<S>(x_prev, &s.iterate, &t, r);
         let e = t.clone() * &t * &gap_of(s)? + &(dist_sq::<S>(&z, xs) * &inv_2g);
         match &previous {
             None => {
-                out.push(check(Obligation::FistaSequenceCondition, k, t.clone(), S::one()));
-                out.push(check(Obligation::FistaInitialPotential, k, e.clone(), dist_sq::<S>(&trace.x0, xs) * &inv_2g));
+                out.push(check(
+                    Obligation::FistaSequenceCondition,
+                    k,
+                    t.clone(),
+                    S::one(),
+                ));
+                out.push(check(
+                    Obligation::FistaInitialPotential,
+                    k,
+                    e.clone(),
+                    dist_sq::<S>(&trace.x0, xs) * &inv_2g,
+                ));
             }
             Some((t_prev, e_prev)) => {
-                out.push(check(Obligation::FistaSequenceCondition, k, t.clone() * &t - &t, t_prev.clone() * t_prev));
-                out.push(check(Obligation::FistaPotential, k, e.clone(), e_prev.clone()));
+                out.push(check(
+                    Obligation::FistaSequenceCondition,
+                    k,
+                    t.clone() * &t - &t,
+                    t_prev.clone() * t_prev,
+                ));
+                out.push(check(
+                    Obligation::FistaPotential,
+                    k,
+                    e.clone(),
+                    e_prev.clone(),
+                ));
             }
         }
         previous = Some((t, e));
@@ -308,7 +372,11 @@ pub fn fista<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &S) -> Resul
 ///
 /// # Errors
 /// [`Error::Unavailable`] without gaps or the `previous_iterate` state.
-pub fn strongly_convex_nag<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, sqrt_kappa: &S) -> Result<Vec<Check<S>>> {
+pub fn strongly_convex_nag<S: Scalar>(
+    trace: &Trace<S>,
+    inst: &Instance<S>,
+    sqrt_kappa: &S,
+) -> Result<Vec<Check<S>>> {
     consecutive(trace)?;
     let r = trace.rounding;
     let xs = &inst.minimizer;
@@ -318,13 +386,20 @@ pub fn strongly_convex_nag<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, sqrt
     let mut phi_prev = phi(initial_gap(trace)?, &trace.x0);
     let mut out = Vec::new();
     for s in &trace.steps {
-        let x_prev = s.state_vector("previous_iterate").ok_or_else(|| Error::Unavailable {
-            what: "x_{k−1} (state `previous_iterate`)",
-            subject: trace.optimizer.clone(),
-        })?;
+        let x_prev = s
+            .state_vector("previous_iterate")
+            .ok_or_else(|| Error::Unavailable {
+                what: "x_{k−1} (state `previous_iterate`)",
+                subject: trace.optimizer.clone(),
+            })?;
         let v = lerp::<S>(x_prev, &s.iterate, sqrt_kappa, r);
         let p = phi(gap_of(s)?, &v);
-        out.push(check(Obligation::StronglyConvexPotential, s.step, p.clone(), rate.clone() * &phi_prev));
+        out.push(check(
+            Obligation::StronglyConvexPotential,
+            s.step,
+            p.clone(),
+            rate.clone() * &phi_prev,
+        ));
         phi_prev = p;
     }
     Ok(out)
@@ -351,7 +426,11 @@ pub fn strongly_convex_nag<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, sqrt
 ///
 /// # Errors
 /// [`Error::Unavailable`] without gaps or the `y`/`theta` states.
-pub fn ogm<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, oracle: &mut dyn Oracle<S>) -> Result<Vec<Check<S>>> {
+pub fn ogm<S: Scalar>(
+    trace: &Trace<S>,
+    inst: &Instance<S>,
+    oracle: &mut dyn Oracle<S>,
+) -> Result<Vec<Check<S>>> {
     consecutive(trace)?;
     let n = trace.steps.len();
     if n == 0 {
@@ -363,19 +442,25 @@ pub fn ogm<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, oracle: &mut dyn Ora
     let half_l = l.clone() * &S::from_ratio(1, 2);
     let inv_2l = S::one() / &(S::from_ratio(2, 1) * l);
     let theta_of = |s: &StepRecord<S>| {
-        s.state_scalar("theta").cloned().ok_or_else(|| Error::Unavailable {
-            what: "OGM's θ_i (state scalar `theta`)",
-            subject: trace.optimizer.clone(),
-        })
+        s.state_scalar("theta")
+            .cloned()
+            .ok_or_else(|| Error::Unavailable {
+                what: "OGM's θ_i (state scalar `theta`)",
+                subject: trace.optimizer.clone(),
+            })
     };
     let y_of = |s: &StepRecord<S>| {
-        s.state_vector("y").cloned().ok_or_else(|| Error::Unavailable {
-            what: "OGM's y_i (state `y`)",
-            subject: trace.optimizer.clone(),
-        })
+        s.state_vector("y")
+            .cloned()
+            .ok_or_else(|| Error::Unavailable {
+                what: "OGM's y_i (state `y`)",
+                subject: trace.optimizer.clone(),
+            })
     };
     // z_i = θ_i x_i − (θ_i − 1) y_i = y_i + θ_i (x_i − y_i).
-    let z_of = |s: &StepRecord<S>| -> Result<S::Vector> { Ok(lerp::<S>(&y_of(s)?, &s.iterate, &theta_of(s)?, r)) };
+    let z_of = |s: &StepRecord<S>| -> Result<S::Vector> {
+        Ok(lerp::<S>(&y_of(s)?, &s.iterate, &theta_of(s)?, r))
+    };
     // ψ_i for i = 0..N−1: needs x_i's gap and gradient (recorded by step i+1), θ_i, and z_{i+1}.
     let mut psi = Vec::with_capacity(n);
     for i in 0..n {
@@ -388,7 +473,10 @@ pub fn ogm<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, oracle: &mut dyn Ora
         let g = &next.gradient;
         let eps = gap_i - &(g.dot(g) * &inv_2l);
         let z = z_of(next)?;
-        psi.push(S::from_ratio(2, 1) * &theta_i * &theta_i * &eps + &(half_l.clone() * &dist_sq::<S>(&z, xs)));
+        psi.push(
+            S::from_ratio(2, 1) * &theta_i * &theta_i * &eps
+                + &(half_l.clone() * &dist_sq::<S>(&z, xs)),
+        );
     }
     let mut out = vec![check(
         Obligation::OgmInitialPotential,
@@ -397,7 +485,12 @@ pub fn ogm<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, oracle: &mut dyn Ora
         half_l.clone() * &dist_sq::<S>(&trace.x0, xs),
     )];
     for i in 1..n {
-        out.push(check(Obligation::OgmPotential, i, psi[i].clone(), psi[i - 1].clone()));
+        out.push(check(
+            Obligation::OgmPotential,
+            i,
+            psi[i].clone(),
+            psi[i - 1].clone(),
+        ));
     }
     let last = &trace.steps[n - 1];
     let theta_n = theta_of(last)?;
@@ -405,7 +498,12 @@ pub fn ogm<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, oracle: &mut dyn Ora
     let mut w = z_of(last)?;
     w.axpy(&-(theta_n.clone() / l), &g_n, r);
     let psi_final = theta_n.clone() * &theta_n * &gap_of(last)? + &(half_l * &dist_sq::<S>(&w, xs));
-    out.push(check(Obligation::OgmFinalPotential, n, psi_final, psi[n - 1].clone()));
+    out.push(check(
+        Obligation::OgmFinalPotential,
+        n,
+        psi_final,
+        psi[n - 1].clone(),
+    ));
     Ok(out)
 }
 
