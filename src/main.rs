@@ -40,16 +40,17 @@ enum Command {
         #[arg(long, conflicts_with = "lr")]
         schedule: Option<String>,
         /// Constant learning rate as an exact number (default 1/L of the problem, else 1/10).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         lr: Option<String>,
         /// Number of steps.
         #[arg(long)]
         steps: usize,
-        /// exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused.
+        /// exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused,
+        /// bound-mpfr:BITS, bound-mpfr-fused:BITS.
         #[arg(long, default_value = "exact")]
         arith: String,
         /// Initial point as a `;`-separated list of exact numbers (default: the problem's own).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         x0: Option<String>,
         /// Largest number of bits an exact entry may need before the run stops.
         #[arg(long, default_value_t = RunOptions::default().size_budget_bits)]

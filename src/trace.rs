@@ -357,8 +357,7 @@ pub trait ArithmeticVisitor {
 
 impl Arithmetic {
     /// The names [`Arithmetic::parse`] accepts, for help texts.
-    pub const NAMES: &'static str =
-        "exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused";
+    pub const NAMES: &'static str = "exact, f64-naive, f64-fused, mpfr:BITS, mpfr-fused:BITS, bound-naive, bound-fused, bound-mpfr:BITS, bound-mpfr-fused:BITS";
 
     /// Parses a CLI name.
     ///

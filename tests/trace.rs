@@ -1,0 +1,254 @@
+//! The trace runner: what it records, its resource limits, divergence, determinism.
+
+use momentum_oracle::error::Error;
+use momentum_oracle::optim::{OptimizerConfig, Schedule};
+use momentum_oracle::problem;
+use momentum_oracle::scalar::{Number, Rounding};
+use momentum_oracle::trace::{self, Outcome, RunOptions};
+use rug::Rational;
+
+fn q(n: i64, d: u64) -> Rational {
+    Rational::from((n, d))
+}
+
+#[test]
+fn divergent_f64_runs_end_in_a_recorded_divergence() {
+    // GD with γλ = 10 multiplies the error by |1 − 10| = 9 per step: f64 overflows near step 330.
+    let p = problem::from_spec(
+        "quadratic:spectrum=1;1,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    let gd = OptimizerConfig::from_spec("gd").unwrap();
+    let t = trace::run::<f64>(
+        p.as_ref(),
+        &gd,
+        &Schedule::constant(q(10, 1)),
+        None,
+        1000,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let Outcome::Diverged { step, what } = &t.outcome else {
+        panic!("expected a divergence, got {:?}", t.outcome)
+    };
+    // Step k computes fl(−10·θ_{k−1}) first, with |θ_{k−1}| = 9^{k−1}(1 + δ), |δ| ≤ 2ku ≈ 1e-13;
+    // so the first non-finite step is the first k with 10·9^{k−1} > f64::MAX, provided that
+    // product is not within 1e-10 (relative) of f64::MAX, which the exact computation confirms.
+    let max = Rational::from_f64(f64::MAX).unwrap();
+    let ten_nine_pow = |k: u32| {
+        Rational::from(rug::Integer::from(10) * rug::Integer::from(rug::Integer::u_pow_u(9, k - 1)))
+    };
+    let first_overflow = (1..400u32).find(|k| ten_nine_pow(*k) > max).unwrap();
+    for k in [first_overflow - 1, first_overflow] {
+        let rel = (ten_nine_pow(k) - max.clone()).abs() / max.clone();
+        assert!(
+            rel > q(1, 10_000_000_000),
+            "too close to the overflow threshold to decide"
+        );
+    }
+    assert_eq!(*step, first_overflow as usize);
+    assert_eq!(what, "iterate");
+    assert_eq!(t.steps.last().unwrap().step, *step);
+    assert!(!t.steps.last().unwrap().iterate[0].is_finite());
+    assert!(
+        t.steps[..t.steps.len() - 1]
+            .iter()
+            .all(|s| s.iterate[0].is_finite())
+    );
+}
+
+#[test]
+fn exact_runs_stop_at_the_size_budget_with_the_step_and_the_size() {
+    let p = problem::from_spec("quadratic:dim=3,L=1,m=1/10,seed=2").unwrap();
+    let hb = OptimizerConfig::from_spec("heavy-ball:momentum=9/10").unwrap();
+    let options = RunOptions {
+        size_budget_bits: 512,
+        ..RunOptions::default()
+    };
+    match trace::run::<Rational>(
+        p.as_ref(),
+        &hb,
+        &Schedule::constant(q(1, 3)),
+        None,
+        10_000,
+        &options,
+    ) {
+        Err(Error::SizeBudgetExceeded { step, bits, budget }) => {
+            assert_eq!(budget, 512);
+            assert!(bits > 512);
+            assert!(step > 1 && step < 10_000, "stopped at step {step}");
+            // The previous step was within budget: rerunning step − 1 steps succeeds.
+            trace::run::<Rational>(
+                p.as_ref(),
+                &hb,
+                &Schedule::constant(q(1, 3)),
+                None,
+                step - 1,
+                &options,
+            )
+            .unwrap();
+        }
+        other => panic!("expected a size budget error, got {other:?}"),
+    }
+}
+
+#[test]
+fn step_budget_is_refused_before_running() {
+    let p = problem::from_spec("quadratic").unwrap();
+    let gd = OptimizerConfig::from_spec("gd").unwrap();
+    let options = RunOptions {
+        step_budget: 10,
+        ..RunOptions::default()
+    };
+    let r = trace::run::<Rational>(
+        p.as_ref(),
+        &gd,
+        &Schedule::constant(q(1, 2)),
+        None,
+        11,
+        &options,
+    );
+    assert!(matches!(
+        r,
+        Err(Error::StepBudgetExceeded {
+            requested: 11,
+            budget: 10
+        })
+    ));
+}
+
+#[test]
+fn keep_every_records_every_nth_step_and_the_last() {
+    let p = problem::from_spec("quadratic").unwrap();
+    let gd = OptimizerConfig::from_spec("gd").unwrap();
+    let options = RunOptions {
+        keep_every: 4,
+        ..RunOptions::default()
+    };
+    let t = trace::run::<Rational>(
+        p.as_ref(),
+        &gd,
+        &Schedule::constant(q(1, 2)),
+        None,
+        10,
+        &options,
+    )
+    .unwrap();
+    let kept: Vec<usize> = t.steps.iter().map(|s| s.step).collect();
+    assert_eq!(kept, vec![4, 8, 10]);
+    // Thinning does not change what is recorded at the kept steps.
+    let full = trace::run::<Rational>(
+        p.as_ref(),
+        &gd,
+        &Schedule::constant(q(1, 2)),
+        None,
+        10,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    for s in &t.steps {
+        assert_eq!(Some(s), full.step(s.step));
+    }
+}
+
+#[test]
+fn every_step_records_query_gradient_iterate_state_and_gap() {
+    let p = problem::from_spec("quadratic:dim=2,seed=4").unwrap();
+    let nag = OptimizerConfig::from_spec("nag:momentum=1/2").unwrap();
+    let t = trace::run::<Rational>(
+        p.as_ref(),
+        &nag,
+        &Schedule::constant(q(1, 2)),
+        None,
+        3,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let mut oracle = Rational::oracle(p.as_ref()).unwrap();
+    for s in &t.steps {
+        // The recorded gradient is the oracle's at the recorded query point (θ + μv for NAG).
+        assert_eq!(oracle.gradient(&s.query).unwrap(), s.gradient);
+        assert_eq!(oracle.gap(&s.iterate).unwrap(), s.gap);
+        assert!(s.state_vector("velocity").is_some());
+        assert_eq!(s.learning_rate, q(1, 2));
+    }
+}
+
+#[test]
+fn runs_are_deterministic_to_the_byte() {
+    let p = problem::from_spec("quadratic:dim=3,seed=9").unwrap();
+    let opt = OptimizerConfig::from_spec("pytorch:momentum=9/10,nesterov=true").unwrap();
+    let s = Schedule::from_spec("step:lr=1/2,factor=1/2,every=3").unwrap();
+    let json = |r: Rounding| {
+        let a = trace::to_json(
+            &trace::run::<f64>(
+                p.as_ref(),
+                &opt,
+                &s,
+                None,
+                12,
+                &RunOptions::with_rounding(r),
+            )
+            .unwrap(),
+        );
+        serde_json::to_string(&a).unwrap()
+    };
+    for r in Rounding::ALL {
+        assert_eq!(json(r), json(r));
+    }
+    let exact = || {
+        serde_json::to_string(&trace::to_json(
+            &trace::run::<Rational>(p.as_ref(), &opt, &s, None, 12, &RunOptions::default())
+                .unwrap(),
+        ))
+        .unwrap()
+    };
+    assert_eq!(exact(), exact());
+}
+
+#[test]
+fn wrong_initial_dimension_is_a_typed_error() {
+    let p = problem::from_spec("quadratic:dim=3").unwrap();
+    let gd = OptimizerConfig::from_spec("gd").unwrap();
+    let x0 = vec![q(1, 1); 2];
+    let r = trace::run::<Rational>(
+        p.as_ref(),
+        &gd,
+        &Schedule::constant(q(1, 2)),
+        Some(&x0),
+        3,
+        &RunOptions::default(),
+    );
+    assert!(matches!(
+        r,
+        Err(Error::DimensionMismatch {
+            expected: 3,
+            found: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_irrational_schedule_value_in_exact_arithmetic_is_a_typed_error() {
+    let p = problem::from_spec("quadratic").unwrap();
+    let gd = OptimizerConfig::from_spec("gd").unwrap();
+    // cos(π/4) is irrational: step 2 of a period-4 cosine schedule has no value in ℚ.
+    let s = Schedule::from_spec("cosine:lr=1/2,period=4").unwrap();
+    let r = trace::run::<Rational>(p.as_ref(), &gd, &s, None, 3, &RunOptions::default());
+    assert!(
+        matches!(
+            r,
+            Err(Error::NotRational {
+                operation: "cosine schedule",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    // Step 1 (cos 0) and a period of 2 (cos π/2, cos π) are rational, so those runs are exact.
+    let s2 = Schedule::from_spec("cosine:lr=1/2,period=2").unwrap();
+    let t = trace::run::<Rational>(p.as_ref(), &gd, &s2, None, 3, &RunOptions::default()).unwrap();
+    let lrs: Vec<Rational> = t.steps.iter().map(|s| s.learning_rate.clone()).collect();
+    assert_eq!(lrs, vec![q(1, 2), q(1, 4), q(0, 1)]);
+}
