@@ -29,7 +29,7 @@ use rug::{Float, Rational};
 
 use super::quadratic::{small_rational, smoothness_constant};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
-use crate::bounded::{Bounded, BoundedVec};
+use crate::bounded::{BoundedValue, BoundedVector, Floating};
 use crate::error::{Error, Result};
 use crate::generate::Generated;
 use crate::linalg::Vector;
@@ -179,8 +179,28 @@ impl Problem for LrpProblem {
         Ok(Box::new(self.oracle::<Float>()))
     }
     fn f64_rounding(&self, x: &[f64]) -> Option<F64RoundingBound> {
+        self.rounding_bound::<f64>(x)
+    }
+    fn mpfr_rounding(&self, x: &[Float]) -> Option<F64RoundingBound> {
+        // The same derivation with MPFR's unit roundoff (see `rounding_bound`).
+        self.rounding_bound::<Float>(x)
+    }
+    fn data_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "m": crate::rational::format(&self.m),
+            "L": crate::rational::format(&self.l),
+            "x0": crate::rational::format(&self.x0),
+            "minimizer": ["0/1"],
+            "optimum": "0/1",
+        })
+    }
+}
+
+impl LrpProblem {
+    /// Rigorous rounding bounds of the oracle in floating arithmetic `F` at `x`.
+    fn rounding_bound<F: Floating>(&self, x: &[F]) -> Option<F64RoundingBound> {
         // Derivation. The branch is decided by comparing the f64 point x̂ itself with 1 and 2,
-        // which are f64 numbers: the comparison is exact, so the f64 run is always on the piece
+        // which are representable in every precision: the comparison is exact, so the f64 run is always on the piece
         // the exact x̂ is on — there is no wrong-branch term (unlike the Huber function, whose
         // branch depends on a rounded ‖x‖²). What remains is the arithmetic of that piece, and the
         // same generic oracle run in `Bounded` at x̂ (error 0) performs bit for bit the f64
@@ -190,26 +210,14 @@ impl Problem for LrpProblem {
         //   ĝ = p ⊕ d̂:   |ĝ − (m x̂ + d)| ≤ e_m|x̂| + u|p| + η + e_d + u|ĝ| + η,
         // and likewise for the other pieces and for the values (one more product for x̂², whose
         // error enters multiplied by the constant in front).
-        let mut oracle = self.oracle::<Bounded>();
-        let xb = BoundedVec {
-            v: x.to_vec(),
-            e: 0.0,
-        };
+        let mut oracle = self.oracle::<BoundedValue<F>>();
+        let xb = BoundedVector::<F>::new(F::Vector::from_scalars(x), 0.0);
         let g = oracle.gradient(&xb).ok()?;
         let f = oracle.value(&xb).ok()?;
         Some(F64RoundingBound {
             gradient: g.e,
             value: f.e,
             gap: f.e,
-        })
-    }
-    fn data_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "m": crate::rational::format(&self.m),
-            "L": crate::rational::format(&self.l),
-            "x0": crate::rational::format(&self.x0),
-            "minimizer": ["0/1"],
-            "optimum": "0/1",
         })
     }
 }

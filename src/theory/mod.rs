@@ -2,12 +2,14 @@
 //!
 //! * [`bounds`] — closed-form convergence bounds (GD, Nesterov/FISTA, OGM, strongly convex,
 //!   Nesterov's lower bound), each with its source.
+//! * [`guarantees`] — which theorem applies to a run, its bound at each step and its obligations.
 //! * [`potentials`] — the proofs' inequalities as named checks on every step of a trace.
 //! * [`stability`] — characteristic polynomials and the exact Jury criterion for heavy ball and
 //!   NAG on quadratics; Polyak's optimal tuning.
 //! * [`rates`] — least-squares slopes of log-gap against log-step.
 
 pub mod bounds;
+pub mod guarantees;
 pub mod potentials;
 pub mod rates;
 pub mod stability;
