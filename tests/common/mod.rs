@@ -19,3 +19,63 @@ pub fn config(suite: &'static str, cases: u32) -> Config {
         ..Config::default()
     }
 }
+
+/// Exact convex problem instances from every convex family with rational data, as shared trait
+/// objects (proptest values must be `Clone`).
+pub mod problems {
+    use std::sync::Arc;
+
+    use momentum_oracle::problem::Problem;
+    use momentum_oracle::problem::huber::huber;
+    use momentum_oracle::problem::least_squares::least_squares;
+    use momentum_oracle::problem::lower_bound::lower_bound;
+    use momentum_oracle::problem::lrp::{LrpProblem, lrp};
+    use momentum_oracle::problem::quadratic::{Curvature, QuadraticParams, quadratic};
+    use proptest::prelude::*;
+    use rug::Rational;
+
+    /// A problem behind a shared pointer.
+    pub type Shared = Arc<dyn Problem>;
+
+    fn share<P: Problem + 'static>(p: P) -> Shared {
+        Arc::new(p)
+    }
+
+    /// Every convex family with exact data and an exact minimiser: quadratic (convex and strongly
+    /// convex), Nesterov's lower-bound function, the Huber worst case (rational c), least squares
+    /// and the Lessard–Recht–Packard function.
+    pub fn convex_exact() -> BoxedStrategy<Shared> {
+        prop_oneof![
+            quadratic(QuadraticParams {
+                dim: (1, 4),
+                ..QuadraticParams::default()
+            })
+            .prop_map(share),
+            lower_bound(6).prop_map(share),
+            huber().prop_map(share),
+            least_squares().prop_map(share),
+            lrp().prop_map(share),
+        ]
+        .boxed()
+    }
+
+    /// Strongly convex instances whose condition number κ = L/m is a perfect square (so √κ is
+    /// rational): quadratics with κ = j², and LRP functions with κ = j².
+    pub fn square_condition() -> BoxedStrategy<Shared> {
+        let lrp_square = (2i64..=6, -12i64..=12, 1u64..=2).prop_map(|(j, n, d)| {
+            let l = Rational::from(1);
+            let m = Rational::from((1, (j * j) as u64));
+            share(LrpProblem::new(m, l, Rational::from((n, d))).expect("valid by construction"))
+        });
+        prop_oneof![
+            quadratic(QuadraticParams {
+                dim: (1, 4),
+                curvature: Curvature::SquareCondition,
+                max_reflections: 2
+            })
+            .prop_map(share),
+            lrp_square,
+        ]
+        .boxed()
+    }
+}
