@@ -79,3 +79,56 @@ pub mod problems {
         .boxed()
     }
 }
+
+/// Optimizer specs with generated hyper-parameters, covering every optimizer of the catalogue.
+pub mod methods {
+    use proptest::prelude::*;
+
+    fn frac(lo: i64, hi: i64, den: u64) -> impl Strategy<Value = String> {
+        (lo..=hi).prop_map(move |n| format!("{n}/{den}"))
+    }
+
+    /// A spec of any optimizer, with momentum in [0, 15/16], dampening in [0, 1/2], weight decay in
+    /// [0, 1/4], every flag PyTorch and Keras accept, FISTA's three momentum rules and OGM for
+    /// `steps` steps. Specs whose constants are irrational (t-sequence, OGM, non-square κ) must run
+    /// in MPFR.
+    pub fn any_method(steps: usize) -> BoxedStrategy<String> {
+        prop_oneof![
+            Just("gd".to_string()),
+            (
+                frac(0, 15, 16),
+                frac(0, 8, 16),
+                frac(0, 4, 16),
+                any::<bool>()
+            )
+                .prop_map(|(m, d, w, max)| {
+                    format!("pytorch:momentum={m},dampening={d},weight_decay={w},maximize={max}")
+                }),
+            (frac(1, 15, 16), frac(0, 4, 16))
+                .prop_map(|(m, w)| format!("pytorch:momentum={m},nesterov=true,weight_decay={w}")),
+            (
+                frac(0, 15, 16),
+                any::<bool>(),
+                frac(0, 4, 16),
+                any::<bool>()
+            )
+                .prop_map(|(m, n, w, c)| {
+                    let n = n && m != "0/16";
+                    format!(
+                        "keras:momentum={m},nesterov={n},weight_decay={w},momentum_correction={c}"
+                    )
+                }),
+            (frac(0, 15, 16), any::<bool>())
+                .prop_map(|(m, n)| format!("optax:momentum={m},nesterov={n}")),
+            frac(0, 15, 16).prop_map(|m| format!("tf:momentum={m}")),
+            frac(0, 15, 16).prop_map(|m| format!("nag:momentum={m}")),
+            frac(0, 15, 16).prop_map(|m| format!("nag-pc:momentum={m}")),
+            frac(0, 15, 16).prop_map(|m| format!("heavy-ball:momentum={m}")),
+            Just("fista:momentum=rational".to_string()),
+            Just("fista:momentum=t-sequence".to_string()),
+            (1i64..=8).prop_map(|j| format!("fista:momentum=strongly-convex,kappa={}", j * j)),
+            Just(format!("ogm:steps={steps}")),
+        ]
+        .boxed()
+    }
+}

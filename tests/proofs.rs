@@ -1,0 +1,255 @@
+//! Property 7: the inequalities of the convergence proofs hold at every step of every generated
+//! run, and a violation names the obligation, the step and both sides exactly.
+//!
+//! The obligations are the public API `theory::potentials`; see its module table for the
+//! inequalities and their sources.
+
+mod common;
+
+use common::problems::{Shared, convex_exact, square_condition};
+use momentum_oracle::bounded::BoundedMpfr;
+use momentum_oracle::linalg::{QVec, Vector};
+use momentum_oracle::optim::{OptimizerConfig, Schedule, StateRecord};
+use momentum_oracle::problem::{self, Problem};
+use momentum_oracle::scalar::{Number, Rounding, Scalar, with_mpfr_precision};
+use momentum_oracle::theory::potentials::{self, Check, Instance, Obligation, first_violation};
+use momentum_oracle::trace::{self, Outcome, RunOptions, StepRecord, Trace};
+use proptest::prelude::*;
+use rug::Rational;
+
+const STEPS: usize = 16;
+
+fn q(n: i64, d: u64) -> Rational {
+    Rational::from((n, d))
+}
+
+fn run<S: Scalar>(p: &dyn Problem, spec: &str, lr: &Rational, steps: usize) -> Trace<S> {
+    let opt = OptimizerConfig::from_spec(spec).unwrap();
+    trace::run::<S>(
+        p,
+        &opt,
+        &Schedule::constant(lr.clone()),
+        None,
+        steps,
+        &RunOptions::default(),
+    )
+    .unwrap()
+}
+
+fn assert_all_hold<S: Number>(
+    checks: &[Check<S>],
+    what: &str,
+    p: &Shared,
+) -> Result<(), TestCaseError> {
+    prop_assert!(!checks.is_empty(), "{what}: no checks");
+    if let Some(v) = first_violation(checks) {
+        prop_assert!(false, "{what} on {}: {v}", p.spec());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(common::config("proofs", 256))]
+
+    /// GD, step h/L with 0 < h ≤ 1: descent lemma, convexity at x*, distance recursion, telescoped
+    /// sum, final bound and the potential k·gap_k + ‖x_k − x*‖²/(2γ), at every step, exactly.
+    #[test]
+    fn gd_proof_obligations_hold_at_every_step(p in convex_exact(), j in 1i64..=8) {
+        let l = p.smoothness().unwrap();
+        let step = q(j, 8) / l;
+        let t = run::<Rational>(p.as_ref(), "gd", &step, STEPS);
+        let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+        let checks = potentials::gradient_descent(&t, &inst, &step).unwrap();
+        prop_assert_eq!(checks.len(), 6 * STEPS);
+        assert_all_hold(&checks, "GD", &p)?;
+    }
+
+    /// FISTA with t_k = (k+1)/2: the condition t_{k+1}² − t_{k+1} ≤ t_k² and E_{k+1} ≤ E_k, exactly.
+    #[test]
+    fn fista_rational_potential_is_non_increasing(p in convex_exact(), j in 1i64..=8) {
+        let step = q(j, 8) / p.smoothness().unwrap();
+        let t = run::<Rational>(p.as_ref(), "fista:momentum=rational", &step, STEPS);
+        let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+        assert_all_hold(&potentials::fista(&t, &inst, &step).unwrap(), "FISTA (rational)", &p)?;
+    }
+
+    /// FISTA with the t-sequence (equality in the condition), certified in MPFR.
+    #[test]
+    fn fista_t_sequence_potential_is_non_increasing(p in convex_exact()) {
+        let step = p.smoothness().unwrap().recip();
+        with_mpfr_precision(192, || {
+            let t = run::<BoundedMpfr>(p.as_ref(), "fista:momentum=t-sequence", &step, STEPS);
+            let inst = Instance::<BoundedMpfr>::from_problem(p.as_ref()).unwrap();
+            assert_all_hold(&potentials::fista(&t, &inst, &BoundedMpfr::from_rational(&step)).unwrap(), "FISTA (t)", &p)
+        })?;
+    }
+
+    /// Strongly convex constant momentum: Φ_{k+1} ≤ (1 − 1/√κ)Φ_k, exactly (κ a perfect square).
+    #[test]
+    fn strongly_convex_potential_contracts(p in square_condition()) {
+        let l = p.smoothness().unwrap();
+        let kappa = Rational::from(&l / p.strong_convexity().unwrap());
+        let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::rational::format(&kappa));
+        let t = run::<Rational>(p.as_ref(), &spec, &l.recip(), STEPS);
+        let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+        let sk = momentum_oracle::scalar::rational_sqrt(&kappa).unwrap();
+        assert_all_hold(&potentials::strongly_convex_nag(&t, &inst, &sk).unwrap(), "strongly convex NAG", &p)?;
+    }
+
+    /// OGM1: ψ_0 ≤ (L/2)R², ψ_{i+1} ≤ ψ_i, Ψ_N ≤ ψ_{N−1}, certified in MPFR.
+    #[test]
+    fn ogm_potential_is_non_increasing(p in convex_exact(), n in 1usize..=12) {
+        let l = p.smoothness().unwrap();
+        with_mpfr_precision(192, || {
+            let t = run::<BoundedMpfr>(p.as_ref(), &format!("ogm:steps={n}"), &l.recip(), n);
+            let inst = Instance::<BoundedMpfr>::from_problem(p.as_ref()).unwrap();
+            let mut oracle = BoundedMpfr::oracle(p.as_ref()).unwrap();
+            let checks = potentials::ogm(&t, &inst, oracle.as_mut()).unwrap();
+            prop_assert_eq!(checks.len(), n + 1);
+            assert_all_hold(&checks, "OGM", &p)
+        })?;
+    }
+}
+
+/// A hand-made trace on f(x) = x²/2 (L = 1, x* = 0, f* = 0), as a user would build one from their
+/// own implementation: iterates and gaps, gradients at the previous iterates, nothing else.
+fn hand_trace(xs: &[Rational]) -> Trace<Rational> {
+    let v = |x: &Rational| QVec::from_scalars(std::slice::from_ref(x));
+    let gap = |x: &Rational| Rational::from(x * x) / 2u32;
+    let steps = xs
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| StepRecord {
+            step: i + 1,
+            learning_rate: q(1, 2),
+            query: v(&w[0]),
+            gradient: v(&w[0]),
+            iterate: v(&w[1]),
+            state: StateRecord::default(),
+            gap: Some(gap(&w[1])),
+        })
+        .collect();
+    Trace {
+        problem: "x²/2".into(),
+        optimizer: "user's GD".into(),
+        schedule: "constant:lr=1/2".into(),
+        arithmetic: "exact".into(),
+        rounding: Rounding::Naive,
+        x0: v(&xs[0]),
+        initial_gap: Some(gap(&xs[0])),
+        steps,
+        outcome: Outcome::Completed,
+    }
+}
+
+fn unit_instance() -> Instance<Rational> {
+    Instance {
+        smoothness: q(1, 1),
+        strong_convexity: q(1, 1),
+        minimizer: QVec::from_scalars(&[Rational::new()]),
+    }
+}
+
+#[test]
+fn users_can_check_the_obligations_on_their_own_traces() {
+    // GD with γ = 1/2 on x²/2 halves x: 1, 1/2, 1/4, 1/8.
+    let t = hand_trace(&[q(1, 1), q(1, 2), q(1, 4), q(1, 8)]);
+    let checks = potentials::gradient_descent(&t, &unit_instance(), &q(1, 2)).unwrap();
+    assert!(first_violation(&checks).is_none());
+}
+
+#[test]
+fn a_violation_names_the_obligation_the_step_and_both_sides_exactly() {
+    // A buggy "GD" whose second step overshoots to −3/4 instead of 1/4.
+    let t = hand_trace(&[q(1, 1), q(1, 2), q(-3, 4), q(-3, 8)]);
+    let checks = potentials::gradient_descent(&t, &unit_instance(), &q(1, 2)).unwrap();
+    let v = first_violation(&checks).expect("the bug is caught");
+    // Worked by hand: at step 2, x₁ = 1/2, g₁ = 1/2, x₂ = −3/4. The descent lemma says
+    // gap₂ ≤ gap₁ − γ(1 − Lγ/2)‖g₁‖² = 1/8 − (1/2)(3/4)(1/4) = 1/32, but gap₂ = (3/4)²/2 = 9/32.
+    assert_eq!(v.obligation, Obligation::DescentLemma);
+    assert_eq!(v.step, 2);
+    assert_eq!(v.lhs, q(9, 32));
+    assert_eq!(v.rhs, q(1, 32));
+    let text = v.to_string();
+    assert!(
+        text.contains("descent-lemma at step 2") && text.contains("9/32") && text.contains("1/32"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_distance_recursion_needs_its_step_hypothesis() {
+    // On f = (L/2)x² with x₀ = 1, GD with step γ gives x₁ = 1 − γL, gap₁ = L(1 − γL)²/2, and the
+    // distance recursion's right side is (1 − (1 − γL)²)/(2γ) = L(2 − γL)/2: it holds iff
+    // (1 − γL)² ≤ 2 − γL, i.e. γL ≤ (1 + √5)/2. With L = 1 and γ = 7/4 GD still converges
+    // (|1 − 7/4| < 1), the descent lemma holds with equality (9/32 = 1/2 − (7/4)(1/8)), and the
+    // distance recursion fails at step 1: 9/32 > (1 − 9/16)/(7/2) = 1/8.
+    let p = problem::from_spec("quadratic:spectrum=1,householder=none,minimizer=0,optimum=0,x0=1")
+        .unwrap();
+    let step = q(7, 4);
+    let t = run::<Rational>(p.as_ref(), "gd", &step, 4);
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let checks = potentials::gradient_descent(&t, &inst, &step).unwrap();
+    let descent = checks
+        .iter()
+        .find(|c| c.obligation == Obligation::DescentLemma && c.step == 1)
+        .unwrap();
+    assert_eq!(
+        (descent.lhs.clone(), descent.rhs.clone()),
+        (q(9, 32), q(9, 32))
+    );
+    let v = first_violation(&checks).expect("γ > 1/L is caught");
+    assert_eq!((v.obligation, v.step), (Obligation::DistanceRecursion, 1));
+    assert_eq!((v.lhs.clone(), v.rhs.clone()), (q(9, 32), q(1, 8)));
+}
+
+#[test]
+fn a_t_sequence_that_grows_too_fast_fails_the_sequence_condition() {
+    // FISTA's proof needs t_{k+1}² − t_{k+1} ≤ t_k². The rule t_k = k violates it at every step:
+    // (k+1)² − (k+1) = k² + k > k². A trace recording such t's is caught at step 2.
+    let mut t = hand_trace(&[q(1, 1), q(1, 2), q(1, 4)]);
+    for s in &mut t.steps {
+        s.state.scalars.push(("t", Rational::from(s.step as u64)));
+        let prev = if s.step == 1 {
+            t.x0.clone()
+        } else {
+            QVec::from_scalars(&[q(1, 2)])
+        };
+        s.state.vectors.push(("previous_iterate", prev));
+    }
+    let checks = potentials::fista(&t, &unit_instance(), &q(1, 2)).unwrap();
+    let v = first_violation(&checks).expect("caught");
+    assert_eq!(
+        (v.obligation, v.step),
+        (Obligation::FistaSequenceCondition, 2)
+    );
+    assert_eq!(
+        (v.lhs.clone(), v.rhs.clone()),
+        (q(2, 1), q(1, 1)),
+        "t₂² − t₂ = 2 > t₁² = 1"
+    );
+}
+
+#[test]
+fn obligations_refuse_traces_with_missing_steps() {
+    let p = problem::from_spec("quadratic").unwrap();
+    let opt = OptimizerConfig::from_spec("gd").unwrap();
+    let options = RunOptions {
+        keep_every: 2,
+        ..RunOptions::default()
+    };
+    let t = trace::run::<Rational>(
+        p.as_ref(),
+        &opt,
+        &Schedule::constant(q(1, 2)),
+        None,
+        4,
+        &options,
+    )
+    .unwrap();
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    assert!(matches!(
+        potentials::gradient_descent(&t, &inst, &q(1, 2)),
+        Err(momentum_oracle::Error::InvalidDocument { .. })
+    ));
+}
