@@ -121,19 +121,26 @@ pub fn heavy_ball_stable(h: &Rational, momentum: &Rational) -> bool {
     momentum.clone().abs() < 1 && *h > 0 && *h < limit
 }
 
-/// The closed-form NAG region for `0 ≤ μ < 1`: `0 < h < 2(1 + μ)/(1 + 2μ)`.
+/// The closed-form NAG region `0 < h < 2(1 + μ)/(1 + 2μ)`, stated for `0 ≤ μ < 1`; `None`
+/// outside that range of μ (use [`CharPoly::jury`] there).
 ///
 /// Derivation from the Jury conditions with `a₀ = μ(1 − h)`, `a₁ = −(1 + μ)(1 − h)`:
 /// `p(1) = h > 0`; `p(−1) = 2 + 2μ − h(1 + 2μ) > 0`; `|μ(1 − h)| < 1` follows from these when
-/// `μ < 1` (the last bound on h keeps `h − 1 < 1/μ`).
-pub fn nag_stable(h: &Rational, momentum: &Rational) -> bool {
-    *h > 0 && *h < nag_step_limit(momentum)
+/// `0 ≤ μ < 1` (the bound on h keeps `h − 1 < 1/μ`).
+pub fn nag_stable(h: &Rational, momentum: &Rational) -> Option<bool> {
+    let limit = nag_step_limit(momentum)?;
+    Some(*h > 0 && *h < limit)
 }
 
-/// `2(1 + μ)/(1 + 2μ)`, NAG's largest stable `γλ`.
-pub fn nag_step_limit(momentum: &Rational) -> Rational {
-    Rational::from(2u32 * Rational::from(1 + momentum.clone()))
-        / Rational::from(1 + Rational::from(2u32 * momentum.clone()))
+/// `2(1 + μ)/(1 + 2μ)`, NAG's largest stable `γλ`, for `0 ≤ μ < 1` (`None` otherwise).
+pub fn nag_step_limit(momentum: &Rational) -> Option<Rational> {
+    if *momentum < 0 || *momentum >= 1 {
+        return None;
+    }
+    Some(
+        Rational::from(2u32 * Rational::from(1 + momentum.clone()))
+            / Rational::from(1 + Rational::from(2u32 * momentum.clone())),
+    )
 }
 
 /// `μ(1 − γλ)`: the factor NAG applies to the velocity it inherits on `½λx²` (classical momentum

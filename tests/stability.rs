@@ -1,0 +1,348 @@
+//! Properties 8 and 9: stability of heavy ball and NAG on quadratics, decided exactly, against
+//! the iterations themselves; Polyak's optimal tuning; and heavy ball's 3-cycle on the
+//! Lessard–Recht–Packard function.
+
+mod common;
+
+use momentum_oracle::linalg::{QVec, Vector};
+use momentum_oracle::optim::heavy_ball::{HeavyBall, HeavyBallState};
+use momentum_oracle::optim::nag::{Nag, NagPc, NagPcState, NagState};
+use momentum_oracle::optim::{Optimizer, StepContext};
+use momentum_oracle::problem::lrp::LrpProblem;
+use momentum_oracle::problem::{self, Oracle, Problem};
+use momentum_oracle::scalar::Rounding;
+use momentum_oracle::theory::stability::{self, CharPoly, OptimalHeavyBall, Stability};
+use proptest::prelude::*;
+use rug::Rational;
+
+fn q(n: i64, d: u64) -> Rational {
+    Rational::from((n, d))
+}
+
+/// The 1-d quadratic `λx²/2` (x* = 0, f* = 0) as a problem.
+fn one_d(lambda: &Rational) -> Box<dyn Problem> {
+    let l = momentum_oracle::rational::format(lambda);
+    problem::from_spec(&format!(
+        "quadratic:spectrum={l},householder=none,minimizer=0,optimum=0,x0=1"
+    ))
+    .unwrap()
+}
+
+fn ctx<'a>(k: usize, lr: &'a Rational) -> StepContext<'a, Rational> {
+    StepContext {
+        step: k,
+        learning_rate: lr,
+        previous_learning_rate: Some(lr),
+        exact_learning_rate: Some(lr),
+        rounding: Rounding::Naive,
+    }
+}
+
+fn v1(x: &Rational) -> QVec {
+    QVec::from_scalars(std::slice::from_ref(x))
+}
+
+/// `n` iterates of the crate's heavy-ball optimizer on `λx²/2` from `(x₀, x₋₁)`.
+fn heavy_ball_iterates(
+    lambda: &Rational,
+    lr: &Rational,
+    mu: &Rational,
+    x0: &Rational,
+    x_prev: &Rational,
+    n: usize,
+) -> Vec<Rational> {
+    let p = one_d(lambda);
+    let mut oracle = p.exact_oracle().unwrap();
+    let opt = HeavyBall::new(mu.clone()).unwrap();
+    let mut state = HeavyBallState {
+        params: v1(x0),
+        previous: v1(x_prev),
+    };
+    let mut xs = vec![x0.clone()];
+    for k in 1..=n {
+        Optimizer::<Rational>::step(&opt, &mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
+        xs.push(state.params.get(0));
+    }
+    xs
+}
+
+/// `n` iterates of the crate's predictor-corrector NAG on `λx²/2` from `(x₀, x₋₁)`.
+fn nag_iterates(
+    lambda: &Rational,
+    lr: &Rational,
+    mu: &Rational,
+    x0: &Rational,
+    x_prev: &Rational,
+    n: usize,
+) -> Vec<Rational> {
+    let p = one_d(lambda);
+    let mut oracle = p.exact_oracle().unwrap();
+    let opt = NagPc::new(mu.clone()).unwrap();
+    let mut state = NagPcState {
+        params: v1(x0),
+        previous: v1(x_prev),
+    };
+    let mut xs = vec![x0.clone()];
+    for k in 1..=n {
+        Optimizer::<Rational>::step(&opt, &mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
+        xs.push(state.params.get(0));
+    }
+    xs
+}
+
+/// 2×2 rational matrices, row-major.
+type M2 = [Rational; 4];
+
+fn mul(a: &M2, b: &M2) -> M2 {
+    let e = |i: usize, j: usize| {
+        Rational::from(&a[2 * i] * &b[j]) + Rational::from(&a[2 * i + 1] * &b[2 + j])
+    };
+    [e(0, 0), e(0, 1), e(1, 0), e(1, 1)]
+}
+
+/// Decides contraction or growth of `x_{k+1} = −a₁x_k − a₀x_{k−1}` from its companion matrix M
+/// alone, by repeated squaring, with certificates that need no root: `‖Mⁿ‖_∞ < 1` proves ρ(M) < 1
+/// (a consistent norm bounds the spectral radius from above: ρ(M)ⁿ = ρ(Mⁿ) ≤ ‖Mⁿ‖); `|tr Mⁿ| > 2`
+/// or `|det Mⁿ| > 1` proves ρ(M) > 1 (`|z₁ⁿ + z₂ⁿ| ≤ 2ρⁿ`, `|z₁z₂|ⁿ ≤ ρ²ⁿ`). `None` if neither
+/// certificate appears by n = 2^16 (then ρ is within about 2⁻¹⁴ of 1).
+fn simulate(p: &CharPoly) -> Option<Stability> {
+    let mut m: M2 = [
+        -p.a1.clone(),
+        -p.a0.clone(),
+        Rational::from(1),
+        Rational::new(),
+    ];
+    for _ in 0..=16 {
+        let norm = (Rational::from(m[0].clone().abs()) + m[1].clone().abs())
+            .max(Rational::from(m[2].clone().abs()) + m[3].clone().abs());
+        if norm < 1 {
+            return Some(Stability::Stable);
+        }
+        let tr = Rational::from(&m[0] + &m[3]).abs();
+        let det = (Rational::from(&m[0] * &m[3]) - Rational::from(&m[1] * &m[2])).abs();
+        if tr > 2 || det > 1 {
+            return Some(Stability::Unstable);
+        }
+        m = mul(&m, &m);
+    }
+    None
+}
+
+/// The classification from simulation must agree with Jury's, and both with the closed form.
+fn agree(h: &Rational, mu: &Rational) -> Result<(), String> {
+    for (name, poly, closed) in [
+        (
+            "heavy ball",
+            CharPoly::heavy_ball(h, mu),
+            Some(stability::heavy_ball_stable(h, mu)),
+        ),
+        // NAG's closed form is stated for 0 ≤ μ < 1 only.
+        ("NAG", CharPoly::nag(h, mu), stability::nag_stable(h, mu)),
+    ] {
+        let jury = poly.jury();
+        if let Some(closed) = closed
+            && (jury == Stability::Stable) != closed
+        {
+            return Err(format!(
+                "{name} at (γλ, μ) = ({h}, {mu}): Jury {jury:?}, closed form {closed}"
+            ));
+        }
+        if jury != Stability::Marginal {
+            match simulate(&poly) {
+                Some(s) if s != jury => {
+                    return Err(format!(
+                        "{name} at ({h}, {mu}): Jury {jury:?}, simulation {s:?}"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    // Undecided after 2^16 steps: ρ must be within 2^-10 of 1 — confirm in MPFR.
+                    let rho = rug::Float::with_val(128, 0)
+                        + momentum_oracle::scalar::with_mpfr_precision(128, || {
+                            poly.spectral_radius::<rug::Float>()
+                        })
+                        .unwrap();
+                    if (rho - 1u32).abs() > 1.0 / 1024.0 {
+                        return Err(format!(
+                            "{name} at ({h}, {mu}): undecided far from the boundary"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn characteristic_polynomials_are_those_of_the_crates_iterations() {
+    // x_{k+1} + a₁x_k + a₀x_{k−1} = 0 along the actual optimizer iterates, exactly, for a grid of
+    // (λ, γ, μ) — this ties the polynomials (and all the stability results) to the code that runs.
+    for (lambda, lr, mu) in [
+        (q(1, 1), q(1, 2), q(9, 10)),
+        (q(3, 1), q(1, 2), q(1, 3)),
+        (q(1, 10), q(2, 1), q(1, 2)),
+        (q(5, 2), q(3, 4), q(7, 8)),
+    ] {
+        let h = Rational::from(&lambda * &lr);
+        for (xs, poly) in [
+            (
+                heavy_ball_iterates(&lambda, &lr, &mu, &q(3, 1), &q(2, 1), 12),
+                CharPoly::heavy_ball(&h, &mu),
+            ),
+            (
+                nag_iterates(&lambda, &lr, &mu, &q(3, 1), &q(2, 1), 12),
+                CharPoly::nag(&h, &mu),
+            ),
+        ] {
+            for w in xs.windows(3) {
+                let r = Rational::from(&w[2] + Rational::from(&poly.a1 * &w[1]))
+                    + Rational::from(&poly.a0 * &w[0]);
+                assert_eq!(r, 0, "λ = {lambda}, γ = {lr}, μ = {mu}");
+            }
+        }
+    }
+}
+
+#[test]
+fn jury_simulation_and_closed_forms_agree_on_a_grid() {
+    // γλ = i/16 for i in 0..=72 (through HB's largest limit 4), μ = j/16 for j in −15..=15.
+    for i in 0..=72 {
+        for j in -15..=15 {
+            agree(&q(i, 16), &q(j, 16)).unwrap();
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(common::config("stability", 256))]
+
+    #[test]
+    fn jury_simulation_and_closed_forms_agree_at_random_points(
+        h in (0i64..=4000, 1u64..=1000).prop_map(|(n, d)| q(n, d)),
+        mu in (-999i64..=999).prop_map(|n| q(n, 1000)),
+    ) {
+        if let Err(why) = agree(&h, &mu) {
+            prop_assert!(false, "{why}");
+        }
+    }
+
+    /// NAG's velocity update on λx²/2 is `v' = μ(1 − γλ)v − γλθ` (the look-ahead multiplies the
+    /// inherited velocity by μ(1 − γλ)); classical momentum (Sutskever/Keras) gives `μv − γλθ`.
+    #[test]
+    fn nag_multiplies_the_inherited_velocity_by_mu_one_minus_gamma_lambda(
+        lambda in (1i64..=40, 1u64..=8).prop_map(|(n, d)| q(n, d)),
+        lr in (1i64..=8, 1u64..=8).prop_map(|(n, d)| q(n, d)),
+        mu in (0i64..=15).prop_map(|n| q(n, 16)),
+        theta in (-8i64..=8).prop_map(|n| q(n, 3)),
+        v in (-8i64..=8).prop_map(|n| q(n, 5)),
+    ) {
+        let h = Rational::from(&lambda * &lr);
+        let p = one_d(&lambda);
+        let mut oracle = p.exact_oracle().unwrap();
+        let nag = Nag::new(mu.clone()).unwrap();
+        let mut state = NagState { params: v1(&theta), velocity: v1(&v) };
+        Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &lr), oracle.as_mut()).unwrap();
+        let factor = stability::nag_inherited_velocity_factor(&h, &mu);
+        prop_assert_eq!(state.velocity.get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
+        let mut keras_state = momentum_oracle::optim::keras::KerasState::<Rational> {
+            params: v1(&theta),
+            velocity: Some(v1(&v)),
+            applied_learning_rate: Some(lr.clone()),
+        };
+        let keras = momentum_oracle::optim::keras::KerasSgd::momentum(mu.clone()).unwrap();
+        Optimizer::<Rational>::step(&keras, &mut keras_state, &ctx(2, &lr), oracle.as_mut()).unwrap();
+        prop_assert_eq!(keras_state.velocity.unwrap().get(0), Rational::from(&mu * &v) - Rational::from(&h * &theta));
+        // The sign flip: past γλ = 1 the inherited velocity is reversed.
+        prop_assert_eq!(factor < 0, mu > 0 && h > 1);
+    }
+}
+
+#[test]
+fn optimal_heavy_ball_has_rate_root_kappa_minus_one_over_plus_one_with_double_roots_at_the_ends() {
+    // L = 1, m = 1/j²: √κ = j, γ = 4/(√L + √m)², μ = ((√κ−1)/(√κ+1))², ρ = (j−1)/(j+1) (Polyak 1987).
+    for j in 2i64..=7 {
+        let (sqrt_m, sqrt_l) = (q(1, j as u64), q(1, 1));
+        let (m, l) = (Rational::from(&sqrt_m * &sqrt_m), q(1, 1));
+        let t = OptimalHeavyBall::new(&sqrt_m, &sqrt_l).unwrap();
+        assert_eq!(t.rate, q(j - 1, (j + 1) as u64));
+        assert_eq!(t.momentum, Rational::from(&t.rate * &t.rate));
+        // Double roots at both ends: ρ at λ = m, −ρ at λ = L.
+        for (lambda, root) in [(m.clone(), t.rate.clone()), (l.clone(), -t.rate.clone())] {
+            let poly = CharPoly::heavy_ball(&Rational::from(&t.step * &lambda), &t.momentum);
+            assert_eq!(poly.discriminant(), 0);
+            assert_eq!(poly.eval(&root), 0);
+        }
+        // Inside the spectrum the roots are complex with modulus √μ = ρ: discriminant < 0.
+        for i in 1..16 {
+            let lambda = Rational::from(&m + Rational::from(&l - &m) * q(i, 16));
+            let poly = CharPoly::heavy_ball(&Rational::from(&t.step * &lambda), &t.momentum);
+            assert!(poly.discriminant() < 0);
+        }
+        // The (c₁ + c₂k)ρ^k envelope at the spectrum's ends, exactly, along the crate's iterates.
+        for (lambda, root) in [(m.clone(), t.rate.clone()), (l.clone(), -t.rate.clone())] {
+            let xs = heavy_ball_iterates(&lambda, &t.step, &t.momentum, &q(1, 1), &q(1, 1), 40);
+            // x₀ = c₁, x₁ = (c₁ + c₂)·root.
+            let c1 = xs[0].clone();
+            let c2 = Rational::from(&xs[1] / &root) - &c1;
+            let mut power = Rational::from(1);
+            for (k, x) in xs.iter().enumerate() {
+                assert_eq!(
+                    *x,
+                    Rational::from(&c1 + Rational::from(&c2 * Rational::from(k as u64))) * &power,
+                    "j = {j}, k = {k}"
+                );
+                power *= &root;
+            }
+        }
+    }
+}
+
+#[test]
+fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_converges() {
+    // Lessard, Recht & Packard (2016), §4.6: L = 25, m = 1. Heavy ball with its optimal tuning on
+    // quadratics (Polyak: γ = 4/(√L + √m)² = 1/9, μ = ((√κ−1)/(√κ+1))² = 4/9) has the 3-cycle
+    // {792, −2208, 2592}/1225, visited 792 → −2208 → 2592 (checked independently with Python's
+    // fractions).
+    let p = LrpProblem::new(q(1, 1), q(25, 1), q(3, 1)).unwrap();
+    let (lr, mu) = (q(1, 9), q(4, 9));
+    let cycle = [q(792, 1225), q(-2208, 1225), q(2592, 1225)];
+    let mut oracle = p.exact_oracle().unwrap();
+    let hb = HeavyBall::new(mu.clone()).unwrap();
+    let mut state = HeavyBallState {
+        params: v1(&cycle[0]),
+        previous: v1(&cycle[2]),
+    };
+    for k in 1..=30 {
+        Optimizer::<Rational>::step(&hb, &mut state, &ctx(k, &lr), oracle.as_mut()).unwrap();
+        assert_eq!(state.params.get(0), cycle[k % 3], "step {k}");
+    }
+    let start_gap = oracle.gap(&v1(&cycle[0])).unwrap().unwrap();
+    assert!(start_gap > 0, "the cycle is not the minimiser");
+    // Nesterov's method with *its* standard tuning (γ = 1/L = 1/25, β = (√κ−1)/(√κ+1) = 2/3) from
+    // the same state converges at the guaranteed rate: its potential Φ_k = gap_k + (m/2)(v_k)²,
+    // v_k = x_{k−1} + √κ(x_k − x_{k−1}), contracts by 1 − 1/√κ = 4/5 at every step (checked exactly),
+    // so gap_k ≤ (4/5)^k Φ_0.
+    let nag = NagPc::new(q(2, 3)).unwrap();
+    let nag_lr = q(1, 25);
+    let mut s = NagPcState {
+        params: v1(&cycle[0]),
+        previous: v1(&cycle[2]),
+    };
+    let phi = |x: &Rational, x_prev: &Rational, oracle: &mut Box<dyn Oracle<Rational> + '_>| {
+        let v = Rational::from(x_prev + 5u32 * Rational::from(x - x_prev));
+        oracle.gap(&v1(x)).unwrap().unwrap() + Rational::from(&v * &v) / 2u32
+    };
+    let mut prev_phi = phi(&cycle[0], &cycle[2], &mut oracle);
+    for k in 1..=60 {
+        Optimizer::<Rational>::step(&nag, &mut s, &ctx(k, &nag_lr), oracle.as_mut()).unwrap();
+        let cur = phi(&s.params.get(0), &s.previous.get(0), &mut oracle);
+        assert!(cur <= Rational::from(&prev_phi * q(4, 5)), "step {k}");
+        prev_phi = cur;
+    }
+    // With heavy ball's tuning instead, NAG is not even stable on the quadratic piece 25x²/2:
+    // γλ = 25/9 exceeds NAG's limit 2(1 + μ)/(1 + 2μ) = 26/17 (Jury agrees).
+    let h = Rational::from(&lr * q(25, 1));
+    assert_eq!(stability::nag_step_limit(&mu), Some(q(26, 17)));
+    assert_eq!(CharPoly::nag(&h, &mu).jury(), Stability::Unstable);
+}
