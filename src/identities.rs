@@ -321,8 +321,8 @@ pub fn decoupled_weight_decay_difference<S: Scalar>(
 /// The oracle of `f + (λ/2)‖θ‖²` around the oracle of f: gradient `∇f(θ) + λθ`, value
 /// `f(θ) + (λ/2)θ·θ`. The gap is `None` (the regularised problem's optimum is not the inner one's).
 ///
-/// The gradient is formed as `g.axpy(λ, θ)` — `g_i ← mul_add(θ_i, λ, g_i)` — the same operation in
-/// the same order as PyTorch's coupled weight decay, so that PyTorch with λ on f and PyTorch without
+/// The gradient is formed as `g.axpy(λ, θ)` — `g_i ← mul_add(θ_i, λ, g_i)`, skipped when λ = 0 —
+/// the same operation in the same order as PyTorch's coupled weight decay, so that PyTorch with λ on f and PyTorch without
 /// λ on this oracle are the same computation in every arithmetic, bit for bit in f64.
 pub struct WeightDecayed<'a, S: Scalar> {
     inner: Box<dyn Oracle<S> + 'a>,
@@ -356,7 +356,11 @@ impl<S: Scalar> Oracle<S> for WeightDecayed<'_, S> {
     }
     fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector> {
         let mut g = self.inner.gradient(x)?;
-        g.axpy(&self.weight_decay, x, self.rounding);
+        // Skipped for λ = 0, as PyTorch skips it: adding 0·θ is exact, but a bounded run would
+        // still charge it a rounding error.
+        if !self.weight_decay.is_zero() {
+            g.axpy(&self.weight_decay, x, self.rounding);
+        }
         Ok(g)
     }
     fn gap(&mut self, _x: &S::Vector) -> Result<Option<S>> {
