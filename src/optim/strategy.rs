@@ -6,6 +6,9 @@
 //! (sixteenths for momentum, eighths for step sizes), which keeps exact runs short (a few hundred
 //! bits per entry after 20 steps) and makes every shrunk counterexample readable.
 //!
+//! Every learning rate drawn is positive, at every step of every schedule, so that the momentum
+//! correction `μγ_t/γ_{t−1}` is defined throughout (a schedule that reaches 0 has none after it).
+//!
 //! Learning rates are drawn relative to a problem's smoothness constant L ([`learning_rate_for`]),
 //! and schedules are built around a given base rate, so a test first draws its problem and then
 //! its schedule (`prop_flat_map`). Every schedule kind of [`Schedule`] has a strategy; the kinds
@@ -165,13 +168,13 @@ pub fn piecewise_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
     })
 }
 
-/// `cosine` (CosineAnnealingLR) from `lr` to `lr·n/4` (n in `0..=3`, so the rate does change)
-/// with a period in `periods`.
+/// `cosine` (CosineAnnealingLR) from `lr` to `lr·n/4` (n in `1..=3`: the rate does change, and
+/// stays positive) with a period in `periods`.
 fn cosine_schedule(
     lr: Rational,
     periods: std::ops::RangeInclusive<usize>,
 ) -> impl Strategy<Value = Schedule> {
-    ((0i64..=3), periods).prop_map(move |(n, period)| Schedule::Cosine {
+    ((1i64..=3), periods).prop_map(move |(n, period)| Schedule::Cosine {
         min_lr: Rational::from(&lr * ratio(n, 4)),
         lr: lr.clone(),
         period,
