@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::optim::{OptimizerConfig, Schedule};
-use crate::problem::{Oracle, Problem};
+use crate::problem::Oracle;
 use crate::scalar::{Number, Rounding, Scalar};
 use crate::trace::{self, ArithmeticVisitor, Outcome, RunOptions, Trace};
 
@@ -744,22 +744,4 @@ pub fn comparison_to_json<S: Number>(
 /// ([`Schedule::changes_at`]), searched up to `steps`.
 pub fn first_rate_change(schedule: &Schedule, steps: usize) -> Option<usize> {
     (2..=steps).find(|&k| schedule.changes_at(k))
-}
-
-/// Runs `problem` with two optimizers in arithmetic `S` and compares them: a convenience for tests
-/// and callers that hold a problem rather than an oracle.
-///
-/// # Errors
-/// As [`trace::run`] and [`compare`].
-pub fn run_and_compare<S: Scalar>(
-    problem: &dyn Problem,
-    (a, b): (&OptimizerConfig, &OptimizerConfig),
-    schedule: &Schedule,
-    steps: usize,
-    options: &RunOptions,
-) -> Result<(Trace<S>, Trace<S>, Comparison<S>)> {
-    let ta = trace::run::<S>(problem, a, schedule, None, steps, options)?;
-    let tb = trace::run::<S>(problem, b, schedule, None, steps, options)?;
-    let c = compare(&ta, &tb)?;
-    Ok((ta, tb, c))
 }

@@ -150,7 +150,7 @@ impl Property for OptaxIsPytorch {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 48))]
+    #![proptest_config(common::config("conventions", 96))]
 
     #[test]
     fn pytorch_and_sutskever_are_one_iteration_at_constant_lr_with_v_equal_minus_gamma_b(
@@ -299,7 +299,7 @@ impl Property for ZeroMomentumIsGd {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 48))]
+    #![proptest_config(common::config("conventions", 96))]
 
     #[test]
     fn heavy_ball_parameter_form_is_the_sutskever_velocity_form_under_any_schedule(
@@ -487,7 +487,7 @@ impl Property for DecoupledIsNotL2 {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 48))]
+    #![proptest_config(common::config("conventions", 96))]
 
     #[test]
     fn pytorch_coupled_weight_decay_is_gd_on_the_l2_regularised_objective(

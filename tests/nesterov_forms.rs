@@ -223,7 +223,7 @@ impl Property for VelocityFactor1d {
 }
 
 proptest! {
-    #![proptest_config(common::config("nesterov_forms", 48))]
+    #![proptest_config(common::config("nesterov_forms", 96))]
 
     #[test]
     fn look_ahead_nag_is_pytorch_nesterov_under_theta_prime_equals_theta_plus_mu_v(

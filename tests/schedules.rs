@@ -220,7 +220,7 @@ fn quadratic_and_every_exact_kind() -> impl Strategy<Value = (QuadraticProblem, 
 }
 
 proptest! {
-    #![proptest_config(common::config("schedules", 32))]
+    #![proptest_config(common::config("schedules", 64))]
 
     #[test]
     fn every_schedule_kind_breaks_pytorch_sutskever_equality_by_the_closed_form(
@@ -282,7 +282,7 @@ proptest! {
 
 proptest! {
     // MPFR runs are slower than ℚ for these short runs; fewer cases.
-    #![proptest_config(common::config("schedules", 12))]
+    #![proptest_config(common::config("schedules", 24))]
 
     /// Cosine schedules are irrational from γ₂ on, so they run in MPFR with certified bounds
     /// (`BoundedMpfr`): the closed form and the correction are not refuted at 256 bits, and the

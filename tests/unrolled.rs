@@ -246,7 +246,7 @@ fn trace_replay<S: Scalar>(
 }
 
 proptest! {
-    #![proptest_config(common::config("unrolled", 48))]
+    #![proptest_config(common::config("unrolled", 96))]
 
     #[test]
     fn undampened_buffer_is_the_sum_of_mu_to_the_age_times_each_gradient(
