@@ -236,3 +236,53 @@ pub fn gradient_sequence(dim: usize, steps: usize) -> impl Strategy<Value = Vec<
         steps,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::sample;
+
+    /// Draws enough instances that every `prop_oneof!` arm is taken.
+    const SEEDS: u64 = 64;
+
+    #[test]
+    fn configurations_are_valid_by_construction() {
+        for seed in 0..SEEDS {
+            let p = sample(&pytorch_sgd(), seed);
+            if p.nesterov() {
+                assert!(*p.momentum_value() > 0 && *p.dampening() == 0, "{p:?}");
+            }
+            let k = sample(&keras_sgd(), seed);
+            assert!(
+                *k.momentum_value() < 1 && !k.float32_learning_rate(),
+                "{k:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn schedules_are_valid_positive_and_rational_where_promised() {
+        let lr = ratio(1, 2);
+        for seed in 0..SEEDS {
+            let exact = sample(&exact_schedule(lr.clone()), seed);
+            assert!(exact.validate().is_ok(), "{exact:?}");
+            for k in 1..=20 {
+                let g = exact.exact(k).unwrap_or_else(|| panic!("{exact:?} at {k}"));
+                assert!(g > 0, "{exact:?} at {k}");
+            }
+            let changing = sample(&changing_exact_schedule(lr.clone()), seed);
+            // Every changing kind but piecewise (whose values may repeat) changes by step 7.
+            if !matches!(changing, Schedule::Piecewise { .. }) {
+                assert!((2..=7).any(|k| changing.changes_at(k)), "{changing:?}");
+            }
+            // γ₂ = min + (lr − min)(1 + cos(π/T))/2 with cos(π/T) irrational for T ≥ 4.
+            let cosine = sample(&irrational_cosine(lr.clone()), seed);
+            assert!(
+                cosine.validate().is_ok() && cosine.exact(2).is_none(),
+                "{cosine:?}"
+            );
+            let any = sample(&schedule(lr.clone()), seed);
+            assert!(any.validate().is_ok(), "{any:?}");
+        }
+    }
+}
