@@ -13,7 +13,7 @@
 //! | weight μ^s of an s-step-old gradient, effective memory Σμ^s = 1/(1−μ) | [`gradient_weight`], [`effective_memory`] | τ = 0 |
 //! | Sutskever velocity v_t = −Σ μ^{t−s}γ_s g_s | [`unrolled_velocity`] | any schedule |
 //! | v_t = −γ b_t | [`sutskever_velocity`] | constant γ, τ = 0 |
-//! | θ^PyTorch_t − θ^Sutskever_t = −μ(γ_t − γ_{t−1})b_{t−1} (μ² for nesterov) | [`schedule_breakage`] | first step after a change |
+//! | θ^PyTorch_t − θ^Sutskever_t = −μ(γ_t − γ_{t−1})b_{t−1} (μ² for nesterov) | [`schedule_breakage`] | first step after a change; one step from mapped states at any step |
 //! | momentum correction μ_t = μγ_t/γ_{t−1} restores equality | [`momentum_correction`] | any schedule |
 //! | PyTorch/Keras nesterov Θ = θ + μv of look-ahead NAG | [`look_ahead_point`], [`look_ahead_from_pytorch_nesterov`] | constant γ |
 //! | NAG = heavy ball + gradient correction −μγ_t(g_t − g_{t−1}) | [`nesterov_gradient_correction`] | any schedule (with μγ_t/γ_{t−1}) |
@@ -179,6 +179,10 @@ pub fn momentum_correction<S: Scalar>(
 /// Check (the hand-derived run of `tests/optimizers.rs`): f = x²/2, x₀ = 1, μ = 1/2,
 /// γ_k = 2^{−k}: PyTorch θ₂ = 1/4, Sutskever θ₂ = 1/8, b₁ = g₁ = 1, and
 /// `−(1/2)(1/4 − 1/2)·1 = 1/8 = 1/4 − 1/8`.
+///
+/// The derivation uses nothing but the entering states, so it also holds one step at a time at
+/// *any* step: from PyTorch's `(θ_{t−1}, b_{t−1})` and the Sutskever state
+/// `(θ_{t−1}, −γ_{t−1}b_{t−1})` it stands for, one step of each lands this far apart.
 ///
 /// Read as buffers: Sutskever's implied buffer `−v_t/γ_t = μ(γ_{t−1}/γ_t) b_{t−1} + g_t` is
 /// PyTorch's with the old buffer rescaled by `γ_{t−1}/γ_t`; [`momentum_correction`] undoes that.

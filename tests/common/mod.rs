@@ -1,4 +1,6 @@
-//! Shared test configuration.
+//! Shared test configuration, run helpers, and the machinery that writes a property once and
+//! checks it per arithmetic ([`Property`] with [`check_exact_and_f64`], [`check_certified_mpfr`],
+//! [`check_same_computation`]).
 //!
 //! proptest's default failure persistence looks for `lib.rs` next to the test source, which
 //! integration tests do not have; every suite therefore names its file under
