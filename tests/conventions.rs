@@ -10,8 +10,8 @@
 mod common;
 
 use common::{
-    Identity, Property, check_exact_and_f64, check_same_computation, optimizer, q, state, trace_of,
-    trace_with,
+    Identity, Property, check_exact_and_f64, check_same_computation, keras, optimizer, pytorch, q,
+    state, trace_of, trace_with,
 };
 use momentum_oracle::bounded::Bounded;
 use momentum_oracle::identities::{
@@ -56,28 +56,10 @@ struct PytorchIsSutskever {
 impl Property for PytorchIsSutskever {
     fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let schedule = Schedule::constant(self.lr.clone());
-        let torch = OptimizerConfig::Pytorch(
-            PytorchSgd::new(
-                self.momentum.clone(),
-                Rational::new(),
-                self.nesterov,
-                Rational::new(),
-                false,
-            )
-            .unwrap(),
-        );
-        let keras = OptimizerConfig::Keras(
-            KerasSgd::new(
-                self.momentum.clone(),
-                self.nesterov,
-                Rational::new(),
-                false,
-                false,
-            )
-            .unwrap(),
-        );
+        let torch = pytorch(&self.momentum, self.nesterov);
+        let sutskever = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, false));
         let tp = trace_of::<S>(&self.problem, &torch, &schedule, STEPS, rounding);
-        let tk = trace_of::<S>(&self.problem, &keras, &schedule, STEPS, rounding);
+        let tk = trace_of::<S>(&self.problem, &sutskever, &schedule, STEPS, rounding);
         let mut ids = Vec::new();
         for (p, k) in tp.steps.iter().zip(&tk.steps) {
             let step = p.step;
@@ -109,16 +91,7 @@ struct OptaxIsPytorch {
 
 impl Property for OptaxIsPytorch {
     fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
-        let torch = OptimizerConfig::Pytorch(
-            PytorchSgd::new(
-                self.momentum.clone(),
-                Rational::new(),
-                self.nesterov,
-                Rational::new(),
-                false,
-            )
-            .unwrap(),
-        );
+        let torch = pytorch(&self.momentum, self.nesterov);
         let name = if self.via_tf { "tf" } else { "optax" };
         let optax = optimizer(&format!(
             "{name}:momentum={},nesterov={}",
@@ -535,10 +508,10 @@ proptest! {
         let x0 = property.problem.initial_point();
         let differs = property.momentum != 0 && x0.iter().any(|x| *x != 0);
         let (ta, tb) = {
-            let keras = |wd: &Rational| KerasSgd::new(property.momentum.clone(), property.nesterov, wd.clone(), false, false).unwrap();
-            let ta = trace_of::<Rational>(&property.problem, &OptimizerConfig::Keras(keras(&property.weight_decay)), &property.schedule, STEPS, Rounding::Naive);
+            let with_decay = |wd: &Rational| KerasSgd::new(property.momentum.clone(), property.nesterov, wd.clone(), false, false).unwrap();
+            let ta = trace_of::<Rational>(&property.problem, &OptimizerConfig::Keras(with_decay(&property.weight_decay)), &property.schedule, STEPS, Rounding::Naive);
             let mut l2 = WeightDecayed::new(oracle::<Rational>(&property.problem), &property.weight_decay, Rounding::Naive);
-            let tb = trace_with(&property.problem, &keras(&Rational::new()), &mut l2, &property.schedule, STEPS, Rounding::Naive);
+            let tb = trace_with(&property.problem, &with_decay(&Rational::new()), &mut l2, &property.schedule, STEPS, Rounding::Naive);
             (ta, tb)
         };
         let first = compare(&ta, &tb).unwrap().first_difference;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Identity, Property, check_exact_and_f64, state, trace_of};
+use common::{Identity, Property, check_exact_and_f64, pytorch, state, trace_of};
 use momentum_oracle::identities::{
     look_ahead_from_pytorch_nesterov, look_ahead_point, nag_velocity_factor,
     nesterov_gradient_correction,
@@ -14,7 +14,6 @@ use momentum_oracle::identities::{
 use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::nag::{Nag, NagPc};
-use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
 use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
@@ -25,19 +24,6 @@ use proptest::prelude::*;
 use rug::Rational;
 
 const STEPS: usize = 12;
-
-fn pytorch_nesterov(momentum: &Rational) -> OptimizerConfig {
-    OptimizerConfig::Pytorch(
-        PytorchSgd::new(
-            momentum.clone(),
-            Rational::new(),
-            true,
-            Rational::new(),
-            false,
-        )
-        .unwrap(),
-    )
-}
 
 /// Look-ahead NAG `(θ_k, v_k)` against PyTorch nesterov `(Θ_k, b_k)` at a constant rate:
 /// `Θ_k = θ_k + μv_k`, `v_k = −γb_k`, the inverse map recovers `(θ_k, v_k)`, and both query the
@@ -55,7 +41,7 @@ impl Property for LookAheadIsPytorchNesterov {
         let tn = trace_of::<S>(&self.problem, &nag, &schedule, STEPS, rounding);
         let tp = trace_of::<S>(
             &self.problem,
-            &pytorch_nesterov(&self.momentum),
+            &pytorch(&self.momentum, true),
             &schedule,
             STEPS,
             rounding,
@@ -137,7 +123,7 @@ impl Property for GradientCorrection {
     fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let tp = trace_of::<S>(
             &self.problem,
-            &pytorch_nesterov(&self.momentum),
+            &pytorch(&self.momentum, true),
             &self.schedule,
             STEPS,
             rounding,

@@ -8,15 +8,14 @@ mod common;
 use std::process::Command;
 
 use common::{
-    Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, state,
-    trace_of,
+    Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
+    pytorch, state, trace_of,
 };
 use momentum_oracle::identities::{
     compare, first_rate_change, predict_schedule_breakage, schedule_breakage, sutskever_velocity,
 };
 use momentum_oracle::linalg::Vector;
-use momentum_oracle::optim::keras::{KerasSgd, KerasState};
-use momentum_oracle::optim::pytorch::PytorchSgd;
+use momentum_oracle::optim::keras::KerasState;
 use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule, StepContext, strategy};
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
@@ -30,30 +29,6 @@ const STEPS: usize = 10;
 
 /// Precision of the certified MPFR runs (cosine schedules).
 const MPFR_BITS: u32 = 256;
-
-fn pytorch(momentum: &Rational, nesterov: bool) -> OptimizerConfig {
-    OptimizerConfig::Pytorch(
-        PytorchSgd::new(
-            momentum.clone(),
-            Rational::new(),
-            nesterov,
-            Rational::new(),
-            false,
-        )
-        .unwrap(),
-    )
-}
-
-fn keras(momentum: &Rational, nesterov: bool, correction: bool) -> KerasSgd {
-    KerasSgd::new(
-        momentum.clone(),
-        nesterov,
-        Rational::new(),
-        correction,
-        false,
-    )
-    .unwrap()
-}
 
 /// PyTorch against uncorrected Sutskever/Keras (plain, or both nesterov) under a schedule: equal
 /// before the first rate change t, and `θ^P_t − θ^S_t = −μ(γ_t − γ_{t−1})b_{t−1}` (μ² nesterov).

@@ -24,6 +24,8 @@ pub fn config(suite: &'static str, cases: u32) -> Config {
 
 use momentum_oracle::bounded::{Bounded, BoundedMpfr, BoundedVector, Floating};
 use momentum_oracle::linalg::Vector;
+use momentum_oracle::optim::keras::KerasSgd;
+use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::strategy;
 use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule};
 use momentum_oracle::problem::quadratic::{
@@ -43,6 +45,33 @@ pub fn q(n: i64, d: u64) -> Rational {
 /// The catalogue config of `spec` (test specs are literals: a bad one is a bug in the test).
 pub fn optimizer(spec: &str) -> OptimizerConfig {
     OptimizerConfig::from_spec(spec).unwrap_or_else(|e| panic!("{spec}: {e}"))
+}
+
+/// PyTorch SGD with momentum μ, plain or nesterov (τ = 0, no weight decay, no maximize).
+pub fn pytorch(momentum: &Rational, nesterov: bool) -> OptimizerConfig {
+    OptimizerConfig::Pytorch(
+        PytorchSgd::new(
+            momentum.clone(),
+            Rational::new(),
+            nesterov,
+            Rational::new(),
+            false,
+        )
+        .unwrap(),
+    )
+}
+
+/// Keras SGD with momentum μ, plain or nesterov, with or without the momentum correction (no
+/// weight decay, exact learning rate).
+pub fn keras(momentum: &Rational, nesterov: bool, correction: bool) -> KerasSgd {
+    KerasSgd::new(
+        momentum.clone(),
+        nesterov,
+        Rational::new(),
+        correction,
+        false,
+    )
+    .unwrap()
 }
 
 /// `steps` steps of `optimizer` on `problem` in arithmetic `S`, from the problem's x₀.
