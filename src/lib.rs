@@ -36,6 +36,9 @@
 //! * [`problem`] — problem generators, one family per file, with proptest strategies.
 //! * [`optim`] — optimizers, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
 //! * [`trace`] — running an optimizer on a problem and recording every step.
+//! * [`identities`] — closed forms (unrolled buffers, schedule breakage, Nesterov's changes of
+//!   variables) and conventions mapped onto each other; oracle wrappers (weight decay, maximize,
+//!   replay); step-by-step comparison of two traces (`trace --compare`).
 //! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
 //! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
 //! * [`error`] — the one error type.
@@ -49,6 +52,7 @@
 pub mod bounded;
 pub mod error;
 pub mod generate;
+pub mod identities;
 pub mod linalg;
 pub mod optim;
 pub mod problem;

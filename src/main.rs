@@ -1,4 +1,4 @@
-//! The `momentum-oracle` command line: `list`, `trace`, `report`.
+//! The `momentum-oracle` command line: `list`, `trace` (or `trace --compare`), `report`.
 //!
 //! Every bad argument is reported on one line naming the argument, with exit code 2; nothing
 //! panics on user input.
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::error::Error;
+use momentum_oracle::identities::CompareRequest;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
 use momentum_oracle::trace::{Arithmetic, RunOptions, RunRequest};
@@ -61,6 +62,11 @@ enum Command {
         /// Record every N-th step (and the last).
         #[arg(long, default_value_t = 1)]
         keep_every: usize,
+        /// A second optimizer spec: run both on the same problem, schedule and arithmetic and
+        /// print their step-by-step difference instead of a trace (with the closed-form
+        /// prediction when the pair is PyTorch against uncorrected Sutskever/Keras).
+        #[arg(long)]
+        compare: Option<String>,
     },
     /// Run the catalogue and print a summary table (the main job).
     Report {
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
             size_budget,
             step_budget,
             keep_every,
+            compare,
         } => trace(
             &mut out,
             TraceArgs {
@@ -109,6 +116,7 @@ fn main() -> ExitCode {
                 steps,
                 arith,
                 x0,
+                compare,
                 options: RunOptions {
                     size_budget_bits: size_budget,
                     step_budget,
@@ -184,12 +192,19 @@ struct TraceArgs {
     steps: usize,
     arith: String,
     x0: Option<String>,
+    compare: Option<String>,
     options: RunOptions,
 }
 
 fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
     let problem = problem::from_spec(&a.problem).map_err(at("--problem"))?;
     let optimizer = OptimizerConfig::from_spec(&a.optimizer).map_err(at("--optimizer"))?;
+    let other = a
+        .compare
+        .as_deref()
+        .map(OptimizerConfig::from_spec)
+        .transpose()
+        .map_err(at("--compare"))?;
     let schedule = match (&a.schedule, &a.lr) {
         (Some(s), _) => Schedule::from_spec(s).map_err(at("--schedule"))?,
         (None, Some(lr)) => {
@@ -242,7 +257,14 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         steps: a.steps,
         options: a.options,
     };
-    let json = arith.dispatch(request).map_err(at("trace"))?;
+    let json = match &other {
+        None => arith.dispatch(request),
+        Some(other) => arith.dispatch(CompareRequest {
+            run: request,
+            other,
+        }),
+    }
+    .map_err(at("trace"))?;
     out.push_str(&serde_json::to_string_pretty(&json).expect("JSON values serialise"));
     out.push('\n');
     Ok(())

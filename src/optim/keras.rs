@@ -18,7 +18,7 @@
 //! `θ += μ v_k − γ_k g` (DESIGN.md, "Sutskever ⇔ PyTorch"; Goyal et al. 2017, *Accurate, Large
 //! Minibatch SGD: Training ImageNet in 1 Hour*, §3, "Momentum correction", name the ratio). On step 1 it is a no-op
 //! (`v₀ = 0`). The ratio is formed first, `μ·(γ_k/γ_{k−1})`, so that a constant schedule gives
-//! exactly μ in every arithmetic.
+//! exactly μ in every arithmetic ([`crate::identities::momentum_correction`]).
 //!
 //! With `float32_learning_rate`, γ is replaced by the nearest f32 (Keras keeps a constant learning
 //! rate in a `floatx` = float32 variable and casts it to the variable's dtype in `update_step`),
@@ -51,6 +51,7 @@ use rug::Rational;
 
 use super::{Optimizer, Query, StateRecord, StepContext, kv};
 use crate::error::{Error, Result};
+use crate::identities::momentum_correction;
 use crate::linalg::Vector;
 use crate::problem::Oracle;
 use crate::scalar::{Number, Scalar, round_to_f32};
@@ -243,21 +244,18 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
             None => state.params.axpy(&minus_lr, &gradient, r),
             Some(v) => {
                 let mu = S::from_rational(&self.momentum);
-                let mu_k = match (&state.applied_learning_rate, self.momentum_correction) {
-                    (Some(previous), true) => {
-                        if previous.is_zero() {
-                            return Err(Error::DivisionByZero {
+                let mu_k =
+                    match (&state.applied_learning_rate, self.momentum_correction) {
+                        (Some(previous), true) => momentum_correction(&mu, &lr, previous)
+                            .ok_or_else(|| Error::DivisionByZero {
                                 context: format!(
                                     "keras momentum correction at step {}: γ_{} = 0",
                                     ctx.step,
                                     ctx.step - 1
                                 ),
-                            });
-                        }
-                        mu.clone() * &(lr.clone() / previous)
-                    }
-                    _ => mu.clone(),
-                };
+                            })?,
+                        _ => mu.clone(),
+                    };
                 v.scale(&mu_k);
                 v.axpy(&minus_lr, &gradient, r);
                 if self.nesterov {

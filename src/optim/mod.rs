@@ -11,6 +11,9 @@
 //! | FISTA (smooth) | [`fista`] | x = y − γ∇f(y), y₊ = x + β_k(x − x₋); β from the t-sequence, (k−1)/(k+2), or √κ |
 //! | OGM1 | [`ogm`] | Kim–Fessler, N steps, last θ_N with 8θ² |
 //!
+//! [`strategy`] holds proptest strategies for hyper-parameters, configurations and schedules of
+//! every kind, for this crate's property suites and for downstream ones.
+//!
 //! Each optimizer's documentation states its update equations, its state initialisation, the
 //! exact elementwise operation order (which the f64 rounding models follow) and its source.
 //!
@@ -28,6 +31,7 @@ pub mod ogm;
 pub mod optax;
 pub mod pytorch;
 pub mod schedule;
+pub mod strategy;
 
 pub use schedule::Schedule;
 

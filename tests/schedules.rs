@@ -1,0 +1,395 @@
+//! Schedules break the PyTorch ⇔ Sutskever equality, by exactly the closed form, and the momentum
+//! correction restores it — for every schedule kind (step, exponential, warm-up, piecewise,
+//! rational cosine in ℚ; irrational cosine in certified MPFR) — and `trace --compare` shows the
+//! breakage to a user.
+
+mod common;
+
+use std::process::Command;
+
+use common::{
+    Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
+    pytorch, state, trace_of,
+};
+use momentum_oracle::identities::{
+    compare, first_rate_change, predict_schedule_breakage, schedule_breakage, sutskever_velocity,
+};
+use momentum_oracle::linalg::Vector;
+use momentum_oracle::optim::keras::KerasState;
+use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule, StepContext, strategy};
+use momentum_oracle::problem::Problem;
+use momentum_oracle::problem::quadratic::QuadraticProblem;
+use momentum_oracle::scalar::{Rounding, Scalar};
+use proptest::prelude::*;
+use rug::Rational;
+use serde_json::Value;
+
+/// Steps per run: every generated schedule changes within its first seven steps.
+const STEPS: usize = 10;
+
+/// Precision of the certified MPFR runs (cosine schedules).
+const MPFR_BITS: u32 = 256;
+
+/// PyTorch against uncorrected Sutskever/Keras (plain, or both nesterov) under a schedule: equal
+/// before the first rate change t, and `θ^P_t − θ^S_t = −μ(γ_t − γ_{t−1})b_{t−1}` (μ² nesterov).
+struct Breakage {
+    problem: QuadraticProblem,
+    schedule: Schedule,
+    momentum: Rational,
+    nesterov: bool,
+}
+
+impl Breakage {
+    /// The first rate change, decided exactly; the whole run when the rate never changes.
+    fn horizon(&self) -> usize {
+        first_rate_change(&self.schedule, STEPS).unwrap_or(STEPS)
+    }
+}
+
+impl Property for Breakage {
+    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+        let torch = pytorch(&self.momentum, self.nesterov);
+        let sutskever = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, false));
+        let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
+        let ts = trace_of::<S>(&self.problem, &sutskever, &self.schedule, STEPS, rounding);
+        let c = compare(&tp, &ts).unwrap();
+        let zero = S::Vector::zeros(self.problem.dim());
+        let change = first_rate_change(&self.schedule, STEPS);
+        c.steps[..self.horizon()]
+            .iter()
+            .map(|d| match change {
+                Some(t) if d.step == t => {
+                    let before = tp.step(t - 1).unwrap();
+                    Identity::new(
+                        format!("θ^P_{t} − θ^S_{t} = −μ(γ_t − γ_{{t−1}})b_{{t−1}}"),
+                        d.difference.clone(),
+                        schedule_breakage::<S>(
+                            state(&tp, t - 1, "momentum_buffer"),
+                            &S::from_rational(&self.momentum),
+                            &tp.step(t).unwrap().learning_rate,
+                            &before.learning_rate,
+                            self.nesterov,
+                        ),
+                    )
+                }
+                _ => Identity::new(
+                    format!("θ^P_{0} = θ^S_{0}", d.step),
+                    d.difference.clone(),
+                    zero.clone(),
+                ),
+            })
+            .collect()
+    }
+}
+
+/// PyTorch against Sutskever/Keras *with* the momentum correction μγ_k/γ_{k−1}: the same iterates
+/// and `v_k = −γ_k b_k` at every step, under any schedule, plain and nesterov.
+struct Corrected {
+    problem: QuadraticProblem,
+    schedule: Schedule,
+    momentum: Rational,
+    nesterov: bool,
+}
+
+impl Property for Corrected {
+    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+        let torch = pytorch(&self.momentum, self.nesterov);
+        let corrected = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, true));
+        let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
+        let tk = trace_of::<S>(&self.problem, &corrected, &self.schedule, STEPS, rounding);
+        tp.steps
+            .iter()
+            .zip(&tk.steps)
+            .flat_map(|(p, k)| {
+                let step = p.step;
+                [
+                    Identity::new(format!("θ_{step}"), p.iterate.clone(), k.iterate.clone()),
+                    Identity::new(
+                        format!("v_{step} = −γ_{step} b_{step}"),
+                        state(&tk, step, "velocity").clone(),
+                        sutskever_velocity::<S>(
+                            state(&tp, step, "momentum_buffer"),
+                            &p.learning_rate,
+                        ),
+                    ),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// The breakage as a one-step statement, at *every* step t ≥ 2 of a PyTorch run: map PyTorch's
+/// state `(θ_{t−1}, b_{t−1})` to the Sutskever state `(θ_{t−1}, v = −γ_{t−1}b_{t−1})`, take one
+/// Keras step: uncorrected it lands `−μ(γ_t − γ_{t−1})b_{t−1}` (μ² nesterov) away from PyTorch's
+/// `θ_t`, corrected it lands on it.
+struct OneStepFromMappedStates {
+    problem: QuadraticProblem,
+    schedule: Schedule,
+    momentum: Rational,
+    nesterov: bool,
+}
+
+impl Property for OneStepFromMappedStates {
+    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+        let torch = pytorch(&self.momentum, self.nesterov);
+        let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
+        let mu = S::from_rational(&self.momentum);
+        let mut oracle = S::oracle(&self.problem).unwrap();
+        let mut ids = Vec::new();
+        for t in 2..=STEPS {
+            let (before, now) = (tp.step(t - 1).unwrap(), tp.step(t).unwrap());
+            let buffer = state(&tp, t - 1, "momentum_buffer");
+            let exact_lr = self.schedule.exact(t);
+            let ctx = StepContext {
+                step: t,
+                learning_rate: &now.learning_rate,
+                previous_learning_rate: Some(&before.learning_rate),
+                exact_learning_rate: exact_lr.as_ref(),
+                rounding,
+            };
+            for correction in [false, true] {
+                let k = keras(&self.momentum, self.nesterov, correction);
+                let mut s: KerasState<S> = Optimizer::<S>::init(&k, &before.iterate).unwrap();
+                s.velocity = Some(sutskever_velocity::<S>(buffer, &before.learning_rate));
+                s.applied_learning_rate = Some(before.learning_rate.clone());
+                Optimizer::<S>::step(&k, &mut s, &ctx, oracle.as_mut()).unwrap();
+                let mut d = now.iterate.clone();
+                d.sub_assign(&s.params);
+                let expected = if correction {
+                    S::Vector::zeros(d.len())
+                } else {
+                    schedule_breakage::<S>(
+                        buffer,
+                        &mu,
+                        &now.learning_rate,
+                        &before.learning_rate,
+                        self.nesterov,
+                    )
+                };
+                ids.push(Identity::new(
+                    format!("step {t} from the mapped state, correction={correction}"),
+                    d,
+                    expected,
+                ));
+            }
+        }
+        ids
+    }
+}
+
+/// A small quadratic, a learning rate h/L, and one schedule of each changing exact kind around it.
+fn quadratic_and_every_exact_kind() -> impl Strategy<Value = (QuadraticProblem, [Schedule; 5])> {
+    common::quadratic_and_lr().prop_flat_map(|(p, lr)| {
+        (
+            Just(p),
+            (
+                strategy::step_schedule(lr.clone()),
+                strategy::exponential_schedule(lr.clone()),
+                strategy::warmup_schedule(lr.clone()),
+                strategy::piecewise_schedule(lr.clone()),
+                strategy::rational_cosine(lr),
+            )
+                .prop_map(|(a, b, c, d, e)| [a, b, c, d, e]),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(common::config("schedules", 64))]
+
+    #[test]
+    fn every_schedule_kind_breaks_pytorch_sutskever_equality_by_the_closed_form(
+        (problem, schedules) in quadratic_and_every_exact_kind(),
+        momentum in strategy::positive_momentum(),
+        nesterov in any::<bool>(),
+    ) {
+        for schedule in schedules {
+            let property = Breakage { problem: problem.clone(), schedule, momentum: momentum.clone(), nesterov };
+            let exact = check_exact_and_f64(&property);
+            // The first differing step is the first rate change exactly when the closed form
+            // there is non-zero (b_{t−1} = 0 happens only on degenerate draws, e.g. x₀ = x*).
+            let torch = pytorch(&momentum, nesterov);
+            let sutskever = OptimizerConfig::Keras(keras(&momentum, nesterov, false));
+            let tp = trace_of::<Rational>(&problem, &torch, &property.schedule, STEPS, Rounding::Naive);
+            let ts = trace_of::<Rational>(&problem, &sutskever, &property.schedule, STEPS, Rounding::Naive);
+            let first = compare(&tp, &ts).unwrap().first_difference;
+            let prediction = predict_schedule_breakage((&torch, &tp), (&sutskever, &ts)).unwrap();
+            match first_rate_change(&property.schedule, STEPS) {
+                None => {
+                    prop_assert_eq!(first, None);
+                    prop_assert!(prediction.first_change.is_none());
+                }
+                Some(t) => {
+                    let closed_form = &exact.last().unwrap().rhs;
+                    let nonzero = (0..closed_form.len()).any(|i| !closed_form.is_zero_at(i));
+                    if nonzero {
+                        prop_assert_eq!(first, Some(t));
+                    } else {
+                        prop_assert!(first.is_none_or(|k| k > t));
+                    }
+                    // What `trace --compare` reports is this closed form at this step.
+                    prop_assert_eq!(prediction.first_change, Some((t, closed_form.clone())));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn momentum_correction_restores_exact_equality_under_every_schedule_kind(
+        (problem, schedules) in quadratic_and_every_exact_kind(),
+        momentum in strategy::positive_momentum(),
+        nesterov in any::<bool>(),
+    ) {
+        for schedule in schedules {
+            check_exact_and_f64(&Corrected { problem: problem.clone(), schedule, momentum: momentum.clone(), nesterov });
+        }
+    }
+
+    #[test]
+    fn one_keras_step_from_the_mapped_pytorch_state_misses_by_the_closed_form_unless_corrected(
+        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        momentum in strategy::positive_momentum(),
+        nesterov in any::<bool>(),
+    ) {
+        check_exact_and_f64(&OneStepFromMappedStates { problem, schedule, momentum, nesterov });
+    }
+}
+
+proptest! {
+    // MPFR runs are slower than ℚ for these short runs; fewer cases.
+    #![proptest_config(common::config("schedules", 24))]
+
+    /// Cosine schedules are irrational from γ₂ on, so they run in MPFR with certified bounds
+    /// (`BoundedMpfr`): the closed form and the correction are not refuted at 256 bits, and the
+    /// breakage is certainly non-zero — so the bounds do resolve the difference the correction
+    /// removes, and "the balls meet" is not vacuous.
+    #[test]
+    fn cosine_schedule_breakage_and_correction_are_certified_in_mpfr(
+        (problem, schedule) in common::quadratic_and_schedule(strategy::irrational_cosine),
+        momentum in strategy::positive_momentum(),
+        nesterov in any::<bool>(),
+    ) {
+        let breakage = Breakage { problem: problem.clone(), schedule: schedule.clone(), momentum: momentum.clone(), nesterov };
+        prop_assert_eq!(breakage.horizon(), 2);
+        let ids = check_certified_mpfr(&breakage, MPFR_BITS);
+        check_certified_mpfr(&Corrected { problem: problem.clone(), schedule, momentum, nesterov }, MPFR_BITS);
+        // b₁ = g₁ = ∇f(x₀), exactly: the breakage at step 2 is non-zero iff it is.
+        let mut oracle = problem.exact_oracle().unwrap();
+        let g1 = oracle.gradient(&momentum_oracle::problem::to_vector::<Rational>(&problem.initial_point())).unwrap();
+        if g1.norm_sq() != 0 {
+            prop_assert!(certainly_nonzero(&ids.last().unwrap().lhs), "the breakage at step 2 is not resolved");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// trace --compare
+// ---------------------------------------------------------------------------------------------
+
+fn cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn compare_json(optimizer: &str, other: &str, arith: &str) -> Value {
+    let out = cli(&[
+        "trace",
+        "--problem",
+        "quadratic:dim=3,L=1,m=1/10,seed=4",
+        "--optimizer",
+        optimizer,
+        "--compare",
+        other,
+        "--schedule",
+        "step:lr=1/2,factor=1/4,every=3",
+        "--steps",
+        "6",
+        "--arith",
+        arith,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn trace_compare_reports_the_first_differing_step_and_the_closed_form() {
+    // The rate changes at step 4 (every = 3): the runs agree on steps 1–3, and step 4's
+    // difference is the prediction, signed for optimizer − compare.
+    for (a, b) in [
+        ("pytorch:momentum=9/10", "keras:momentum=9/10"),
+        ("keras:momentum=9/10", "pytorch:momentum=9/10"),
+        (
+            "pytorch:momentum=9/10,nesterov=true",
+            "keras:momentum=9/10,nesterov=true",
+        ),
+        ("heavy-ball:momentum=9/10", "pytorch:momentum=9/10"),
+    ] {
+        let j = compare_json(a, b, "exact");
+        assert_eq!(j["first_difference"], 4, "{a} vs {b}");
+        let p = &j["prediction"];
+        assert_eq!(p["first_lr_change"], 4, "{a} vs {b}");
+        assert_eq!(p["matches_exactly"], true, "{a} vs {b}");
+        let steps = j["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 6);
+        for s in &steps[..3] {
+            assert_eq!(s["norm_sq"], "0/1", "{a} vs {b}");
+        }
+        assert_eq!(steps[3]["difference"], p["difference"], "{a} vs {b}");
+        assert_ne!(steps[3]["norm_sq"], "0/1");
+    }
+    // With the correction there is no difference and no prediction to make.
+    let j = compare_json(
+        "pytorch:momentum=9/10",
+        "keras:momentum=9/10,momentum_correction=true",
+        "exact",
+    );
+    assert_eq!(j["first_difference"], Value::Null);
+    assert_eq!(j["prediction"], Value::Null);
+}
+
+#[test]
+fn trace_compare_prints_floating_differences_with_their_bits() {
+    // In f64 the two conventions round differently, so their traces may part before the rate
+    // changes; the output carries every number as decimal plus bits, and the prediction.
+    let j = compare_json("pytorch:momentum=9/10", "keras:momentum=9/10", "f64-fused");
+    assert_eq!(j["arithmetic"], "f64");
+    assert_eq!(j["rounding"], "fused");
+    let d = &j["steps"][3]["difference"][0];
+    assert!(d["bits"].as_str().is_some_and(|b| b.len() == 16), "{d}");
+    assert_eq!(j["prediction"]["first_lr_change"], 4);
+    assert_eq!(j["prediction"]["matches_exactly"], Value::Null);
+    let b = compare_json(
+        "pytorch:momentum=9/10",
+        "keras:momentum=9/10",
+        "bound-naive",
+    );
+    assert!(b["steps"][3]["max_abs"]["err"].is_string());
+}
+
+#[test]
+fn trace_compare_rejects_a_bad_spec_in_one_line_with_exit_code_2() {
+    let out = cli(&[
+        "trace",
+        "--problem",
+        "quadratic",
+        "--optimizer",
+        "pytorch:momentum=9/10",
+        "--compare",
+        "sgd:momentum=9/10",
+        "--steps",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: --compare: unknown optimizer `sgd`"),
+        "{err}"
+    );
+}
