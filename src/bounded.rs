@@ -120,6 +120,8 @@ pub trait Floating: Scalar {
     fn abs_down(&self) -> f64;
     /// An f64 upper bound on `self`.
     fn value_up(&self) -> f64;
+    /// The working precision [`Number::cos_pi`] evaluates `cos(πq)` at before its final rounding.
+    fn cos_working_bits() -> u32;
     /// The problem's plain oracle in this arithmetic.
     ///
     /// # Errors
@@ -151,6 +153,10 @@ impl Floating for f64 {
     fn value_up(&self) -> f64 {
         *self
     }
+    fn cos_working_bits() -> u32 {
+        // `scalar::cos_pi_exact_enough` works at 300 bits.
+        300
+    }
     fn plain_oracle<P: Problem + ?Sized>(problem: &P) -> Result<Box<dyn Oracle<f64> + '_>> {
         problem.f64_oracle()
     }
@@ -179,6 +185,10 @@ impl Floating for Float {
     }
     fn value_up(&self) -> f64 {
         self.to_f64_round(Round::Up)
+    }
+    fn cos_working_bits() -> u32 {
+        // `Number::cos_pi` for `Float` adds 64 guard bits to the precision in scope.
+        mpfr_precision() + 64
     }
     fn plain_oracle<P: Problem + ?Sized>(problem: &P) -> Result<Box<dyn Oracle<Float> + '_>> {
         problem.mpfr_oracle()
@@ -420,7 +430,15 @@ impl<F: Floating> Number for BoundedValue<F> {
     }
     fn cos_pi(q: &Rational) -> Option<Self> {
         let v = F::cos_pi(q)?;
-        let e = local(&v);
+        // Besides the final rounding, the working-precision evaluation of π·q and its cosine
+        // (p_w = F::COS_WORKING_BITS bits): |fl(π)q − πq| ≤ 2^{1−p_w}π|q|, |cos' | ≤ 1, and the
+        // cosine's own rounding 2^{−p_w} — at most (4|q| + 1)·2^{1−p_w} in all.
+        let qa = rational_to_f64_up(&Rational::from(q.abs_ref()));
+        let extra = mul_up(
+            add_up(mul_up(4.0, qa), 1.0),
+            f64::powi(2.0, 1 - F::cos_working_bits() as i32),
+        );
+        let e = add_up(local(&v), extra);
         Some(BoundedValue::new(v, e))
     }
     fn is_finite(&self) -> bool {

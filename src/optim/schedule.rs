@@ -318,8 +318,14 @@ impl Schedule {
         }
         match (self.exact(k), self.exact(k - 1)) {
             (Some(a), Some(b)) => a != b,
-            // An irrational cosine value differs from its neighbours unless both are held at min.
-            _ => true,
+            _ => {
+                // Only cosine values can be irrational. cos(πt) is strictly decreasing on [0, 1],
+                // so γ changes iff the span is non-zero and the clamped phase min(k−1, T) moved.
+                let Schedule::Cosine { lr, min_lr, period } = self else {
+                    unreachable!("only cosine values can be irrational")
+                };
+                lr != min_lr && (k - 1).min(*period) != (k - 2).min(*period)
+            }
         }
     }
 
@@ -424,5 +430,20 @@ impl Schedule {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cosine_schedule_changes_exactly_when_its_phase_moves_and_its_span_is_non_zero() {
+        let s = Schedule::from_spec("cosine:lr=1/2,min_lr=1/10,period=4").unwrap();
+        let changes: Vec<bool> = (1..=6).map(|k| s.changes_at(k)).collect();
+        // Phases 0, 1/4, 1/2, 3/4, 1, 1 (held at T = 4 from step 5 on).
+        assert_eq!(changes, [false, true, true, true, true, false]);
+        let flat = Schedule::from_spec("cosine:lr=1/2,min_lr=1/2,period=4").unwrap();
+        assert!((1..=6).all(|k| !flat.changes_at(k)));
     }
 }
