@@ -50,7 +50,9 @@
 #![allow(clippy::useless_conversion)]
 
 pub mod bounded;
+pub mod envelope;
 pub mod error;
+pub mod fixture;
 pub mod generate;
 pub mod identities;
 pub mod linalg;

@@ -12,7 +12,7 @@ use momentum_oracle::identities::CompareRequest;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
 use momentum_oracle::trace::{Arithmetic, RunOptions, RunRequest};
-use momentum_oracle::{problem, rational};
+use momentum_oracle::{fixture, problem, rational};
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +74,21 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         steps: usize,
     },
+    /// Regenerate every fixture (byte-identical on every run and machine).
+    Fixtures {
+        /// Where to write them.
+        #[arg(long, default_value = "fixtures")]
+        out_dir: std::path::PathBuf,
+    },
+    /// Check another implementation's trace against a replay fixture: exit 0 if it conforms
+    /// (bit-exact, or within the error envelope of the exact trace), 1 if not, 2 on bad input.
+    Check {
+        /// The replay fixture (JSON).
+        fixture: std::path::PathBuf,
+        /// The implementation's trace: JSON `{"steps": [{"params": [...]}, ...]}` or CSV
+        /// (`k,param_0,...`).
+        trace: std::path::PathBuf,
+    },
 }
 
 /// A failure attributed to one argument: printed as `error: ARG: message`, exit code 2.
@@ -128,6 +143,26 @@ fn main() -> ExitCode {
         Command::Report { steps } => momentum_oracle::report::run(steps)
             .map(|table| out.push_str(&table))
             .map_err(at("report")),
+        Command::Fixtures { out_dir } => fixture::generate_all(&out_dir)
+            .map(|paths| {
+                out.push_str(&format!(
+                    "wrote {} fixtures under {}\n",
+                    paths.len(),
+                    out_dir.display()
+                ))
+            })
+            .map_err(at("fixtures")),
+        Command::Check { fixture: f, trace } => match check(&f, &trace) {
+            Ok(report) => {
+                let code = emit(&(report.render() + "\n"));
+                return if report.passed() {
+                    code
+                } else {
+                    ExitCode::from(1)
+                };
+            }
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => emit(&out),
@@ -182,6 +217,17 @@ fn list(out: &mut String) {
         schedule::CATALOGUE,
     );
     out.push_str(&format!("ARITHMETICS (--arith)\n  {}\n", Arithmetic::NAMES));
+}
+
+/// Reads both files and checks; bad input is attributed to the file it came from.
+fn check(
+    fixture_path: &std::path::Path,
+    trace_path: &std::path::Path,
+) -> Result<fixture::check::CheckReport, ArgError> {
+    let doc = fixture::read_json(fixture_path, "fixture").map_err(at("FIXTURE"))?;
+    let f = fixture::check::read_replay(&doc).map_err(at("FIXTURE"))?;
+    let t = fixture::check::read_trace(trace_path).map_err(at("TRACE"))?;
+    fixture::check::check(&f, &t).map_err(at("TRACE"))
 }
 
 struct TraceArgs {
