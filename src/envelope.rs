@@ -43,6 +43,13 @@ fn clean(x: f64) -> f64 {
     if x.is_nan() { f64::INFINITY } else { x }
 }
 fn add_up(a: f64, b: f64) -> f64 {
+    // Adding zero is exact: no upward step (so exact values keep a zero error bound).
+    if a == 0.0 {
+        return clean(b);
+    }
+    if b == 0.0 {
+        return clean(a);
+    }
     clean((a + b).next_up())
 }
 fn mul_up(a: f64, b: f64) -> f64 {

@@ -455,3 +455,84 @@ impl ArithmeticVisitor for RunRequest<'_> {
         Ok(to_json(&t))
     }
 }
+
+/// A scalar as snapshot text: `p/q` for ℚ; `decimal(bits)` for f64; `decimal(bits)±err` for
+/// bounded values; MPFR values as their exact `p/q`.
+pub fn scalar_text<S: Number>(x: &S) -> String {
+    match x.to_json() {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Object(o) => {
+            let get = |k: &str| {
+                o.get(k)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            };
+            let base = match (get("dec"), get("bits"), get("exact")) {
+                (Some(d), Some(b), _) => format!("{d}({b})"),
+                (_, _, Some(e)) => e,
+                (Some(d), None, None) => d,
+                _ => "?".into(),
+            };
+            match get("err") {
+                Some(e) => format!("{base}±{e}"),
+                None => base,
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The snapshot rendering of a trace: a header, then one line per kept step with k, the learning
+/// rate, the iterate, every state vector and scalar, the gap and (when given) the theorem's bound.
+pub fn render<S: Number>(trace: &Trace<S>, bounds: Option<&[Option<S>]>) -> String {
+    let vec_text = |v: &S::Vector| {
+        format!(
+            "[{}]",
+            v.to_scalars()
+                .iter()
+                .map(scalar_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut out = format!(
+        "problem   {}\noptimizer {}\nschedule  {}\narith     {} ({})\nk=0 x={} gap={}\n",
+        trace.problem,
+        trace.optimizer,
+        trace.schedule,
+        trace.arithmetic,
+        trace.rounding.name(),
+        vec_text(&trace.x0),
+        trace
+            .initial_gap
+            .as_ref()
+            .map_or_else(|| "—".into(), scalar_text)
+    );
+    for (i, s) in trace.steps.iter().enumerate() {
+        let mut line = format!(
+            "k={} lr={} x={}",
+            s.step,
+            scalar_text(&s.learning_rate),
+            vec_text(&s.iterate)
+        );
+        for (name, v) in &s.state.vectors {
+            line += &format!(" {name}={}", vec_text(v));
+        }
+        for (name, x) in &s.state.scalars {
+            line += &format!(" {name}={}", scalar_text(x));
+        }
+        line += &format!(
+            " gap={}",
+            s.gap.as_ref().map_or_else(|| "—".into(), scalar_text)
+        );
+        if let Some(b) = bounds.and_then(|b| b.get(i)).and_then(Option::as_ref) {
+            line += &format!(" bound={}", scalar_text(b));
+        }
+        out += &line;
+        out.push('\n');
+    }
+    if let Outcome::Diverged { step, what } = &trace.outcome {
+        out += &format!("diverged at step {step} ({what})\n");
+    }
+    out
+}
