@@ -36,6 +36,8 @@
 //! * [`problem`] — problem generators, one family per file, with proptest strategies.
 //! * [`optim`] — optimizers, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
 //! * [`trace`] — running an optimizer on a problem and recording every step.
+//! * [`plot`] — SVG pictures of exact runs: rates, ravine trajectories, stability regions,
+//!   schedule breakage, the heavy-ball cycle.
 //! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
 //! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
 //! * [`error`] — the one error type.
@@ -51,6 +53,7 @@ pub mod error;
 pub mod generate;
 pub mod linalg;
 pub mod optim;
+pub mod plot;
 pub mod problem;
 pub mod rational;
 pub mod report;
