@@ -16,7 +16,8 @@
 //! **Determinism.** The same inputs give a byte-identical SVG: no clock, no randomness, no
 //! hash-ordered iteration, and text is written as `<text>` (no font is read or rasterised).
 //!
-//! **Structure of the SVG.** Each series is a `<g id="…" class="…">` (see [`svg`]); the ids are
+//! **Structure of the SVG.** Each series is a `<g id="…" class="…">` (the drawing backend wraps
+//! plotters' SVG backend and files each element under the group the plot names); the ids are
 //! listed in each plot's documentation, and the legend entry of series `x` is `legend-x`.
 
 pub mod cycle;

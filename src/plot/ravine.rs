@@ -10,7 +10,7 @@
 //!   runs exact in ℚ;
 //! * Rosenbrock's valley, [`ROSENBROCK`] (`b = 100` from `(−6/5, 1)`), with `γ = 1/1000` and
 //!   `μ = 9/10`; the cubic gradient triples the size of exact entries at every step, so these
-//!   runs are MPFR at 256 bits (see [`super::run`]).
+//!   runs are MPFR at 256 bits (see [`PLOT_SIZE_BUDGET_BITS`](super::PLOT_SIZE_BUDGET_BITS)).
 //!
 //! Other problems get the textbook tuning when L, m > 0 and √L, √m are rational, else `γ = 1/L`
 //! (1/1000 without L) and `μ = 9/10`.

@@ -365,15 +365,25 @@ fn lr_lines(
             .map_err(drawing)?;
     }
     if labelled {
+        // A label that would run into the previous one is left out (many changes, or long
+        // fractions): the dashed line still marks the change.
+        let mut free_from = i32::MIN;
         for (k, a, b) in changes {
             let (px, py) = chart.backend_coord(&(*k as f64, y1));
+            let text = format!("γ: {} → {}", super::fraction(a), super::fraction(b));
+            let half = i32::try_from(super::svg::text_size(&text, f64::from(font::NOTE)).0 / 2)
+                .unwrap_or(i32::MAX / 4);
+            if px - half < free_from {
+                continue;
+            }
             label(
                 root,
-                &format!("γ: {} → {}", super::fraction(a), super::fraction(b)),
+                &text,
                 (px, py - 6),
                 font::NOTE,
                 (HPos::Center, VPos::Bottom),
             )?;
+            free_from = px + half + 12;
         }
     }
     canvas.end_group();
