@@ -358,22 +358,19 @@ fn trajectory_panel(
             ))
             .map_err(drawing)?;
     }
-    let styles = [
-        ("heavy-ball-from-start", colour::SKY, 2u32),
-        ("nag", colour::NAG, 3),
-        ("cycle", colour::HEAVY_BALL, 3),
-    ];
     // The cycle last, on top: the other runs pass through its levels.
-    for (idx, (id, c, w)) in [(1usize, styles[0]), (2, styles[1]), (0, styles[2])] {
+    let drawn = [
+        ("heavy-ball-from-start", colour::SKY, 2u32, &series[1]),
+        ("nag", colour::NAG, 3, &series[2]),
+        ("cycle", colour::HEAVY_BALL, 3, &series[0]),
+    ];
+    for (id, c, w, pts) in drawn {
         canvas.group(id, "series");
         chart
-            .draw_series(LineSeries::new(
-                series[idx].iter().copied(),
-                c.stroke_width(w),
-            ))
+            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(w)))
             .map_err(drawing)?;
         chart
-            .draw_series(series[idx].iter().map(|p| Circle::new(*p, 3, c.filled())))
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
             .map_err(drawing)?;
     }
     canvas.end_group();
