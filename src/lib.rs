@@ -39,6 +39,8 @@
 //! * [`identities`] — closed forms (unrolled buffers, schedule breakage, Nesterov's changes of
 //!   variables) and conventions mapped onto each other; oracle wrappers (weight decay, maximize,
 //!   replay); step-by-step comparison of two traces (`trace --compare`).
+//! * [`plot`] — SVG pictures of exact runs: rates, ravine trajectories, stability regions,
+//!   schedule breakage, the heavy-ball cycle.
 //! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
 //! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
 //! * [`error`] — the one error type.
@@ -57,6 +59,7 @@ pub mod generate;
 pub mod identities;
 pub mod linalg;
 pub mod optim;
+pub mod plot;
 pub mod problem;
 pub mod rational;
 pub mod report;

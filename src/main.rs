@@ -1,9 +1,11 @@
-//! The `momentum-oracle` command line: `list`, `trace` (or `trace --compare`), `report`.
+//! The `momentum-oracle` command line: `list`, `trace` (or `trace --compare`), `report`,
+//! `fixtures`, `check`, `plot`.
 //!
 //! Every bad argument is reported on one line naming the argument, with exit code 2; nothing
 //! panics on user input.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -89,6 +91,23 @@ enum Command {
         /// (`k,param_0,...`).
         trace: std::path::PathBuf,
     },
+    /// Draw a picture as SVG: rates, ravine, stability, schedule, cycle, or all (into --out-dir).
+    Plot {
+        /// rates, ravine, stability, schedule, cycle, or all.
+        kind: String,
+        /// The SVG file to write (every KIND but all).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The directory that `plot all` writes KIND.svg into (created if missing).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        /// Problem spec replacing the picture's own (rates, ravine, schedule).
+        #[arg(long)]
+        problem: Option<String>,
+        /// Number of steps (every KIND but stability).
+        #[arg(long)]
+        steps: Option<usize>,
+    },
 }
 
 /// A failure attributed to one argument: printed as `error: ARG: message`, exit code 2.
@@ -163,6 +182,22 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        Command::Plot {
+            kind,
+            out: file,
+            out_dir,
+            problem,
+            steps,
+        } => plot(
+            &mut out,
+            PlotArgs {
+                kind,
+                out: file,
+                out_dir,
+                problem,
+                steps,
+            },
+        ),
     };
     match result {
         Ok(()) => emit(&out),
@@ -313,5 +348,93 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
     .map_err(at("trace"))?;
     out.push_str(&serde_json::to_string_pretty(&json).expect("JSON values serialise"));
     out.push('\n');
+    Ok(())
+}
+
+struct PlotArgs {
+    kind: String,
+    out: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    problem: Option<String>,
+    steps: Option<usize>,
+}
+
+fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
+    use momentum_oracle::plot::{self, Kind, PlotOptions};
+    // Combinations of arguments that `plot` does not take: one line naming the argument.
+    let refuse = |arg: &'static str, reason: &str| ArgError {
+        arg,
+        error: Error::unsupported(reason),
+    };
+    if a.kind.trim() == "all" {
+        if let Some(p) = &a.problem {
+            return Err(refuse(
+                "--problem",
+                &format!(
+                    "`plot all` draws each picture on its own problem (got {p}); give one KIND"
+                ),
+            ));
+        }
+        if let Some(s) = a.steps {
+            return Err(refuse(
+                "--steps",
+                &format!(
+                    "`plot all` draws each picture with its own number of steps (got {s}); give one KIND"
+                ),
+            ));
+        }
+        if let Some(f) = &a.out {
+            return Err(refuse(
+                "--out",
+                &format!(
+                    "`plot all` writes several files, not {}: use --out-dir DIR",
+                    f.display()
+                ),
+            ));
+        }
+        let Some(dir) = a.out_dir else {
+            return Err(refuse("--out-dir", "`plot all` needs --out-dir DIR"));
+        };
+        for path in plot::write_all(&dir).map_err(at("plot"))? {
+            out.push_str(&format!("wrote {}\n", path.display()));
+        }
+        return Ok(());
+    }
+    let kind = Kind::parse(&a.kind).map_err(at("KIND"))?;
+    if let Some(d) = &a.out_dir {
+        return Err(refuse(
+            "--out-dir",
+            &format!(
+                "only `plot all` writes a directory ({}): use --out FILE.svg",
+                d.display()
+            ),
+        ));
+    }
+    let Some(path) = a.out else {
+        return Err(refuse(
+            "--out",
+            "give the SVG file to write: --out FILE.svg",
+        ));
+    };
+    let options = PlotOptions {
+        problem: a.problem,
+        steps: a.steps,
+    };
+    // A bad problem spec is the --problem argument's fault, not the picture's.
+    if let (Some(p), true) = (&options.problem, kind.takes_problem()) {
+        problem::from_spec(p).map_err(at("--problem"))?;
+    }
+    let svg = plot::render(kind, &options).map_err(|error| {
+        let arg = match &error {
+            Error::InvalidHyperParameter {
+                name: "problem", ..
+            } => "--problem",
+            Error::InvalidHyperParameter { name: "steps", .. } => "--steps",
+            _ => "plot",
+        };
+        ArgError { arg, error }
+    })?;
+    plot::write_atomic(&path, &svg).map_err(at("--out"))?;
+    out.push_str(&format!("wrote {}\n", path.display()));
     Ok(())
 }
