@@ -52,6 +52,7 @@
 #![allow(clippy::useless_conversion)]
 
 pub mod bounded;
+pub mod conformance;
 pub mod envelope;
 pub mod error;
 pub mod fixture;
