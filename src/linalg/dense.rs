@@ -33,6 +33,23 @@ impl Vector<f64> for Vec<f64> {
             *y *= a;
         }
     }
+    fn momentum_update(
+        &mut self,
+        buffer: &mut Self,
+        gradient: &Self,
+        momentum: &f64,
+        gradient_scale: &f64,
+        step: &f64,
+        rounding: Rounding,
+    ) {
+        momentum_update_f64(
+            self,
+            buffer,
+            gradient,
+            [*momentum, *gradient_scale, *step],
+            rounding,
+        );
+    }
     fn negate(&mut self) {
         for y in self.iter_mut() {
             *y = -*y;
@@ -127,6 +144,79 @@ impl Vector<Float> for Vec<Float> {
     }
     fn is_zero_at(&self, i: usize) -> bool {
         self[i].is_zero()
+    }
+}
+
+/// One pass of PyTorch's momentum update over slices, per element in the order of
+/// [`Vector::momentum_update`]: `b = b·μ; b = mul_add(g, c, b); θ = mul_add(b, a, θ)` with
+/// `[μ, c, a] = coefficients`.
+///
+/// Public so that benchmarks can time the kernel on plain slices; the optimizer reaches it through
+/// [`Vector::momentum_update`].
+///
+/// # Panics
+/// Panics if the lengths differ.
+pub fn momentum_update_f64(
+    params: &mut [f64],
+    buffer: &mut [f64],
+    gradient: &[f64],
+    coefficients: [f64; 3],
+    rounding: Rounding,
+) {
+    check_len(params.len(), buffer.len());
+    check_len(params.len(), gradient.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
+            // target features of `momentum_update_fma`.
+            unsafe { momentum_update_fma(params, buffer, gradient, coefficients, rounding) };
+            return;
+        }
+    }
+    momentum_update_generic(params, buffer, gradient, coefficients, rounding);
+}
+
+// With the FMA feature `f64::mul_add` is one `vfmadd` instruction and the loop vectorises;
+// without it, it is a call to libm's `fma` per element. Both round once: the bits are the same.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn momentum_update_fma(
+    params: &mut [f64],
+    buffer: &mut [f64],
+    gradient: &[f64],
+    coefficients: [f64; 3],
+    rounding: Rounding,
+) {
+    momentum_update_generic(params, buffer, gradient, coefficients, rounding);
+}
+
+#[inline(always)]
+fn momentum_update_generic(
+    params: &mut [f64],
+    buffer: &mut [f64],
+    gradient: &[f64],
+    [mu, c, a]: [f64; 3],
+    rounding: Rounding,
+) {
+    let elements = params.iter_mut().zip(buffer.iter_mut()).zip(gradient);
+    // The rounding model is chosen once, outside the loop, so that each loop is branch-free.
+    match rounding {
+        Rounding::Naive => {
+            for ((t, b), g) in elements {
+                *b *= mu;
+                *b = g * c + *b;
+                *t = *b * a + *t;
+            }
+        }
+        Rounding::Fused => {
+            for ((t, b), g) in elements {
+                *b *= mu;
+                *b = f64::mul_add(*g, c, *b);
+                *t = f64::mul_add(*b, a, *t);
+            }
+        }
     }
 }
 

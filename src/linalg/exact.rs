@@ -8,16 +8,143 @@ use super::{Matrix, Vector, sqrt_upper};
 use crate::error::{Error, Result};
 use crate::scalar::Rounding;
 
+/// The distinct primes of a denominator, when all of them are known and fit in 32 bits.
+///
+/// Why: the normal form needs `gcd(den, num_0, …)`. A big gcd costs O(n²) in the size n of the
+/// numbers, and a run normalises several times per step. But along a run every denominator is a
+/// product of the data's small denominators (the matrix's, the learning rate's, the momentum's,
+/// x₀'s), so its primes are few and known; checking `p | num_i` for each such prime is O(n) and
+/// usually stops at the first numerator. `None` means "unknown" and falls back to the gcd chain.
+type Primes = Option<Vec<u32>>;
+
+/// The distinct primes of `q` if `q` fits in 64 bits and every prime factor fits in 32 bits.
+fn factor_u64(mut q: u64) -> Primes {
+    let mut primes = Vec::new();
+    if q == 0 {
+        return None;
+    }
+    if q % 2 == 0 {
+        primes.push(2);
+        q >>= q.trailing_zeros();
+    }
+    let mut d: u64 = 3;
+    // Trial division up to 2^16 (at most 32 768 divisions, only for odd cofactors with no small
+    // factor); a cofactor below 2^32 left without a factor ≤ 2^16 is prime.
+    while d <= 1 << 16 && d * d <= q {
+        if q % d == 0 {
+            primes.push(u32::try_from(d).expect("d ≤ 2^16"));
+            while q % d == 0 {
+                q /= d;
+            }
+        }
+        d += 2;
+    }
+    if q > 1 {
+        primes.push(u32::try_from(q).ok()?);
+    }
+    primes.sort_unstable();
+    Some(primes)
+}
+
+thread_local! {
+    // The learning rate and momentum denominators recur every step: remember the last few.
+    static FACTOR_CACHE: std::cell::RefCell<Vec<(u64, Primes)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The distinct primes of a positive integer (see [`Primes`]), cached for small repeated inputs.
+fn factor(q: &Integer) -> Primes {
+    let q = q.to_u64()?;
+    if q <= 1 {
+        return Some(Vec::new());
+    }
+    FACTOR_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, p)) = c.iter().find(|(k, _)| *k == q) {
+            return p.clone();
+        }
+        let p = factor_u64(q);
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((q, p.clone()));
+        p
+    })
+}
+
+/// A product of powers of the (odd) `primes` below 2^32, each prime at least once if possible.
+fn word_modulus(primes: &[u32]) -> u32 {
+    let mut m: u64 = 1;
+    for &p in primes {
+        if m * u64::from(p) < 1 << 32 {
+            m *= u64::from(p);
+        }
+    }
+    // Raise the powers round-robin while the product stays a word: one remainder then covers
+    // common factors p^k, not only p.
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for &p in primes {
+            if m * u64::from(p) < 1 << 32 {
+                m *= u64::from(p);
+                grew = true;
+            }
+        }
+    }
+    u32::try_from(m).expect("below 2^32")
+}
+
+/// `gcd(a, b)` of words.
+fn gcd_u32(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The union of two prime lists (unknown if either is).
+fn union(a: &Primes, b: &Primes) -> Primes {
+    let (a, b) = (a.as_ref()?, b.as_ref()?);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    out.extend_from_slice(a);
+    for p in b {
+        if !out.contains(p) {
+            out.push(*p);
+        }
+    }
+    out.sort_unstable();
+    Some(out)
+}
+
 /// An exact rational vector stored as integer numerators over one positive denominator.
 ///
 /// Invariant (the *normal form*): `den > 0` and `gcd(den, num_0, …, num_{n−1}) = 1`. Two vectors
-/// are equal iff their normal forms are identical, so `PartialEq` is structural. Every operation
-/// restores the normal form with an early-exit gcd chain (usually one big gcd, since a random
-/// numerator is nearly always coprime to the denominator).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// are equal iff their normal forms are identical, so `PartialEq` compares numerators and
+/// denominator. Every operation restores the normal form: by checking the denominator's known small
+/// primes (see [`Primes`]; O(n) per prime), or, when those are unknown, with an early-exit gcd
+/// chain (usually one big gcd, since a random numerator is nearly always coprime to the
+/// denominator).
+#[derive(Clone)]
 pub struct QVec {
     num: Vec<Integer>,
     den: Integer,
+    /// The primes of `den` (a cache derived from the data's denominators; not part of the value).
+    primes: Primes,
+}
+
+impl PartialEq for QVec {
+    fn eq(&self, other: &Self) -> bool {
+        self.den == other.den && self.num == other.num
+    }
+}
+
+impl Eq for QVec {}
+
+impl std::hash::Hash for QVec {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.num.hash(state);
+        self.den.hash(state);
+    }
 }
 
 impl fmt::Debug for QVec {
@@ -44,6 +171,23 @@ fn lcm(a: &Integer, b: &Integer) -> Integer {
     }
 }
 
+/// The primes of a common denominator of `dens`, whose lcm is `den`.
+fn primes_of<'a>(den: &Integer, dens: impl Iterator<Item = &'a Integer>) -> Primes {
+    if let Some(p) = factor(den) {
+        return Some(p);
+    }
+    let mut acc: Primes = Some(Vec::new());
+    let mut seen: Vec<&Integer> = Vec::new();
+    for d in dens {
+        if !seen.contains(&d) {
+            acc = union(&acc, &factor(d));
+            acc.as_ref()?;
+            seen.push(d);
+        }
+    }
+    acc
+}
+
 impl QVec {
     /// The shared denominator (positive; in normal form).
     pub fn denominator(&self) -> &Integer {
@@ -65,13 +209,18 @@ impl QVec {
                 context: "QVec denominator".into(),
             });
         }
-        let mut v = QVec { num, den };
+        let mut v = QVec {
+            num,
+            den,
+            primes: None,
+        };
         if v.den < 0 {
             v.den = -v.den;
             for n in &mut v.num {
                 *n = -std::mem::take(n);
             }
         }
+        v.primes = factor(&v.den);
         v.normalize();
         Ok(v)
     }
@@ -80,16 +229,77 @@ impl QVec {
     fn normalize(&mut self) {
         if self.num.iter().all(|n| *n == 0) {
             self.den = Integer::from(1);
+            self.primes = Some(Vec::new());
             return;
         }
         if self.den == 1 {
             return;
         }
+        match self.primes.take() {
+            Some(primes) => {
+                let kept = self.divide_out_primes(primes);
+                self.primes = Some(kept);
+            }
+            None => self.divide_out_gcd(),
+        }
+    }
+
+    /// The normal form by the known primes of `den`; returns the primes still dividing `den`.
+    fn divide_out_primes(&mut self, mut primes: Vec<u32>) -> Vec<u32> {
+        if primes.contains(&2) {
+            // The common power of two in one pass of trailing-zero counts (exact shifts).
+            let mut shift = self.den.find_one(0).unwrap_or(0);
+            for n in &self.num {
+                if shift == 0 {
+                    break;
+                }
+                if let Some(z) = n.find_one(0) {
+                    shift = shift.min(z);
+                }
+            }
+            if shift > 0 {
+                for n in &mut self.num {
+                    *n >>= shift;
+                }
+                self.den >>= shift;
+            }
+        }
+        // The odd primes together: with P a product of their powers below 2^32, the common factor
+        // is gcd(P, den mod P, num_0 mod P, …) — one O(n) remainder per number, word-sized gcds,
+        // and an early exit once it is 1 (usually after one or two numerators). Repeated until it
+        // is 1, for common factors beyond the powers in P.
+        let odd: Vec<u32> = primes.iter().copied().filter(|&p| p != 2).collect();
+        if !odd.is_empty() {
+            let modulus = word_modulus(&odd);
+            loop {
+                let mut g = gcd_u32(modulus, self.den.mod_u(modulus));
+                for n in &self.num {
+                    if g == 1 {
+                        break;
+                    }
+                    g = gcd_u32(g, n.mod_u(g));
+                }
+                if g == 1 {
+                    break;
+                }
+                for n in &mut self.num {
+                    n.div_exact_u_mut(g);
+                }
+                self.den.div_exact_u_mut(g);
+            }
+        }
+        primes.retain(|&p| self.den.is_divisible_u(p));
+        primes
+    }
+
+    /// The normal form by an early-exit gcd chain (denominators with unknown primes).
+    fn divide_out_gcd(&mut self) {
         let mut g = self.den.clone();
         for n in &self.num {
             if *n != 0 {
                 g.gcd_mut(n);
                 if g == 1 {
+                    self.primes = factor(&self.den);
                     return;
                 }
             }
@@ -98,45 +308,57 @@ impl QVec {
             n.div_exact_mut(&g);
         }
         self.den.div_exact_mut(&g);
+        self.primes = factor(&self.den);
     }
 
-    /// Rescales the numerators to denominator `new_den` (a multiple of the current one).
-    fn rescale_to(&mut self, new_den: &Integer) {
-        if *new_den == self.den {
+    /// `self ← Σ_t s_t·x_t + self`, exactly, with one normalisation at the end.
+    ///
+    /// All terms are brought to one common denominator `L` first: `self`'s numerators are
+    /// multiplied once by `L/den` (a single pass, skipped when the denominators are nested the
+    /// usual way), then each term adds `num_x · (p·L/(q·den_x))`, a big × word product when that
+    /// multiplier fits in a machine word.
+    fn add_scaled_terms(&mut self, terms: &[(&Rational, &QVec)]) {
+        let terms: Vec<&(&Rational, &QVec)> = terms.iter().filter(|(s, _)| **s != 0).collect();
+        if terms.is_empty() {
             return;
         }
-        let m = Integer::from(new_den.div_exact_ref(&self.den));
-        for n in &mut self.num {
-            *n *= &m;
+        let mut l = self.den.clone();
+        let mut primes = self.primes.clone();
+        let mut xdens = Vec::with_capacity(terms.len());
+        for (s, x) in &terms {
+            assert_eq!(self.num.len(), x.num.len(), "vector length mismatch");
+            let xden = Integer::from(s.denom() * &x.den);
+            l = lcm(&l, &xden);
+            primes = union(&primes, &union(&x.primes, &factor(s.denom())));
+            xdens.push(xden);
         }
-        self.den = new_den.clone();
-    }
-
-    /// `self ← self + s · x` for a rational `s`, exactly.
-    fn add_scaled(&mut self, s: &Rational, x: &QVec) {
-        assert_eq!(self.num.len(), x.num.len(), "vector length mismatch");
-        if *s == 0 {
-            return;
-        }
-        // s·x = (p·num_x) / (q·den_x); bring both to L = lcm(den_self, q·den_x).
-        let (p, q) = (s.numer(), s.denom());
-        let xden = Integer::from(q * &x.den);
-        let l = lcm(&self.den, &xden);
-        self.rescale_to(&l);
-        let mx = Integer::from(p * Integer::from(l.div_exact_ref(&xden)));
-        // Small multipliers take GMP's addmul_si path (big × word), the point of this engine.
-        match mx.to_i64() {
-            Some(m) => {
-                for (y, xi) in self.num.iter_mut().zip(&x.num) {
-                    *y += xi * m;
-                }
+        if l != self.den {
+            let m = Integer::from(l.div_exact_ref(&self.den));
+            match m.to_i64() {
+                Some(m) => self.num.iter_mut().for_each(|n| *n *= m),
+                None => self.num.iter_mut().for_each(|n| *n *= &m),
             }
-            None => {
-                for (y, xi) in self.num.iter_mut().zip(&x.num) {
-                    *y += xi * &mx;
-                }
+            self.den = l;
+        }
+        for ((s, x), xden) in terms.iter().zip(&xdens) {
+            let mx = Integer::from(s.numer() * Integer::from(self.den.div_exact_ref(xden)));
+            // Small multipliers take GMP's addmul_ui/submul_ui path (big × word).
+            match mx.to_i64() {
+                Some(1) => self.num.iter_mut().zip(&x.num).for_each(|(y, xi)| *y += xi),
+                Some(-1) => self.num.iter_mut().zip(&x.num).for_each(|(y, xi)| *y -= xi),
+                Some(m) => self
+                    .num
+                    .iter_mut()
+                    .zip(&x.num)
+                    .for_each(|(y, xi)| *y += xi * m),
+                None => self
+                    .num
+                    .iter_mut()
+                    .zip(&x.num)
+                    .for_each(|(y, xi)| *y += xi * &mx),
             }
         }
+        self.primes = primes;
         self.normalize();
     }
 
@@ -153,7 +375,8 @@ impl Vector<Rational> for QVec {
             .iter()
             .map(|x| Integer::from(x.numer() * Integer::from(den.div_exact_ref(x.denom()))))
             .collect();
-        let mut v = QVec { num, den };
+        let primes = primes_of(&den, xs.iter().map(Rational::denom));
+        let mut v = QVec { num, den, primes };
         v.normalize();
         v
     }
@@ -161,6 +384,7 @@ impl Vector<Rational> for QVec {
         QVec {
             num: vec![Integer::new(); n],
             den: Integer::from(1),
+            primes: Some(Vec::new()),
         }
     }
     fn len(&self) -> usize {
@@ -170,7 +394,11 @@ impl Vector<Rational> for QVec {
         Rational::from((self.num[i].clone(), self.den.clone()))
     }
     fn axpy(&mut self, a: &Rational, x: &Self, _rounding: Rounding) {
-        self.add_scaled(a, x);
+        self.add_scaled_terms(&[(a, x)]);
+    }
+    fn axpy_chain(&mut self, terms: &[(&Rational, &Self)], _rounding: Rounding) {
+        // Exact: the chain is one linear combination, normalised once.
+        self.add_scaled_terms(terms);
     }
     fn scale(&mut self, a: &Rational) {
         if *a == 0 {
@@ -185,18 +413,19 @@ impl Vector<Rational> for QVec {
             }
         }
         self.den *= q;
+        self.primes = union(&self.primes, &factor(q));
         self.normalize();
     }
     fn negate(&mut self) {
         for n in &mut self.num {
-            *n = -std::mem::take(n);
+            n.neg_assign_mut();
         }
     }
     fn add_assign(&mut self, x: &Self) {
-        self.add_scaled(&Rational::from(1), x);
+        self.add_scaled_terms(&[(&Rational::from(1), x)]);
     }
     fn sub_assign(&mut self, x: &Self) {
-        self.add_scaled(&Rational::from(-1), x);
+        self.add_scaled_terms(&[(&Rational::from(-1), x)]);
     }
     fn dot(&self, x: &Self) -> Rational {
         assert_eq!(self.num.len(), x.num.len(), "vector length mismatch");
@@ -225,6 +454,16 @@ impl Vector<Rational> for QVec {
     }
 }
 
+/// In-place negation without a temporary (rug's `NegAssign`).
+trait NegAssignMut {
+    fn neg_assign_mut(&mut self);
+}
+impl NegAssignMut for Integer {
+    fn neg_assign_mut(&mut self) {
+        rug::ops::NegAssign::neg_assign(self);
+    }
+}
+
 /// One stored matrix entry: the numerator over [`QMat`]'s shared denominator, with a machine-word
 /// copy when it fits (so that products with big vector entries are big × word).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,6 +485,11 @@ pub struct QMat {
     entries: Vec<Vec<Entry>>,
     den: Integer,
     norm_bound: Rational,
+    /// The primes of `den` (derived from it; see [`Primes`]).
+    primes: Primes,
+    /// Whether every entry is a machine word and every row's `Σ_j |num_ij| < 2^32`, so that
+    /// [`word_matvec`]'s 64-bit accumulators cannot overflow.
+    word_rows: bool,
 }
 
 impl fmt::Debug for QMat {
@@ -281,7 +525,7 @@ impl QMat {
             .iter()
             .flatten()
             .fold(Integer::from(1), |d, x| lcm(&d, x.denom()));
-        let entries = rows
+        let entries: Vec<Vec<Entry>> = rows
             .iter()
             .map(|r| {
                 r.iter()
@@ -296,12 +540,23 @@ impl QMat {
                     .collect()
             })
             .collect();
+        let primes = factor(&den);
+        let word_rows = entries.iter().all(|r: &Vec<Entry>| {
+            r.iter()
+                .try_fold(0u64, |acc, e| {
+                    let a = e.small?.unsigned_abs();
+                    acc.checked_add(a).filter(|s| *s < 1 << 32)
+                })
+                .is_some()
+        });
         let mut m = QMat {
             rows: rows.len(),
             cols,
             entries,
             den,
             norm_bound: Rational::new(),
+            primes,
+            word_rows,
         };
         m.norm_bound = m.default_norm_bound();
         Ok(m)
@@ -478,27 +733,159 @@ impl Matrix<Rational> for QMat {
     }
     fn matvec(&self, x: &QVec) -> QVec {
         assert_eq!(self.cols, x.num.len(), "matrix-vector length mismatch");
-        let num = self
-            .entries
-            .iter()
-            .map(|row| {
-                let mut s = Integer::new();
-                for e in row {
-                    match e.small {
-                        Some(m) => s += &x.num[e.col] * m,
-                        None => s += &x.num[e.col] * &e.num,
+        let num = if self.word_rows {
+            word_matvec(&self.entries, &x.num)
+        } else {
+            self.entries
+                .iter()
+                .map(|row| {
+                    let mut s = Integer::new();
+                    for e in row {
+                        match e.small {
+                            Some(m) => s += &x.num[e.col] * m,
+                            None => s += &x.num[e.col] * &e.num,
+                        }
                     }
-                }
-                s
-            })
-            .collect();
+                    s
+                })
+                .collect()
+        };
         let mut y = QVec {
             num,
             den: Integer::from(&self.den * &x.den),
+            primes: union(&self.primes, &x.primes),
         };
         y.normalize();
         y
     }
+}
+
+/// `M x` for a matrix of small entries (see `QMat::word_rows`) and big `x`, by 32-bit chunks.
+///
+/// Why: GMP's `addmul_1` does one 64 × 64-bit product per limb and per matrix entry, with a
+/// carry chain that does not vectorise. Here each `x_j` is cut into 32-bit chunks once, and row
+/// `i` accumulates `Σ_j |a_ij| · chunk_h(x_j)` into one 64-bit word per chunk position `h` (no
+/// carries: `Σ_j |a_ij| < 2^32` bounds each word by `2^64`), positive and negative products in
+/// separate accumulators. That loop is a 32 × 32 → 64-bit multiply-add over independent lanes,
+/// which the compiler vectorises (AVX2 `vpmuludq` where the CPU has it, detected at run time);
+/// the carries are propagated once per row at the end. The result is exact, whichever path runs.
+fn word_matvec(rows: &[Vec<Entry>], x: &[Integer]) -> Vec<Integer> {
+    let limbs = x.iter().map(|v| v.as_limbs().len()).max().unwrap_or(0);
+    // 32-bit chunks per entry; limbs are 64-bit (rug's `limb_t` on the 64-bit targets we build).
+    let w = 2 * limbs;
+    let mut chunks = vec![0u32; x.len() * w];
+    let mut lens = Vec::with_capacity(x.len());
+    for (j, v) in x.iter().enumerate() {
+        let c = &mut chunks[j * w..(j + 1) * w];
+        let v_limbs = v.as_limbs();
+        for (l, &limb) in v_limbs.iter().enumerate() {
+            let limb = u64::from(limb);
+            c[2 * l] = limb as u32;
+            c[2 * l + 1] = (limb >> 32) as u32;
+        }
+        lens.push(2 * v_limbs.len());
+    }
+    let negative: Vec<bool> = x.iter().map(|v| *v < 0).collect();
+    let input = ChunkedVector {
+        chunks: &chunks,
+        width: w,
+        lens: &lens,
+        negative: &negative,
+    };
+    let mut pos = vec![0u64; w];
+    let mut neg = vec![0u64; w];
+    let mut digits = Vec::with_capacity(w + 4);
+    rows.iter()
+        .map(|row| {
+            pos.fill(0);
+            neg.fill(0);
+            accumulate_row(row, &input, &mut pos, &mut neg);
+            combine_chunks(&pos, &neg, &mut digits)
+        })
+        .collect()
+}
+
+/// A vector of big integers cut into 32-bit chunks (least significant first), `width` per entry.
+struct ChunkedVector<'a> {
+    chunks: &'a [u32],
+    width: usize,
+    lens: &'a [usize],
+    negative: &'a [bool],
+}
+
+/// Accumulates one row's products into `pos` and `neg`, choosing the widest vector unit.
+fn accumulate_row(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
+            // `accumulate_row_avx2`'s target feature.
+            unsafe { accumulate_row_avx2(row, x, pos, neg) };
+            return;
+        }
+    }
+    accumulate_row_generic(row, x, pos, neg);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn accumulate_row_avx2(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
+    accumulate_row_generic(row, x, pos, neg);
+}
+
+#[inline(always)]
+fn accumulate_row_generic(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
+    for e in row {
+        let a = e.small.expect("word_rows: every entry is a word");
+        // `word_rows` guarantees |a| < 2^32.
+        let m = u64::from(a.unsigned_abs() as u32);
+        let acc = if (a < 0) != x.negative[e.col] {
+            &mut *neg
+        } else {
+            &mut *pos
+        };
+        let n = x.lens[e.col];
+        let start = e.col * x.width;
+        let chunk = &x.chunks[start..start + n];
+        // Wrapping operations: no overflow is possible (see `word_matvec`), and the release
+        // profile's overflow checks would otherwise keep this loop from vectorising.
+        for (acc_h, &c) in acc[..n].iter_mut().zip(chunk) {
+            *acc_h = acc_h.wrapping_add(m.wrapping_mul(u64::from(c)));
+        }
+    }
+}
+
+/// `Σ_h (pos_h − neg_h) · 2^(32h)` as an integer (carries propagated once).
+fn combine_chunks(pos: &[u64], neg: &[u64], digits: &mut Vec<u32>) -> Integer {
+    digits.clear();
+    let mut carry: i128 = 0;
+    for (&p, &n) in pos.iter().zip(neg) {
+        let t = i128::from(p) - i128::from(n) + carry;
+        digits.push(t as u32);
+        carry = t >> 32;
+    }
+    while carry != 0 && carry != -1 {
+        digits.push(carry as u32);
+        carry >>= 32;
+    }
+    let negative = carry == -1;
+    if negative {
+        // Two's complement of the chunks: the magnitude of the negative result.
+        let mut c = 1u64;
+        for d in digits.iter_mut() {
+            let v = u64::from(!*d) + c;
+            *d = v as u32;
+            c = v >> 32;
+        }
+        if c != 0 {
+            digits.push(1);
+        }
+    }
+    let mut r = Integer::from_digits(digits, rug::integer::Order::Lsf);
+    if negative {
+        r.neg_assign_mut();
+    }
+    r
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 mod dense;
 mod exact;
 
-pub use dense::{F64Mat, MpfrMat};
+pub use dense::{F64Mat, MpfrMat, momentum_update_f64};
 pub use exact::{QMat, QVec};
 
 use std::fmt::Debug;
@@ -68,6 +68,43 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
     /// # Panics
     /// Panics if the lengths differ (optimizers check dimensions once, when a run starts).
     fn axpy(&mut self, a: &S, x: &Self, rounding: Rounding);
+
+    /// `self ← a₁·x₁ + self`, then `self ← a₂·x₂ + self`, …: [`Vector::axpy`] for each term, in
+    /// order. Floating types round exactly as that sequence of `axpy` calls does (the default
+    /// implementation is that sequence); the exact engine brings all terms to one denominator and
+    /// normalises once.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    fn axpy_chain(&mut self, terms: &[(&S, &Self)], rounding: Rounding) {
+        for (a, x) in terms {
+            self.axpy(a, x, rounding);
+        }
+    }
+
+    /// PyTorch's momentum step after the first one, with `self` the parameters θ:
+    /// `buffer ← buffer·μ` (rounded), `buffer ← mul_add(g, c, buffer)`, `self ← mul_add(buffer, a,
+    /// self)`, where `c = 1 − τ` and `a = −γ`. The default is exactly the sequence
+    /// [`Vector::scale`], [`Vector::axpy`], [`Vector::axpy`]; `f64` overrides it with one pass over
+    /// the three arrays doing the same operations per element, in the same order (so the bits are
+    /// the same), instead of three passes: the update is memory-bound, and each pass re-reads the
+    /// arrays.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    fn momentum_update(
+        &mut self,
+        buffer: &mut Self,
+        gradient: &Self,
+        momentum: &S,
+        gradient_scale: &S,
+        step: &S,
+        rounding: Rounding,
+    ) {
+        buffer.scale(momentum);
+        buffer.axpy(gradient_scale, gradient, rounding);
+        self.axpy(step, buffer, rounding);
+    }
 
     /// `self ← a·self`.
     fn scale(&mut self, a: &S);
