@@ -318,6 +318,14 @@ impl QVec {
     /// usual way), then each term adds `num_x · (p·L/(q·den_x))`, a big × word product when that
     /// multiplier fits in a machine word.
     fn add_scaled_terms(&mut self, terms: &[(&Rational, &QVec)]) {
+        self.add_scaled_terms_unnormalized(terms);
+        self.normalize();
+    }
+
+    /// [`QVec::add_scaled_terms`] without the final normalisation: the result is the right value,
+    /// with `primes` still listing every prime of `den`, but not in normal form. Only for
+    /// intermediate values that never leave this module.
+    fn add_scaled_terms_unnormalized(&mut self, terms: &[(&Rational, &QVec)]) {
         let terms: Vec<&(&Rational, &QVec)> = terms.iter().filter(|(s, _)| **s != 0).collect();
         if terms.is_empty() {
             return;
@@ -359,7 +367,6 @@ impl QVec {
             }
         }
         self.primes = primes;
-        self.normalize();
     }
 
     /// The exact squared Euclidean norm.
@@ -731,7 +738,15 @@ impl Matrix<Rational> for QMat {
     fn cols(&self) -> usize {
         self.cols
     }
+    fn matvec_centered(&self, x: &QVec, c: &QVec) -> QVec {
+        // The difference is not normalised: the product's normalisation covers both.
+        let mut d = x.clone();
+        d.add_scaled_terms_unnormalized(&[(&Rational::from(-1), c)]);
+        self.matvec(&d)
+    }
+
     fn matvec(&self, x: &QVec) -> QVec {
+        // `x` need not be in normal form here (see `matvec_centered`); the result is.
         assert_eq!(self.cols, x.num.len(), "matrix-vector length mismatch");
         let num = if self.word_rows {
             word_matvec(&self.entries, &x.num)
@@ -771,8 +786,10 @@ impl Matrix<Rational> for QMat {
 /// the carries are propagated once per row at the end. The result is exact, whichever path runs.
 fn word_matvec(rows: &[Vec<Entry>], x: &[Integer]) -> Vec<Integer> {
     let limbs = x.iter().map(|v| v.as_limbs().len()).max().unwrap_or(0);
-    // 32-bit chunks per entry; limbs are 64-bit (rug's `limb_t` on the 64-bit targets we build).
-    let w = 2 * limbs;
+    // 32-bit chunks per entry (limbs are 64-bit, rug's `limb_t` on the 64-bit targets we build),
+    // rounded up to a multiple of 16 so that the vectorised loop needs no scalar remainder (the
+    // padding chunks are zero).
+    let w = (2 * limbs).next_multiple_of(16);
     let mut chunks = vec![0u32; x.len() * w];
     let mut lens = Vec::with_capacity(x.len());
     for (j, v) in x.iter().enumerate() {
@@ -783,7 +800,7 @@ fn word_matvec(rows: &[Vec<Entry>], x: &[Integer]) -> Vec<Integer> {
             c[2 * l] = limb as u32;
             c[2 * l + 1] = (limb >> 32) as u32;
         }
-        lens.push(2 * v_limbs.len());
+        lens.push((2 * v_limbs.len()).next_multiple_of(16));
     }
     let negative: Vec<bool> = x.iter().map(|v| *v < 0).collect();
     let input = ChunkedVector {
@@ -794,13 +811,11 @@ fn word_matvec(rows: &[Vec<Entry>], x: &[Integer]) -> Vec<Integer> {
     };
     let mut pos = vec![0u64; w];
     let mut neg = vec![0u64; w];
-    let mut digits = Vec::with_capacity(w + 4);
+    let mut limbs = Vec::with_capacity(w / 2 + 2);
     rows.iter()
         .map(|row| {
-            pos.fill(0);
-            neg.fill(0);
             accumulate_row(row, &input, &mut pos, &mut neg);
-            combine_chunks(&pos, &neg, &mut digits)
+            combine_chunks(&mut pos, &mut neg, &mut limbs)
         })
         .collect()
 }
@@ -855,33 +870,42 @@ fn accumulate_row_generic(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64],
     }
 }
 
-/// `Σ_h (pos_h − neg_h) · 2^(32h)` as an integer (carries propagated once).
-fn combine_chunks(pos: &[u64], neg: &[u64], digits: &mut Vec<u32>) -> Integer {
-    digits.clear();
+/// `Σ_h (pos_h − neg_h) · 2^(32h)` as an integer (carries propagated once, straight into 64-bit
+/// limbs so that the final copy is GMP's native-limb import, a plain memory copy). Leaves `pos`
+/// and `neg` zeroed for the next row.
+fn combine_chunks(pos: &mut [u64], neg: &mut [u64], limbs: &mut Vec<u64>) -> Integer {
+    limbs.clear();
+    // Two chunks make one limb: p = pos_{2l} + pos_{2l+1}·2^32 < 2^97, likewise n, and
+    // |carry| < 2^34, so the i128 arithmetic never overflows; the wrapping operations only spare
+    // the release profile's overflow checks.
     let mut carry: i128 = 0;
-    for (&p, &n) in pos.iter().zip(neg) {
-        let t = i128::from(p) - i128::from(n) + carry;
-        digits.push(t as u32);
-        carry = t >> 32;
+    for (p, n) in pos.chunks_exact_mut(2).zip(neg.chunks_exact_mut(2)) {
+        let p =
+            u128::from(std::mem::take(&mut p[0])) + (u128::from(std::mem::take(&mut p[1])) << 32);
+        let n =
+            u128::from(std::mem::take(&mut n[0])) + (u128::from(std::mem::take(&mut n[1])) << 32);
+        let t = (p as i128).wrapping_sub(n as i128).wrapping_add(carry);
+        limbs.push(t as u64);
+        carry = t >> 64;
     }
     while carry != 0 && carry != -1 {
-        digits.push(carry as u32);
-        carry >>= 32;
+        limbs.push(carry as u64);
+        carry >>= 64;
     }
     let negative = carry == -1;
     if negative {
-        // Two's complement of the chunks: the magnitude of the negative result.
-        let mut c = 1u64;
-        for d in digits.iter_mut() {
-            let v = u64::from(!*d) + c;
-            *d = v as u32;
-            c = v >> 32;
+        // Two's complement of the limbs: the magnitude of the negative result.
+        let mut c = true;
+        for l in limbs.iter_mut() {
+            let (v, overflow) = (!*l).overflowing_add(u64::from(c));
+            *l = v;
+            c = overflow;
         }
-        if c != 0 {
-            digits.push(1);
+        if c {
+            limbs.push(1);
         }
     }
-    let mut r = Integer::from_digits(digits, rug::integer::Order::Lsf);
+    let mut r = Integer::from_digits(limbs, rug::integer::Order::Lsf);
     if negative {
         r.neg_assign_mut();
     }

@@ -147,6 +147,18 @@ pub trait Matrix<S: Number>: Clone + Debug + Send + Sync + 'static {
     /// # Panics
     /// Panics if `x.len() != self.cols()`.
     fn matvec(&self, x: &S::Vector) -> S::Vector;
+
+    /// `M (x − c)`. The default is [`Vector::sub_assign`] on a copy of `x`, then
+    /// [`Matrix::matvec`] (so floating types round the difference first); the exact engine skips
+    /// normalising the difference, which only feeds the product.
+    ///
+    /// # Panics
+    /// Panics if `x.len() != self.cols()` or `c.len() != x.len()`.
+    fn matvec_centered(&self, x: &S::Vector, c: &S::Vector) -> S::Vector {
+        let mut d = x.clone();
+        d.sub_assign(c);
+        self.matvec(&d)
+    }
 }
 
 /// A rational upper bound on `√q` (for norm bounds that must stay rational).

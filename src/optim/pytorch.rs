@@ -29,7 +29,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv, non_negative};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, non_negative};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::problem::Oracle;
@@ -235,6 +235,10 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors(std::iter::once(&state.params).chain(&state.momentum_buffer))
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {
