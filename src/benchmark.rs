@@ -110,6 +110,59 @@ pub fn dominant_quadratic(dim: usize, seed: u64) -> (QuadraticForm, Vec<Rational
     (form, x0)
 }
 
+/// The f64 benchmark problem: `½(x − x*)ᵀ diag(λ)(x − x*)` on ℝ^dim with `λ_i = (1 + i mod 8)/8`
+/// (so L = 1, m = 1/8), `x*_i = (i mod 7 − 3)/2` and `x₀ = 0`. Diagonal so that the gradient costs
+/// O(dim) and the benchmark measures the optimizer's streaming updates at dim = 10⁶.
+pub fn diagonal_quadratic(dim: usize) -> (QuadraticForm, Vec<Rational>) {
+    let spectrum: Vec<Rational> = (0..dim)
+        .map(|i| Rational::from((1 + (i % 8) as i64, 8)))
+        .collect();
+    let x_star: Vec<Rational> = (0..dim)
+        .map(|i| Rational::from(((i % 7) as i64 - 3, 2)))
+        .collect();
+    let form = QuadraticForm::new(
+        QMat::diagonal(&spectrum),
+        x_star,
+        Rational::new(),
+        GradientForm::Centered,
+    )
+    .expect("consistent dimensions");
+    (form, vec![Rational::new(); dim])
+}
+
+/// Runs `optimizer` in f64 with rounding model `rounding` for `steps` steps (constant learning
+/// rate `lr`, recording only the last step) and returns the final iterate.
+///
+/// # Errors
+/// Whatever the run returns.
+pub fn f64_final_iterate<O: Optimizer<f64>>(
+    optimizer: &O,
+    form: &QuadraticForm,
+    x0: &[Rational],
+    lr: &Rational,
+    steps: usize,
+    rounding: crate::scalar::Rounding,
+) -> Result<Vec<f64>> {
+    let mut oracle = form.oracle::<f64>();
+    let x0v = to_vector::<f64>(x0);
+    let options = RunOptions {
+        rounding,
+        keep_every: steps.max(1),
+        ..RunOptions::default()
+    };
+    let trace = run_with_oracle(
+        optimizer,
+        &mut oracle,
+        &Schedule::constant(lr.clone()),
+        &x0v,
+        steps,
+        &options,
+        ("", ""),
+    )?;
+    let mut trace = trace;
+    Ok(trace.steps.pop().map_or(x0v, |s| s.iterate))
+}
+
 /// Runs `optimizer` exactly for `steps` steps with constant learning rate `lr`, recording only the
 /// last step (what a long oracle run does), and returns the final iterate.
 ///
