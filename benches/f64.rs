@@ -15,6 +15,7 @@ use momentum_oracle::linalg::{Vector, momentum_update_f64};
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::nag::Nag;
 use momentum_oracle::optim::pytorch::PytorchSgd;
+use momentum_oracle::problem::to_vector;
 use momentum_oracle::scalar::Rounding;
 use rug::Rational;
 
@@ -22,6 +23,8 @@ const DIM: usize = 1_000_000;
 
 fn traces(c: &mut Criterion) {
     let (form, x0) = diagonal_quadratic(DIM);
+    let mut oracle = form.oracle::<f64>();
+    let x0: Vec<f64> = to_vector::<f64>(&x0);
     let lr = Rational::from((1, 8));
     let mu = Rational::from((9, 10));
     let steps = 10;
@@ -32,15 +35,15 @@ fn traces(c: &mut Criterion) {
         let name = rounding.name();
         group.bench_function(BenchmarkId::new("heavy_ball", name), |b| {
             let o = HeavyBall::new(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &form, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
         });
         group.bench_function(BenchmarkId::new("nag", name), |b| {
             let o = Nag::new(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &form, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
         });
         group.bench_function(BenchmarkId::new("pytorch", name), |b| {
             let o = PytorchSgd::momentum(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &form, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
         });
     }
     group.finish();

@@ -28,7 +28,7 @@ use rug::{Integer, Rational};
 use crate::error::Result;
 use crate::linalg::QMat;
 use crate::optim::{Optimizer, Schedule};
-use crate::problem::{GradientForm, QuadraticForm, to_vector};
+use crate::problem::{GradientForm, Oracle, QuadraticForm, to_vector};
 use crate::trace::{RunOptions, run_with_oracle};
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fully specified generator, so that the Python
@@ -130,37 +130,36 @@ pub fn diagonal_quadratic(dim: usize) -> (QuadraticForm, Vec<Rational>) {
     (form, vec![Rational::new(); dim])
 }
 
-/// Runs `optimizer` in f64 with rounding model `rounding` for `steps` steps (constant learning
-/// rate `lr`, recording only the last step) and returns the final iterate.
+/// Runs `optimizer` in f64 with rounding model `rounding` for `steps` steps from `x0` against
+/// `oracle` (constant learning rate `lr`, recording only the last step) and returns the final
+/// iterate. The oracle and `x0` are built by the caller, outside any timing: converting 10⁶ exact
+/// rationals to correctly rounded f64 takes far longer than a few steps.
 ///
 /// # Errors
 /// Whatever the run returns.
 pub fn f64_final_iterate<O: Optimizer<f64>>(
     optimizer: &O,
-    form: &QuadraticForm,
-    x0: &[Rational],
+    oracle: &mut dyn Oracle<f64>,
+    x0: &Vec<f64>,
     lr: &Rational,
     steps: usize,
     rounding: crate::scalar::Rounding,
 ) -> Result<Vec<f64>> {
-    let mut oracle = form.oracle::<f64>();
-    let x0v = to_vector::<f64>(x0);
     let options = RunOptions {
         rounding,
         keep_every: steps.max(1),
         ..RunOptions::default()
     };
-    let trace = run_with_oracle(
+    let mut trace = run_with_oracle(
         optimizer,
-        &mut oracle,
+        oracle,
         &Schedule::constant(lr.clone()),
-        &x0v,
+        x0,
         steps,
         &options,
         ("", ""),
     )?;
-    let mut trace = trace;
-    Ok(trace.steps.pop().map_or(x0v, |s| s.iterate))
+    Ok(trace.steps.pop().map_or_else(|| x0.clone(), |s| s.iterate))
 }
 
 /// Runs `optimizer` exactly for `steps` steps with constant learning rate `lr`, recording only the

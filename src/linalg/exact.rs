@@ -945,4 +945,144 @@ mod tests {
         ];
         assert_eq!(y.to_scalars(), want.to_vec());
     }
+
+    /// A big signed integer from a seed: about `bits` bits, either sign.
+    fn big(seed: u64, bits: u32) -> Integer {
+        let mut rng = crate::benchmark::SplitMix64::new(seed);
+        let mut x = Integer::new();
+        for _ in 0..bits.div_ceil(64) {
+            x <<= 64;
+            x += rng.next_u64();
+        }
+        x >>= bits.div_ceil(64) * 64 - bits;
+        if rng.next_u64() % 2 == 0 { -x } else { x }
+    }
+
+    /// The chunked product equals the entrywise rational product, for signs, zeros, extreme
+    /// small entries and a zero vector entry.
+    #[test]
+    fn word_matvec_matches_rational_products() {
+        let entries = [0, 1, -1, 7, -3, (1 << 31) - 1, -(1 << 31) + 1];
+        for seed in 0..6u64 {
+            let n = 7;
+            let rows: Vec<Vec<Rational>> = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| {
+                            // One big entry per row keeps Σ|a_ij| < 2^32.
+                            let v = if j == (i + seed as usize) % n {
+                                entries[5 + i % 2]
+                            } else {
+                                entries[(i * 3 + j + seed as usize) % 5]
+                            };
+                            q(v, 6)
+                        })
+                        .collect()
+                })
+                .collect();
+            let m = QMat::from_rows(&rows).unwrap();
+            assert!(m.word_rows);
+            let xs: Vec<Rational> = (0..n)
+                .map(|j| {
+                    if j == 2 {
+                        Rational::new()
+                    } else {
+                        Rational::from((big(seed * 10 + j as u64, 300 + 37 * j as u32), 35))
+                    }
+                })
+                .collect();
+            let want: Vec<Rational> = rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .zip(&xs)
+                        .fold(Rational::new(), |acc, (a, x)| acc + Rational::from(a * x))
+                })
+                .collect();
+            assert_eq!(
+                m.matvec(&QVec::from_scalars(&xs)).to_scalars(),
+                want,
+                "seed {seed}"
+            );
+        }
+    }
+
+    /// A result of exactly −2^(64k) (the two's complement carries out of the top limb).
+    #[test]
+    fn combine_handles_negative_powers_of_two() {
+        let m = QMat::from_rows(&[vec![q(-1, 1)]]).unwrap();
+        let x = Integer::from(Integer::from(1) << 128);
+        let y = m.matvec(&QVec::from_parts(vec![x.clone()], Integer::from(1)).unwrap());
+        assert_eq!(y.numerators(), &[-x]);
+    }
+
+    /// Normalising by the known primes gives the same normal form as the gcd chain.
+    #[test]
+    fn prime_normalisation_matches_gcd() {
+        for seed in 0..20u64 {
+            let g = Integer::from(3u32.pow((seed % 4) as u32) * 5u32.pow((seed % 3) as u32) * 4);
+            let num: Vec<Integer> = (0..5).map(|j| big(seed * 7 + j, 200) * &g).collect();
+            let den = Integer::from(2u64.pow(10) * 3u64.pow(5) * 5u64.pow(4) * 7);
+            let mut fast = QVec {
+                num: num.clone(),
+                den: den.clone(),
+                primes: factor(&den),
+            };
+            fast.normalize();
+            let mut slow = QVec {
+                num,
+                den,
+                primes: None,
+            };
+            slow.normalize();
+            assert_eq!(fast.num, slow.num);
+            assert_eq!(fast.den, slow.den);
+            assert_eq!(fast.primes, factor(&fast.den));
+        }
+    }
+
+    #[test]
+    fn factor_finds_every_prime() {
+        assert_eq!(factor_u64(1), Some(vec![]));
+        assert_eq!(factor_u64(21_048_206_400), Some(vec![2, 3, 5, 13, 31]));
+        assert_eq!(factor_u64(4_294_967_291), Some(vec![4_294_967_291])); // largest prime < 2^32
+        assert_eq!(factor_u64(3 * 65_521 * 65_521), Some(vec![3, 65_521]));
+        // No factor up to 2^16 and a cofactor above 2^32: unknown, never wrong.
+        assert_eq!(factor_u64(65_537 * 65_537), None);
+        assert_eq!(factor_u64(4_294_967_311), None); // a prime above 2^32: unknown
+    }
+
+    #[test]
+    fn diagonal_matches_dense_construction() {
+        let d = [q(1, 2), q(0, 1), q(-3, 4)];
+        let dense: Vec<Vec<Rational>> = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|j| {
+                        if i == j {
+                            d[i].clone()
+                        } else {
+                            Rational::new()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let a = QMat::diagonal(&d);
+        let b = QMat::from_rows(&dense).unwrap().with_norm_bound(q(3, 4));
+        assert_eq!(a, b);
+    }
+
+    /// The fused exact chain equals the sequence of single axpys.
+    #[test]
+    fn axpy_chain_matches_axpy_sequence() {
+        let x = QVec::from_scalars(&[q(7, 2), q(1, 9), q(5, 1)]);
+        let z = QVec::from_scalars(&[q(-1, 10), q(3, 8), q(2, 3)]);
+        let mut a = QVec::from_scalars(&[q(1, 3), q(-2, 5), q(0, 1)]);
+        let mut b = a.clone();
+        a.axpy_chain(&[(&q(-3, 7), &x), (&q(9, 10), &z)], Rounding::Naive);
+        b.axpy(&q(-3, 7), &x, Rounding::Naive);
+        b.axpy(&q(9, 10), &z, Rounding::Naive);
+        assert_eq!(a, b);
+    }
 }
