@@ -69,6 +69,8 @@ pub fn dominant_quadratic(dim: usize, seed: u64) -> (QuadraticForm, Vec<Rational
     assert!(dim > 0, "dimension must be positive");
     let mut rng = SplitMix64::new(seed);
     let mut n = vec![vec![0i64; dim]; dim];
+    // Index loops on purpose: the symmetric fill writes n[i][j] and n[j][i].
+    #[allow(clippy::needless_range_loop)]
     for i in 0..dim {
         for j in i + 1..dim {
             let v = rng.range(-1, 1);

@@ -228,8 +228,8 @@ fn momentum_update_generic(
         Rounding::Naive => {
             for ((t, b), g) in elements {
                 *b *= mu;
-                *b = g * c + *b;
-                *t = *b * a + *t;
+                *b += g * c;
+                *t += *b * a;
             }
         }
         Rounding::Fused => {

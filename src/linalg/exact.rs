@@ -94,6 +94,19 @@ fn word_modulus(primes: &[u32]) -> u32 {
     u32::try_from(m).expect("below 2^32")
 }
 
+/// `|n| mod g`, by a sum of limbs when `g` divides 2^64 − 1 (then 2^64 ≡ 1 mod g): the common
+/// factors that cancel along a run are mostly 3, 5 and 15, and this sum is several times cheaper
+/// than GMP's general remainder by a word.
+fn abs_mod_u32(n: &Integer, g: u32) -> u32 {
+    if u64::MAX % u64::from(g) == 0 {
+        let s: u128 = n.as_limbs().iter().map(|&l| u128::from(u64::from(l))).sum();
+        u32::try_from(s % u128::from(g)).expect("below g")
+    } else {
+        // `mod_u` is the floored remainder of the signed value; its gcd with g is the same.
+        n.mod_u(g)
+    }
+}
+
 /// `gcd(a, b)` of words.
 fn gcd_u32(mut a: u32, mut b: u32) -> u32 {
     while b != 0 {
@@ -277,11 +290,7 @@ impl QVec {
                     if g == 1 {
                         break;
                     }
-                    // A divisibility test (GMP's Hensel `modexact` for odd divisors) is several
-                    // times cheaper than a remainder; the remainder is needed only on failure.
-                    if !n.is_divisible_u(g) {
-                        g = gcd_u32(g, n.mod_u(g));
-                    }
+                    g = gcd_u32(g, abs_mod_u32(n, g));
                 }
                 if g == 1 {
                     break;
@@ -779,119 +788,135 @@ impl Matrix<Rational> for QMat {
     }
 }
 
+/// Chunks per block of [`word_matvec`]: 16 × 64-bit accumulators, four AVX2 registers per sign.
+const BLOCK: usize = 16;
+
 /// `M x` for a matrix of small entries (see `QMat::word_rows`) and big `x`, by 32-bit chunks.
 ///
 /// Why: GMP's `addmul_1` does one 64 × 64-bit product per limb and per matrix entry, with a
 /// carry chain that does not vectorise. Here each `x_j` is cut into 32-bit chunks once, and row
 /// `i` accumulates `Σ_j |a_ij| · chunk_h(x_j)` into one 64-bit word per chunk position `h` (no
-/// carries: `Σ_j |a_ij| < 2^32` bounds each word by `2^64`), positive and negative products in
-/// separate accumulators. That loop is a 32 × 32 → 64-bit multiply-add over independent lanes,
-/// which the compiler vectorises (AVX2 `vpmuludq` where the CPU has it, detected at run time);
-/// the carries are propagated once per row at the end. The result is exact, whichever path runs.
+/// carries: `Σ_j |a_ij| < 2^32` bounds each word by `2^64`), the products of either sign (the
+/// sign of `a_ij · x_j`) in separate accumulators. The chunk positions are taken a block of
+/// [`BLOCK`] at a time, with the block's accumulators in registers while the row's entries stream
+/// past: a 32 × 32 → 64-bit multiply-add over independent lanes, which the compiler vectorises
+/// (AVX2 `vpmuludq` where the CPU has it, detected at run time). The carries are propagated once
+/// per block. The result is exact, whichever path runs.
 fn word_matvec(rows: &[Vec<Entry>], x: &[Integer]) -> Vec<Integer> {
     let limbs = x.iter().map(|v| v.as_limbs().len()).max().unwrap_or(0);
     // 32-bit chunks per entry (limbs are 64-bit, rug's `limb_t` on the 64-bit targets we build),
-    // rounded up to a multiple of 16 so that the vectorised loop needs no scalar remainder (the
-    // padding chunks are zero).
-    let w = (2 * limbs).next_multiple_of(16);
+    // rounded up to whole blocks (the padding chunks are zero).
+    let w = (2 * limbs).next_multiple_of(BLOCK);
     let mut chunks = vec![0u32; x.len() * w];
-    let mut lens = Vec::with_capacity(x.len());
     for (j, v) in x.iter().enumerate() {
         let c = &mut chunks[j * w..(j + 1) * w];
-        let v_limbs = v.as_limbs();
-        for (l, &limb) in v_limbs.iter().enumerate() {
+        for (l, &limb) in v.as_limbs().iter().enumerate() {
             let limb = u64::from(limb);
             c[2 * l] = limb as u32;
             c[2 * l + 1] = (limb >> 32) as u32;
         }
-        lens.push((2 * v_limbs.len()).next_multiple_of(16));
     }
     let negative: Vec<bool> = x.iter().map(|v| *v < 0).collect();
-    let input = ChunkedVector {
-        chunks: &chunks,
-        width: w,
-        lens: &lens,
-        negative: &negative,
-    };
-    let mut pos = vec![0u64; w];
-    let mut neg = vec![0u64; w];
-    let mut limbs = Vec::with_capacity(w / 2 + 2);
+    let mut pos: Vec<(usize, u32)> = Vec::new();
+    let mut neg: Vec<(usize, u32)> = Vec::new();
+    let mut limb_buf = Vec::with_capacity(w / 2 + 2);
     rows.iter()
         .map(|row| {
-            accumulate_row(row, &input, &mut pos, &mut neg);
-            combine_chunks(&mut pos, &mut neg, &mut limbs)
+            // Split the row by the sign of each product, once per product (not per chunk).
+            pos.clear();
+            neg.clear();
+            for e in row {
+                let a = e.small.expect("word_rows: every entry is a word");
+                // `word_rows` guarantees |a| < 2^32.
+                let m = a.unsigned_abs() as u32;
+                if (a < 0) != negative[e.col] {
+                    neg.push((e.col * w, m));
+                } else {
+                    pos.push((e.col * w, m));
+                }
+            }
+            row_product(&chunks, w, &pos, &neg, &mut limb_buf)
         })
         .collect()
 }
 
-/// A vector of big integers cut into 32-bit chunks (least significant first), `width` per entry.
-struct ChunkedVector<'a> {
-    chunks: &'a [u32],
-    width: usize,
-    lens: &'a [usize],
-    negative: &'a [bool],
-}
-
-/// Accumulates one row's products into `pos` and `neg`, choosing the widest vector unit.
-fn accumulate_row(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
+/// One row's `Σ pos − Σ neg`, choosing the widest vector unit.
+fn row_product(
+    chunks: &[u32],
+    w: usize,
+    pos: &[(usize, u32)],
+    neg: &[(usize, u32)],
+    limbs: &mut Vec<u64>,
+) -> Integer {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of
-            // `accumulate_row_avx2`'s target feature.
-            unsafe { accumulate_row_avx2(row, x, pos, neg) };
-            return;
+            // `row_product_avx2`'s target feature.
+            return unsafe { row_product_avx2(chunks, w, pos, neg, limbs) };
         }
     }
-    accumulate_row_generic(row, x, pos, neg);
+    row_product_generic(chunks, w, pos, neg, limbs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn accumulate_row_avx2(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
-    accumulate_row_generic(row, x, pos, neg);
+fn row_product_avx2(
+    chunks: &[u32],
+    w: usize,
+    pos: &[(usize, u32)],
+    neg: &[(usize, u32)],
+    limbs: &mut Vec<u64>,
+) -> Integer {
+    row_product_generic(chunks, w, pos, neg, limbs)
+}
+
+/// `Σ_(o, m) m · chunks[o + h ..]` for one block of chunk positions `h`, in registers.
+#[inline(always)]
+fn block_sum(chunks: &[u32], start: usize, terms: &[(usize, u32)]) -> [u64; BLOCK] {
+    let mut acc = [0u64; BLOCK];
+    for &(offset, m) in terms {
+        let c: &[u32; BLOCK] = chunks[offset + start..offset + start + BLOCK]
+            .try_into()
+            .expect("whole blocks");
+        // Wrapping operations: no overflow is possible (see `word_matvec`), and the release
+        // profile's overflow checks would otherwise keep this loop from vectorising.
+        for k in 0..BLOCK {
+            acc[k] = acc[k].wrapping_add(u64::from(m).wrapping_mul(u64::from(c[k])));
+        }
+    }
+    acc
 }
 
 #[inline(always)]
-fn accumulate_row_generic(row: &[Entry], x: &ChunkedVector<'_>, pos: &mut [u64], neg: &mut [u64]) {
-    for e in row {
-        let a = e.small.expect("word_rows: every entry is a word");
-        // `word_rows` guarantees |a| < 2^32.
-        let m = u64::from(a.unsigned_abs() as u32);
-        let acc = if (a < 0) != x.negative[e.col] {
-            &mut *neg
-        } else {
-            &mut *pos
-        };
-        let n = x.lens[e.col];
-        let start = e.col * x.width;
-        let chunk = &x.chunks[start..start + n];
-        // Wrapping operations: no overflow is possible (see `word_matvec`), and the release
-        // profile's overflow checks would otherwise keep this loop from vectorising.
-        for (acc_h, &c) in acc[..n].iter_mut().zip(chunk) {
-            *acc_h = acc_h.wrapping_add(m.wrapping_mul(u64::from(c)));
-        }
-    }
-}
-
-/// `Σ_h (pos_h − neg_h) · 2^(32h)` as an integer (carries propagated once, straight into 64-bit
-/// limbs so that the final copy is GMP's native-limb import, a plain memory copy). Leaves `pos`
-/// and `neg` zeroed for the next row.
-fn combine_chunks(pos: &mut [u64], neg: &mut [u64], limbs: &mut Vec<u64>) -> Integer {
+fn row_product_generic(
+    chunks: &[u32],
+    w: usize,
+    pos: &[(usize, u32)],
+    neg: &[(usize, u32)],
+    limbs: &mut Vec<u64>,
+) -> Integer {
     limbs.clear();
     // Two chunks make one limb: p = pos_{2l} + pos_{2l+1}·2^32 < 2^97, likewise n, and
     // |carry| < 2^34, so the i128 arithmetic never overflows; the wrapping operations only spare
     // the release profile's overflow checks.
     let mut carry: i128 = 0;
-    for (p, n) in pos.chunks_exact_mut(2).zip(neg.chunks_exact_mut(2)) {
-        let p =
-            u128::from(std::mem::take(&mut p[0])) + (u128::from(std::mem::take(&mut p[1])) << 32);
-        let n =
-            u128::from(std::mem::take(&mut n[0])) + (u128::from(std::mem::take(&mut n[1])) << 32);
-        let t = (p as i128).wrapping_sub(n as i128).wrapping_add(carry);
-        limbs.push(t as u64);
-        carry = t >> 64;
+    for start in (0..w).step_by(BLOCK) {
+        let p = block_sum(chunks, start, pos);
+        let n = block_sum(chunks, start, neg);
+        for k in (0..BLOCK).step_by(2) {
+            let p = u128::from(p[k]) + (u128::from(p[k + 1]) << 32);
+            let n = u128::from(n[k]) + (u128::from(n[k + 1]) << 32);
+            let t = (p as i128).wrapping_sub(n as i128).wrapping_add(carry);
+            limbs.push(t as u64);
+            carry = t >> 64;
+        }
     }
+    finish_limbs(limbs, carry)
+}
+
+/// The integer with two's complement limbs `limbs` followed by the sign extension of `carry`.
+fn finish_limbs(limbs: &mut Vec<u64>, mut carry: i128) -> Integer {
     while carry != 0 && carry != -1 {
         limbs.push(carry as u64);
         carry >>= 64;
