@@ -146,7 +146,7 @@ pub struct QuadraticOracle<S: Scalar> {
     b: S::Vector,
     f_star: S,
     form: GradientForm,
-    /// The last point whose centred product was computed: `(x, d = x − x*, A d)`.
+    /// The last point whose gap was computed: `(x, d = x − x*, A d)` (see `centred_product`).
     cache: Option<(S::Vector, S::Vector, S::Vector)>,
 }
 
