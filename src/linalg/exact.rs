@@ -134,9 +134,9 @@ fn union(a: &Primes, b: &Primes) -> Primes {
 /// Invariant (the *normal form*): `den > 0` and `gcd(den, num_0, …, num_{n−1}) = 1`. Two vectors
 /// are equal iff their normal forms are identical, so `PartialEq` compares numerators and
 /// denominator. Every operation restores the normal form: by checking the denominator's known small
-/// primes (see [`Primes`]; O(n) per prime), or, when those are unknown, with an early-exit gcd
-/// chain (usually one big gcd, since a random numerator is nearly always coprime to the
-/// denominator).
+/// primes (O(n) per prime; see `Primes` in the source), or, when those are unknown, with an
+/// early-exit gcd chain (usually one big gcd, since a random numerator is nearly always coprime to
+/// the denominator).
 #[derive(Clone)]
 pub struct QVec {
     num: Vec<Integer>,
