@@ -31,6 +31,8 @@
 //!
 //! * [`scalar`] — the [`Scalar`](scalar::Scalar) trait and its laws; exact `rug::Rational`, `f64`
 //!   with [`Rounding`](scalar::Rounding) models, MPFR `rug::Float`.
+//! * [`benchmark`] — the benchmark instances and streaming loops shared by `benches/` and
+//!   `bench/compare` (timing itself lives there, never in tests).
 //! * [`bounded`] — f64 with a derived, rigorous bound on its distance to the exact result.
 //! * [`linalg`] — vectors and matrices per arithmetic; the exact engine shares one denominator.
 //! * [`problem`] — problem generators, one family per file, with proptest strategies.
@@ -51,6 +53,7 @@
 // correct whichever it is, so the conversion clippy calls useless is kept on purpose.
 #![allow(clippy::useless_conversion)]
 
+pub mod benchmark;
 pub mod bounded;
 pub mod conformance;
 pub mod envelope;

@@ -202,9 +202,11 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             rounding: options.rounding,
         };
         let query = optimizer.step(&mut state, &ctx, oracle)?;
-        let iterate = optimizer.iterate(&state).clone();
-        let record = optimizer.record(&state);
-        if let Some(what) = non_finite(&iterate, &record) {
+        let check = optimizer.state_check(&state);
+        if !check.finite {
+            let iterate = optimizer.iterate(&state).clone();
+            let record = optimizer.record(&state);
+            let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
             trace.steps.push(StepRecord {
                 step: k,
                 learning_rate: lr,
@@ -217,21 +219,17 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             trace.outcome = Outcome::Diverged { step: k, what };
             return Ok(trace);
         }
-        if S::EXACT {
-            let bits = std::iter::once(iterate.max_bits())
-                .chain(record.vectors.iter().map(|(_, v)| v.max_bits()))
-                .chain(record.scalars.iter().map(|(_, s)| s.size_bits()))
-                .max()
-                .unwrap_or(0);
-            if bits > options.size_budget_bits {
-                return Err(Error::SizeBudgetExceeded {
-                    step: k,
-                    bits,
-                    budget: options.size_budget_bits,
-                });
-            }
+        if S::EXACT && check.max_bits > options.size_budget_bits {
+            return Err(Error::SizeBudgetExceeded {
+                step: k,
+                bits: check.max_bits,
+                budget: options.size_budget_bits,
+            });
         }
         if k % keep_every == 0 || k == steps {
+            // Copies of the iterate and state only for the steps the trace keeps.
+            let iterate = optimizer.iterate(&state).clone();
+            let record = optimizer.record(&state);
             let gap = oracle.gap(&iterate)?;
             trace.steps.push(StepRecord {
                 step: k,

@@ -9,7 +9,7 @@
 //! **Reference**: Nesterov, *Introductory Lectures on Convex Optimization* (2004), §2.1.5,
 //! eq. (2.1.14); with γ = h/L, Drori & Teboulle (2014) give the tight worst case.
 
-use super::{Optimizer, Query, StateRecord, StepContext};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext};
 use crate::error::Result;
 use crate::linalg::Vector;
 use crate::problem::Oracle;
@@ -73,6 +73,10 @@ impl<S: Scalar> Optimizer<S> for GradientDescent {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors([&state.params])
     }
 
     fn record(&self, _state: &Self::State) -> StateRecord<S> {

@@ -19,7 +19,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv, momentum_below_one};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, momentum_below_one};
 use crate::error::Result;
 use crate::linalg::Vector;
 use crate::problem::Oracle;
@@ -101,17 +101,37 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
         let r = ctx.rounding;
         let point = state.params.clone();
         let gradient = oracle.gradient(&point)?;
-        let mut d = state.params.clone();
-        d.sub_assign(&state.previous);
+        let mu = S::from_rational(&self.momentum);
+        let neg_lr = -ctx.learning_rate.clone();
         let mut next = state.params.clone();
-        next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
-        next.axpy(&S::from_rational(&self.momentum), &d, r);
+        if S::EXACT {
+            // In ℚ the order is immaterial: θ₊ = θ + μθ − γg − μθ₋ as one linear combination,
+            // which the exact engine forms over one denominator and normalises once.
+            let neg_mu = -mu.clone();
+            next.axpy_chain(
+                &[
+                    (&mu, &state.params),
+                    (&neg_lr, &gradient),
+                    (&neg_mu, &state.previous),
+                ],
+                r,
+            );
+        } else {
+            // The documented rounding order: d = θ − θ₋, then two multiply-adds.
+            let mut d = state.params.clone();
+            d.sub_assign(&state.previous);
+            next.axpy_chain(&[(&neg_lr, &gradient), (&mu, &d)], r);
+        }
         state.previous = std::mem::replace(&mut state.params, next);
         Ok(Query { point, gradient })
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors([&state.params, &state.previous])
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

@@ -119,6 +119,51 @@ pub trait Optimizer<S: Scalar>: Debug {
 
     /// The state's named vectors and scalars, for the trace.
     fn record(&self, state: &Self::State) -> StateRecord<S>;
+
+    /// What the runner checks after every step, recorded or not: whether the iterate and the
+    /// state are finite, and the most bits an entry needs.
+    ///
+    /// The default inspects [`Optimizer::record`], a copy of the state; optimizers override it to
+    /// look at their state in place, because a run that keeps one step in a thousand would
+    /// otherwise copy its state a thousand times for nothing.
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        let record = self.record(state);
+        let mut check = StateCheck::of_vectors(
+            std::iter::once(self.iterate(state)).chain(record.vectors.iter().map(|(_, v)| v)),
+        );
+        for (_, s) in &record.scalars {
+            check.finite &= s.is_finite();
+            check.max_bits = check.max_bits.max(s.size_bits());
+        }
+        check
+    }
+}
+
+/// The runner's per-step check of an optimizer's state (see [`Optimizer::state_check`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateCheck {
+    /// Whether the iterate and every state value are finite.
+    pub finite: bool,
+    /// The largest [`Vector::max_bits`](crate::linalg::Vector::max_bits) or
+    /// [`Number::size_bits`] among them.
+    pub max_bits: u64,
+}
+
+impl StateCheck {
+    /// The check of the given vectors.
+    pub fn of_vectors<'a, V: crate::linalg::Vector<S> + 'a, S: 'a>(
+        vectors: impl IntoIterator<Item = &'a V>,
+    ) -> Self {
+        let mut check = StateCheck {
+            finite: true,
+            max_bits: 0,
+        };
+        for v in vectors {
+            check.finite &= v.is_finite();
+            check.max_bits = check.max_bits.max(v.max_bits());
+        }
+        check
+    }
 }
 
 /// Any optimizer of the catalogue, with exact hyper-parameters.

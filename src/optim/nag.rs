@@ -40,7 +40,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv, momentum_below_one};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, momentum_below_one};
 use crate::error::Result;
 use crate::linalg::Vector;
 use crate::problem::Oracle;
@@ -133,16 +133,31 @@ impl<S: Scalar> Optimizer<S> for Nag {
         let mut point = state.params.clone();
         point.axpy(&mu, &state.velocity, r);
         let gradient = oracle.gradient(&point)?;
-        state.velocity.scale(&mu);
-        state
-            .velocity
-            .axpy(&-ctx.learning_rate.clone(), &gradient, r);
-        state.params.add_assign(&state.velocity);
+        if S::EXACT {
+            // In ℚ, θ₊ = y − γg and v₊ = θ₊ − θ (the predictor–corrector identity of the module
+            // documentation): two normalised combinations instead of three.
+            let mut next = point.clone();
+            next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
+            let mut velocity = next.clone();
+            velocity.sub_assign(&state.params);
+            state.params = next;
+            state.velocity = velocity;
+        } else {
+            state.velocity.scale(&mu);
+            state
+                .velocity
+                .axpy(&-ctx.learning_rate.clone(), &gradient, r);
+            state.params.add_assign(&state.velocity);
+        }
         Ok(Query { point, gradient })
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors([&state.params, &state.velocity])
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {
@@ -229,6 +244,10 @@ impl<S: Scalar> Optimizer<S> for NagPc {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors([&state.params, &state.previous])
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

@@ -29,7 +29,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv, non_negative};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, non_negative};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::problem::Oracle;
@@ -204,21 +204,30 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
         }
         if self.momentum != 0 {
             let mu = S::from_rational(&self.momentum);
-            let buf = match state.momentum_buffer.take() {
-                None => g.clone(),
-                Some(mut b) => {
+            match state.momentum_buffer.as_mut() {
+                // The common step: buffer and parameters in one fused update (same operations,
+                // same order as scale, axpy, axpy; one pass over memory for f64).
+                Some(b) if !self.nesterov => {
+                    let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
+                    let step = -ctx.learning_rate.clone();
+                    state
+                        .params
+                        .momentum_update(b, &g, &mu, &one_minus_tau, &step, r);
+                    return Ok(Query { point, gradient });
+                }
+                Some(b) => {
                     b.scale(&mu);
                     let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
                     b.axpy(&one_minus_tau, &g, r);
-                    b
                 }
-            };
+                None => state.momentum_buffer = Some(g.clone()),
+            }
+            let buf = state.momentum_buffer.as_ref().expect("set just above");
             if self.nesterov {
-                g.axpy(&mu, &buf, r);
+                g.axpy(&mu, buf, r);
             } else {
                 g = buf.clone();
             }
-            state.momentum_buffer = Some(buf);
         }
         state.params.axpy(&-ctx.learning_rate.clone(), &g, r);
         Ok(Query { point, gradient })
@@ -226,6 +235,10 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors(std::iter::once(&state.params).chain(&state.momentum_buffer))
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

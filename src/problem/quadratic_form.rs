@@ -146,11 +146,26 @@ pub struct QuadraticOracle<S: Scalar> {
     b: S::Vector,
     f_star: S,
     form: GradientForm,
-    /// The last point whose centred product was computed: `(x, d = x − x*, A d)`.
+    /// The last point whose gap was computed: `(x, d = x − x*, A d)` (see `centred_product`).
     cache: Option<(S::Vector, S::Vector, S::Vector)>,
 }
 
 impl<S: Scalar> QuadraticOracle<S> {
+    /// `A(x − x*)`, from the cache when `x` is the point of the last gap.
+    ///
+    /// Only [`Oracle::gap`] fills the cache: along a run the gap is asked at the new iterate of a
+    /// recorded step, which is where the next gradient is queried (GD, heavy ball, PyTorch), so
+    /// that product is computed once; a gradient at a point whose gap is never asked (every
+    /// unrecorded step) costs no copies.
+    fn centred_product(&mut self, x: &S::Vector) -> S::Vector {
+        if let Some((cx, _, ad)) = &self.cache {
+            if cx == x {
+                return ad.clone();
+            }
+        }
+        self.a.matvec_centered(x, &self.x_star)
+    }
+
     fn centred(&mut self, x: &S::Vector) -> (S::Vector, S::Vector) {
         if let Some((cx, d, ad)) = &self.cache {
             if cx == x {
@@ -176,7 +191,7 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
     fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector> {
         check_dim::<S>("quadratic gradient", self.dim(), x)?;
         Ok(match self.form {
-            GradientForm::Centered => self.centred(x).1,
+            GradientForm::Centered => self.centred_product(x),
             GradientForm::Linear => {
                 let mut g = self.a.matvec(x);
                 g.sub_assign(&self.b);
