@@ -131,6 +131,19 @@ impl Spec {
         }
     }
 
+    /// A non-negative integer at most `max`, or `default` (sizes that allocate or loop: a typo of
+    /// `dim=100000000` must be an error, not an out-of-memory).
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for a non-integer, [`Error::InvalidHyperParameter`] above `max`.
+    pub fn bounded_usize_or(&self, key: &'static str, default: usize, max: usize) -> Result<usize> {
+        let v = self.usize_or(key, default)?;
+        if v > max {
+            return Err(Error::hyper(key, v, format!("must be at most {max}")));
+        }
+        Ok(v)
+    }
+
     /// A `u64` seed, or `default`.
     ///
     /// # Errors

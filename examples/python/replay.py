@@ -56,14 +56,27 @@ def ulps(x, exact):
     return float(abs(Fraction(x) - exact) / Fraction(ulp))
 
 
+SUBNORMAL_REACH = 2.0 ** -969  # below this, a product with a factor < 2^53 can be subnormal
+
+
+def subnormal_coordinates(fixture):
+    """Coordinates whose inputs are small enough for an intermediate to be subnormal."""
+    n = fixture["dimension"]
+    small = set()
+    for i in range(n):
+        values = [f64(fixture["initial_params"][i])] + [f64(g[i]) for g in fixture["gradients"]]
+        if any(v != 0 and abs(v) < SUBNORMAL_REACH for v in values):
+            small.add(i)
+    return small
+
+
 def verdict(fixture, params_by_step):
     """Compare a framework's parameters after each step with the fixture."""
-    exact_bits = {"naive": True, "fused": True}
+    mismatches = {"naive": [], "fused": []}
     worst_ulps = 0.0
     for k, (params, step) in enumerate(zip(params_by_step, fixture["trace"]), start=1):
         for model in ("naive", "fused"):
-            if exact_bits[model] and [bits(p) for p in params] != step[model]["params"]:
-                exact_bits[model] = False
+            mismatches[model] += [i for i, p in enumerate(params) if bits(p) != step[model]["params"][i]]
         for i, (p, q, b) in enumerate(zip(params, step["exact"]["params"], step["envelope"]["params"])):
             if not math.isfinite(p):
                 return "MISMATCH at step %d, params[%d]: %r" % (k, i, p)
@@ -73,10 +86,18 @@ def verdict(fixture, params_by_step):
             if err > Fraction(float(b)):
                 return "MISMATCH at step %d, params[%d]: %r vs exact %.17g (error %.3g > bound %s)" % (
                     k, i, p, float(exact), float(err), b)
-    models = [m for m in ("fused", "naive") if exact_bits[m]]
+    models = [m for m in ("fused", "naive") if not mismatches[m]]
     if models:
         return "bit-exact " + " and ".join(models)
-    return "within envelope (max %.2f ulps)" % worst_ulps
+    # Not bit-exact: is every difference confined to coordinates that reach the subnormal range
+    # (a backend that flushes subnormals to zero, as XLA on CPU does)?
+    small = subnormal_coordinates(fixture)
+    for m in ("fused", "naive"):
+        if mismatches[m] and set(mismatches[m]) <= small:
+            return ("bit-exact %s except %d values on %d coordinates that reach the subnormal range "
+                    "(flush-to-zero); within envelope" % (m, len(mismatches[m]), len(set(mismatches[m]))))
+    best = min(("fused", "naive"), key=lambda m: len(mismatches[m]))
+    return "within envelope (max %.2f ulps; %d values differ from %s)" % (worst_ulps, len(mismatches[best]), best)
 
 
 def hyper(fixture):

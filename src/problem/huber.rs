@@ -129,6 +129,7 @@ impl HuberProblem {
     pub fn new(l: Rational, r: Rational, dim: usize, scale: Scale) -> Result<Self> {
         require_positive("L", &l)?;
         require_positive("R", &r)?;
+        crate::problem::check_dimension("dim", dim)?;
         if dim == 0 {
             return Err(Error::hyper("dim", dim, "must be at least 1"));
         }
@@ -259,16 +260,16 @@ impl HuberProblem {
     pub fn from_spec(spec: &Spec) -> Result<Self> {
         let l = spec.rational_or("L", Rational::from(1))?;
         let r = spec.rational_or("R", Rational::from(1))?;
-        let dim = spec.usize_or("dim", 2)?;
+        let dim = spec.bounded_usize_or("dim", 2, crate::problem::MAX_DIMENSION)?;
         let c = spec.rational_opt("c")?;
         let steps = spec
             .raw("steps")
-            .map(|_| spec.usize_or("steps", 0))
+            .map(|_| spec.bounded_usize_or("steps", 0, crate::problem::MAX_STEPS))
             .transpose()?;
         let h = spec.rational_opt("h")?;
         let ogm = spec
             .raw("ogm")
-            .map(|_| spec.usize_or("ogm", 0))
+            .map(|_| spec.bounded_usize_or("ogm", 0, crate::problem::MAX_STEPS))
             .transpose()?;
         spec.finish(&INFO)?;
         let gd_given = steps.is_some() || h.is_some();

@@ -411,8 +411,8 @@ impl LeastSquaresProblem {
         let drawn_keys = ["rows", "cols", "seed"]
             .into_iter()
             .find(|k| spec.raw(k).is_some());
-        let rows = spec.usize_or("rows", 5)?;
-        let cols = spec.usize_or("cols", 3)?;
+        let rows = spec.bounded_usize_or("rows", 5, crate::problem::MAX_DIMENSION)?;
+        let cols = spec.bounded_usize_or("cols", 3, crate::problem::MAX_DIMENSION)?;
         let seed = spec.u64_or("seed", 0)?;
         spec.finish(&INFO)?;
         let need_c = |c: Option<Vec<Rational>>| {

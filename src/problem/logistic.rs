@@ -233,8 +233,8 @@ impl LogisticProblem {
         let drawn_key = ["samples", "features", "seed"]
             .into_iter()
             .find(|k| spec.raw(k).is_some());
-        let samples = spec.usize_or("samples", 8)?;
-        let features = spec.usize_or("features", 3)?;
+        let samples = spec.bounded_usize_or("samples", 8, crate::problem::MAX_DIMENSION)?;
+        let features = spec.bounded_usize_or("features", 3, crate::problem::MAX_DIMENSION)?;
         let seed = spec.u64_or("seed", 0)?;
         spec.finish(&INFO)?;
         match a {

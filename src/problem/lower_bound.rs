@@ -76,6 +76,7 @@ impl LowerBoundProblem {
     /// # Errors
     /// [`Error::InvalidHyperParameter`] unless `1 ≤ k ≤ n` and `l > 0`.
     pub fn new(k: usize, n: usize, l: Rational) -> Result<Self> {
+        crate::problem::check_dimension("n", n)?;
         if k == 0 {
             return Err(Error::hyper("k", k, "must be at least 1"));
         }
@@ -172,8 +173,8 @@ impl LowerBoundProblem {
     /// # Errors
     /// Parse and range errors naming the offending key.
     pub fn from_spec(spec: &Spec) -> Result<Self> {
-        let k = spec.usize_or("k", 7)?;
-        let n = spec.usize_or("n", k)?;
+        let k = spec.bounded_usize_or("k", 7, crate::problem::MAX_DIMENSION)?;
+        let n = spec.bounded_usize_or("n", k, crate::problem::MAX_DIMENSION)?;
         let l = spec.rational_or("L", Rational::from(1))?;
         spec.finish(&INFO)?;
         LowerBoundProblem::new(k, n, l)

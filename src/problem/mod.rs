@@ -161,6 +161,29 @@ pub trait Problem: Debug + Send + Sync {
     fn data_json(&self) -> serde_json::Value;
 }
 
+/// The largest dimension (and number of data rows) a problem spec may ask for. Exact data are
+/// dense rationals: 2048² entries are already hundreds of megabytes, and a larger size is far more
+/// likely a typo than an experiment.
+pub const MAX_DIMENSION: usize = 2048;
+
+/// The largest step count a problem spec may be built for (Huber worst cases for N steps).
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// Checks a dimension against [`MAX_DIMENSION`].
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] naming `key`.
+pub fn check_dimension(key: &'static str, n: usize) -> Result<()> {
+    if n > MAX_DIMENSION {
+        return Err(Error::hyper(
+            key,
+            n,
+            format!("must be at most {MAX_DIMENSION}"),
+        ));
+    }
+    Ok(())
+}
+
 /// The exact minimiser, or an [`Error::Unavailable`] naming the problem.
 pub fn require_minimizer(p: &dyn Problem) -> Result<Vec<Rational>> {
     p.minimizer().ok_or_else(|| Error::Unavailable {

@@ -226,7 +226,11 @@ impl QuadraticProblem {
     pub fn from_spec(spec: &Spec) -> Result<Self> {
         let seed = spec.u64_or("seed", 0)?;
         let explicit = spec.rational_list("spectrum")?;
-        let dim = spec.usize_or("dim", explicit.as_ref().map_or(4, Vec::len))?;
+        let dim = spec.bounded_usize_or(
+            "dim",
+            explicit.as_ref().map_or(4, Vec::len),
+            crate::problem::MAX_DIMENSION,
+        )?;
         let l = spec.rational_or("L", Rational::from(1))?;
         let m = spec.rational_or("m", Rational::from((1, 10)))?;
         if explicit.is_none() {

@@ -133,7 +133,11 @@ impl RosenbrockProblem {
         let a = spec.rational_or("a", Rational::from(1))?;
         let b = spec.rational_or("b", Rational::from(100))?;
         let x0 = spec.rational_list("x0")?;
-        let n = spec.usize_or("n", x0.as_ref().map_or(2, Vec::len))?;
+        let n = spec.bounded_usize_or(
+            "n",
+            x0.as_ref().map_or(2, Vec::len),
+            crate::problem::MAX_DIMENSION,
+        )?;
         spec.finish(&INFO)?;
         let x0 = match x0 {
             Some(x0) if x0.len() != n => return Err(Error::dims("rosenbrock x0", n, x0.len())),
