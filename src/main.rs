@@ -159,6 +159,10 @@ fn main() -> ExitCode {
                 },
             },
         ),
+        Command::Report { steps } if steps == 0 => Err(ArgError {
+            arg: "--steps",
+            error: Error::hyper("steps", 0, "must be at least 1"),
+        }),
         Command::Report { steps } => momentum_oracle::report::run(steps)
             .map(|table| out.push_str(&table))
             .map_err(at("report")),
