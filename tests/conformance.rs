@@ -17,6 +17,9 @@ enum Bug {
     WeightDecayAfterMomentum,
     /// Hyper-parameters stored as f32.
     F32Hyperparameters,
+    /// PyTorch implemented through a Sutskever velocity v = μv − γ_t g, θ += v: equal at a
+    /// constant rate, wrong after every rate change (the momentum correction is missing).
+    MomentumCorrectionMissing,
 }
 
 /// An independent f64 SGD that can follow PyTorch, Keras or Optax, with an optional bug.
@@ -67,6 +70,15 @@ impl UnderTest for Sgd {
                     for (gi, p) in g.iter_mut().zip(params.iter()) {
                         *gi = p.mul_add(c.weight_decay, *gi);
                     }
+                }
+                if c.momentum != 0.0 && self.bug == Bug::MomentumCorrectionMissing {
+                    let mut v = self.state.take().unwrap_or_else(|| vec![0.0; params.len()]);
+                    for ((vi, p), gi) in v.iter_mut().zip(params.iter_mut()).zip(&g) {
+                        *vi = gi.mul_add(-lr, *vi * c.momentum);
+                        *p += *vi;
+                    }
+                    self.state = Some(v);
+                    return;
                 }
                 if c.momentum != 0.0 {
                     let b = match self.state.take() {
@@ -152,6 +164,9 @@ impl UnderTest for Sgd {
         }
     }
     fn state(&self, name: &str) -> Option<Vec<f64>> {
+        if self.bug == Bug::MomentumCorrectionMissing {
+            return None; // its state is a velocity, not PyTorch's buffer
+        }
         let expected = match self.convention {
             Convention::Pytorch => "momentum_buffer",
             Convention::Keras => "velocity",
@@ -237,4 +252,227 @@ fn the_stability_suite_catches_an_iteration_with_the_wrong_dynamics() {
         conformance::stability_properties(|| sgd(Convention::Pytorch, Bug::NesterovIgnored), 256)
             .expect_err("caught");
     assert!(err.to_string().contains("exact spectral radius"), "{err}");
+}
+
+/// Writes `imp`'s trace on a replay fixture file as JSON, for the CLI.
+fn trace_file(
+    imp: &mut Sgd,
+    fixture: &str,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    use momentum_oracle::fixture::{self, check};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/replay")
+        .join(format!("{fixture}.json"));
+    let f = check::read_replay(&fixture::read_json(&path, "fixture").unwrap()).unwrap();
+    let num = |k: &str| {
+        f.numbers
+            .iter()
+            .find(|(n, _)| n == k)
+            .map_or(0.0, |(_, x)| *x)
+    };
+    let flag = |k: &str| {
+        f.flags
+            .iter()
+            .find(|(n, _)| n == k)
+            .is_some_and(|(_, b)| *b)
+    };
+    let config = Config {
+        convention: imp.convention,
+        momentum: num("momentum"),
+        dampening: num("dampening"),
+        weight_decay: num("weight_decay"),
+        nesterov: flag("nesterov"),
+        maximize: flag("maximize"),
+    };
+    let mut params = f.initial_params.clone();
+    assert!(imp.start(&config, &params));
+    let mut steps = Vec::new();
+    for (g, lr) in f.gradients.iter().zip(&f.learning_rates) {
+        imp.step(&mut params, g, *lr);
+        let hex = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("0x{:016x}", x.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        // The buffer too, when the implementation exposes PyTorch's: some bugs show only there.
+        let state = match imp.state("momentum_buffer") {
+            Some(b) if imp.convention == Convention::Pytorch => {
+                serde_json::json!({ "momentum_buffer": hex(&b) })
+            }
+            _ => serde_json::json!({}),
+        };
+        steps.push(serde_json::json!({ "params": hex(&params), "state": state }));
+    }
+    let out = dir.join(format!("{fixture}.json"));
+    std::fs::write(&out, serde_json::json!({ "steps": steps }).to_string()).unwrap();
+    (path, out)
+}
+
+/// The catalogue of realistic optimizer bugs: each is flagged by the `check` command on the
+/// fixture that exercises it (exit code 1, the first step outside the envelope) and by the
+/// property-based replays; the correct implementation passes the same fixtures.
+#[test]
+fn realistic_bug_catalogue_is_flagged_by_check_and_by_the_property_suites() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bug_catalogue");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let catalogue = [
+        (
+            "dampening applied on step 1",
+            Convention::Pytorch,
+            Bug::DampenFirstStep,
+            "pytorch-dampening",
+        ),
+        (
+            "look-ahead dropped (nesterov ignored)",
+            Convention::Pytorch,
+            Bug::NesterovIgnored,
+            "pytorch-nesterov",
+        ),
+        // At a constant rate γ(μb + g) = μ(γb) + γg: the parameters agree up to rounding and only
+        // the buffer (off by γ) or a rate change shows the bug.
+        (
+            "learning rate applied to the buffer",
+            Convention::Pytorch,
+            Bug::LrInBuffer,
+            "pytorch-dampening-exponential-schedule",
+        ),
+        (
+            "momentum correction missing",
+            Convention::Pytorch,
+            Bug::MomentumCorrectionMissing,
+            "pytorch-nesterov-wd-step-schedule",
+        ),
+        (
+            "weight decay after momentum",
+            Convention::Pytorch,
+            Bug::WeightDecayAfterMomentum,
+            "pytorch-weight-decay",
+        ),
+        (
+            "f32 hyper-parameters in an f64 optimizer",
+            Convention::Pytorch,
+            Bug::F32Hyperparameters,
+            "pytorch-momentum",
+        ),
+        (
+            "Keras nesterov ignored",
+            Convention::Keras,
+            Bug::NesterovIgnored,
+            "keras-nesterov",
+        ),
+        (
+            "Optax nesterov ignored",
+            Convention::Optax,
+            Bug::NesterovIgnored,
+            "optax-nesterov",
+        ),
+    ];
+    for (what, conv, bug, fixture) in catalogue {
+        for (b, want) in [(Bug::None, Some(0)), (bug, Some(1))] {
+            let (fx, trace) = trace_file(&mut sgd(conv, b), fixture, &dir);
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
+                .arg("check")
+                .arg(&fx)
+                .arg(&trace)
+                .output()
+                .unwrap();
+            let out = String::from_utf8(o.stdout).unwrap();
+            assert_eq!(
+                o.status.code(),
+                want,
+                "{what} ({}): {out}",
+                if b == Bug::None { "correct" } else { "buggy" }
+            );
+            if b != Bug::None {
+                assert!(
+                    out.starts_with(&format!(
+                        "FAIL {fixture}: leaves the error envelope at step "
+                    )),
+                    "{what}: {out}"
+                );
+            }
+        }
+        // The schedule bug hides at constant rates: only a case with a rate change can catch it,
+        // and the generated cases have per-step rates.
+        assert!(
+            conformance::replay_properties(|| sgd(conv, bug), 128).is_err(),
+            "{what}: the property suite missed it"
+        );
+    }
+}
+
+#[test]
+fn an_off_by_one_in_fistas_t_k_is_flagged_by_the_proof_obligations_on_the_users_trace() {
+    // A user's FISTA on a quadratic, recording its t_k = (k + 1)/2 but computing β_k = k/(k + 2)
+    // (t_k off by one in the numerator): its own trace fails FISTA's potential obligation, while
+    // the correct β_k = (k − 1)/(k + 2) passes.
+    use momentum_oracle::linalg::{QVec, Vector};
+    use momentum_oracle::optim::StateRecord;
+    use momentum_oracle::problem;
+    use momentum_oracle::scalar::Rounding;
+    use momentum_oracle::theory::potentials::{self, Instance, Obligation, first_violation};
+    use momentum_oracle::trace::{Outcome, StepRecord, Trace};
+    use rug::Rational;
+    // An instance where the wrong β breaks the potential (at step 5), found by trying a few.
+    let p = problem::from_spec("quadratic:dim=4,L=1,m=0,seed=7").unwrap();
+    let mut oracle = p.exact_oracle().unwrap();
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let run =
+        |beta_num: &dyn Fn(u64) -> i64,
+         oracle: &mut Box<dyn momentum_oracle::problem::Oracle<Rational> + '_>| {
+            let x0 = QVec::from_scalars(&p.initial_point());
+            let (mut x_prev, mut y) = (x0.clone(), x0.clone());
+            let mut steps = Vec::new();
+            for k in 1..=20u64 {
+                let g = oracle.gradient(&y).unwrap();
+                let mut x = y.clone();
+                x.axpy(&Rational::from(-1), &g, Rounding::Naive);
+                let beta = Rational::from((beta_num(k), k + 2));
+                let mut d = x.clone();
+                d.sub_assign(&x_prev);
+                let query = y.clone();
+                y = x.clone();
+                y.axpy(&beta, &d, Rounding::Naive);
+                steps.push(StepRecord {
+                    step: k as usize,
+                    learning_rate: Rational::from(1),
+                    query,
+                    gradient: g,
+                    iterate: x.clone(),
+                    state: StateRecord {
+                        vectors: vec![("previous_iterate", x_prev.clone())],
+                        scalars: vec![("t", Rational::from((k + 1, 2)))],
+                    },
+                    gap: oracle.gap(&x).unwrap(),
+                });
+                x_prev = x;
+            }
+            Trace {
+                problem: p.spec(),
+                optimizer: "user FISTA".into(),
+                schedule: "constant:lr=1/1".into(),
+                arithmetic: "exact".into(),
+                rounding: Rounding::Naive,
+                initial_gap: oracle.gap(&x0).unwrap(),
+                x0,
+                steps,
+                outcome: Outcome::Completed,
+            }
+        };
+    let good = run(&|k| k as i64 - 1, &mut oracle);
+    assert!(
+        first_violation(&potentials::fista(&good, &inst, &Rational::from(1)).unwrap()).is_none()
+    );
+    let bad = run(&|k| k as i64, &mut oracle);
+    let checks = potentials::fista(&bad, &inst, &Rational::from(1)).unwrap();
+    let v = first_violation(&checks).expect("the off-by-one is caught");
+    assert!(
+        matches!(
+            v.obligation,
+            Obligation::FistaPotential | Obligation::FistaInitialPotential
+        ),
+        "{v}"
+    );
 }
