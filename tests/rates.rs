@@ -14,6 +14,7 @@ use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem::huber::{HuberProblem, Scale, huber_ogm};
 use momentum_oracle::problem::lower_bound::LowerBoundProblem;
 use momentum_oracle::problem::{self, Problem};
+use momentum_oracle::rational;
 use momentum_oracle::scalar::{Number, Scalar, with_mpfr_precision};
 use momentum_oracle::theory::bounds;
 use momentum_oracle::theory::rates;
@@ -161,6 +162,38 @@ proptest! {
         }
     }
 
+    /// Property 3, tightness. With γ = 2/(m + L) on a quadratic whose spectrum is {m, L}, every
+    /// eigen-direction scales by exactly ±(L − m)/(L + m), so the squared distance contracts by
+    /// `((L − m)/(L + m))² = 1 − 4mL/(m + L)²`: the per-step bound holds with equality.
+    #[test]
+    fn gd_contraction_factor_is_attained_on_two_point_spectra(
+        m in (1i64..=9, 1u64..=9).prop_map(|(a, b)| q(a, b)),
+        gap in (0i64..=9, 1u64..=4).prop_map(|(a, b)| q(a, b)),
+        ls in 0usize..=2,
+        seed in 0u64..1000,
+    ) {
+        let l = Rational::from(&m + &gap);
+        let mut spectrum = vec![rational::format(&m)];
+        spectrum.extend(std::iter::repeat_n(rational::format(&l), ls + 1));
+        let p = problem::from_spec(&format!("quadratic:spectrum={},seed={seed}", spectrum.join(";"))).unwrap();
+        let step = Rational::from(2u32) / Rational::from(&m + &l);
+        let t = run::<Rational>(p.as_ref(), "gd", &step, 4);
+        let c = bounds::gd_strongly_convex_contraction(&m, &l, &step);
+        let ratio = Rational::from(&l - &m) / Rational::from(&l + &m);
+        prop_assert_eq!(&c, &Rational::from(&ratio * &ratio));
+        let xs = p.minimizer().unwrap();
+        let dist = |x: &[Rational]| x.iter().zip(&xs).fold(Rational::new(), |a, (u, v)| {
+            let d = Rational::from(u - v);
+            a + Rational::from(&d * &d)
+        });
+        let mut prev = dist(&p.initial_point());
+        for s in &t.steps {
+            let cur = dist(&s.iterate.to_scalars());
+            prop_assert_eq!(&cur, &Rational::from(&c * &prev), "step {}", s.step);
+            prev = cur;
+        }
+    }
+
     /// Property 5. GD with step h/L, 0 < h ≤ 1, on the Drori–Teboulle function built for N
     /// steps (c = 2Nh + 1) ends at exactly `L R²/(4Nh + 2)` (Drori & Teboulle 2014, Thm 3.2).
     #[test]
@@ -173,8 +206,13 @@ proptest! {
     ) {
         let p = HuberProblem::for_gd(l.clone(), r.clone(), n, h.clone()).unwrap().with_dim(dim).unwrap();
         let t = run::<Rational>(&p, "gd", &Rational::from(&h / &l), n);
-        let tight = bounds::gd_tight(&l, &Rational::from(&r * &r), &h, n);
-        prop_assert_eq!(t.steps.last().unwrap().gap.clone().unwrap(), tight);
+        let r2 = Rational::from(&r * &r);
+        let tight = bounds::gd_tight(&l, &r2, &h, n);
+        let gap = t.steps.last().unwrap().gap.clone().unwrap();
+        prop_assert_eq!(&gap, &tight);
+        // For h ≤ 1 the Huber term 1/(2Nh + 1) of the long-step formula is the larger one, so the
+        // long-step bound is attained here too.
+        prop_assert_eq!(&gap, &bounds::gd_tight_long_steps(&l, &r2, &h, n));
     }
 
     /// Property 5. No generated instance ever exceeds the tight bound: for 0 < h < 2,
@@ -233,6 +271,28 @@ fn gd_bound_with_short_steps_needs_the_step() {
     assert!(
         gap <= bounds::gd(&q(1, 1), &q(1, 10), k).unwrap(),
         "within R²/(2γk) = 1/2"
+    );
+}
+
+#[test]
+fn the_gd_bound_refuses_a_non_positive_step_and_step_zero() {
+    use momentum_oracle::error::Error;
+    for step in [q(0, 1), q(-1, 10)] {
+        let err = bounds::gd(&q(1, 1), &step, 3).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidHyperParameter { name, .. } if *name == "step"),
+            "{err}"
+        );
+    }
+    let err = bounds::gd(&q(1, 1), &q(1, 2), 0).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidHyperParameter { name, .. } if *name == "k"),
+        "{err}"
+    );
+    assert_eq!(
+        bounds::gd(&q(3, 1), &q(1, 2), 3).unwrap(),
+        q(1, 1),
+        "R²/(2γk) = 3/3"
     );
 }
 

@@ -58,6 +58,55 @@ fn divergent_f64_runs_end_in_a_recorded_divergence() {
 }
 
 #[test]
+fn every_optimizer_records_the_divergence_of_its_iterate() {
+    // γ = 10 on f = ½‖x‖² makes every method's error grow geometrically (GD by |1 − 10| = 9 per
+    // step, the momentum methods faster), so each f64 run must overflow well inside 2000 steps
+    // and end in a recorded divergence rather than complete with infinities or NaNs.
+    let p = problem::from_spec(
+        "quadratic:spectrum=1;1,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    let steps = 2000;
+    for spec in [
+        "gd",
+        "pytorch:momentum=1/2",
+        "pytorch:momentum=1/2,nesterov=true",
+        "keras:momentum=1/2",
+        "keras:momentum=1/2,nesterov=true",
+        "optax:momentum=1/2",
+        "optax:momentum=1/2,nesterov=true",
+        "tf:momentum=1/2",
+        "nag:momentum=1/2",
+        "nag-pc:momentum=1/2",
+        "heavy-ball:momentum=1/2",
+        "fista",
+        "ogm:steps=2000",
+    ] {
+        let config = OptimizerConfig::from_spec(spec).unwrap();
+        let t = trace::run::<f64>(
+            p.as_ref(),
+            &config,
+            &Schedule::constant(q(10, 1)),
+            None,
+            steps,
+            &RunOptions::default(),
+        )
+        .unwrap();
+        let Outcome::Diverged { step, .. } = &t.outcome else {
+            panic!("{spec}: expected a divergence, got {:?}", t.outcome)
+        };
+        assert!(*step < steps, "{spec}");
+        let before = &t.steps[..t.steps.len() - 1];
+        assert!(
+            before
+                .iter()
+                .all(|s| s.iterate.iter().all(|x| x.is_finite())),
+            "{spec}: a non-finite iterate before step {step}"
+        );
+    }
+}
+
+#[test]
 fn exact_runs_stop_at_the_size_budget_with_the_step_and_the_size() {
     let p = problem::from_spec("quadratic:dim=3,L=1,m=1/10,seed=2").unwrap();
     let hb = OptimizerConfig::from_spec("heavy-ball:momentum=9/10").unwrap();
