@@ -831,3 +831,111 @@ fn every_optimizer_spec_round_trips() {
     assert_eq!(tf, config("optax:momentum=9/10,nesterov=true"));
     assert!(tf.spec().starts_with("optax:"));
 }
+
+#[test]
+fn spec_values_reach_the_accessors_and_the_spec_prints_back() {
+    // Each accessor against the value written in the spec; every value differs from its default,
+    // so an accessor that ignores its field is caught.
+    let round_trip = |c: &OptimizerConfig| {
+        assert_eq!(
+            &OptimizerConfig::from_spec(&c.spec()).unwrap(),
+            c,
+            "{}",
+            c.spec()
+        );
+    };
+    let c =
+        config("pytorch:momentum=3/4,dampening=1/8,weight_decay=1/16,maximize=true,nesterov=false");
+    let OptimizerConfig::Pytorch(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (o.momentum_value(), o.dampening(), o.weight_decay()),
+        (&q(3, 4), &q(1, 8), &q(1, 16))
+    );
+    assert!(o.maximize() && !o.nesterov());
+    round_trip(&c);
+    let c = config("pytorch:momentum=3/4,nesterov=true");
+    let OptimizerConfig::Pytorch(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert!(o.nesterov() && !o.maximize());
+    round_trip(&c);
+    let c = config(
+        "keras:momentum=2/3,nesterov=true,weight_decay=1/32,momentum_correction=true,float32_learning_rate=true",
+    );
+    let OptimizerConfig::Keras(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (o.momentum_value(), o.weight_decay()),
+        (&q(2, 3), &q(1, 32))
+    );
+    assert!(o.nesterov() && o.momentum_correction() && o.float32_learning_rate());
+    round_trip(&c);
+    let c = config("keras:momentum=2/3");
+    let OptimizerConfig::Keras(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert!(!o.nesterov() && !o.momentum_correction() && !o.float32_learning_rate());
+    for (spec, nesterov) in [
+        ("optax:momentum=5/8,nesterov=true", true),
+        ("tf:momentum=5/8", false),
+    ] {
+        let c = config(spec);
+        let OptimizerConfig::Optax(o) = &c else {
+            panic!("{c:?}")
+        };
+        assert_eq!((o.momentum_value(), o.nesterov()), (&q(5, 8), nesterov));
+        round_trip(&c);
+    }
+    let c = config("nag:momentum=7/9");
+    let OptimizerConfig::Nag(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(o.momentum_value(), &q(7, 9));
+    round_trip(&c);
+    let c = config("nag-pc:momentum=7/9");
+    let OptimizerConfig::NagPc(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(o.momentum_value(), &q(7, 9));
+    round_trip(&c);
+    let c = config("heavy-ball:momentum=4/9");
+    let OptimizerConfig::HeavyBall(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(o.momentum_value(), &q(4, 9));
+    round_trip(&c);
+    let c = config("ogm:steps=17");
+    let OptimizerConfig::Ogm(o) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(o.steps(), 17);
+    round_trip(&c);
+    for (spec, momentum, name) in [
+        (
+            "fista:momentum=rational",
+            FistaMomentum::Rational,
+            "rational",
+        ),
+        (
+            "fista:momentum=t-sequence",
+            FistaMomentum::TSequence,
+            "t-sequence",
+        ),
+        (
+            "fista:momentum=strongly-convex,kappa=9",
+            FistaMomentum::StronglyConvex { kappa: q(9, 1) },
+            "strongly-convex",
+        ),
+    ] {
+        let c = config(spec);
+        let OptimizerConfig::Fista(o) = &c else {
+            panic!("{c:?}")
+        };
+        assert_eq!((o.momentum(), o.momentum().name()), (&momentum, name));
+        round_trip(&c);
+    }
+    round_trip(&config("gd"));
+}

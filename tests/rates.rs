@@ -228,6 +228,29 @@ proptest! {
         prop_assert!(gap <= tight, "gap_N {gap} > tight {tight} on {}", p.spec());
     }
 
+    /// The `(k−1)/(k+2)` method attains its tight value on a Huber function. While every query
+    /// stays in the linear region, the gradient is the constant `LR/c`, so with step 1/L the
+    /// iterate moves by `(R/c)·d_k` at step k, where `d₁ = 1`, `d_k = 1 + β_{k−1}d_{k−1}`,
+    /// `β_k = (k−1)/(k+2)`: `d_k = (k+2)/4` for k ≥ 2 and `S_N = Σ d_k = (N² + 5N + 2)/8`. Then
+    /// `x_N = R(1 − S_N/c)` and `f(x_N) = LR²(c − S_N − 1/2)/c²`, largest at `c = 2S_N + 1 =
+    /// (N² + 5N + 6)/4`, where it is `LR²/(2c) = 2LR²/(N² + 5N + 6)` and `x_N = R(S_N + 1)/c ≥ R/c`
+    /// keeps every query linear. (Derived here; it matches the PEP value of Taylor, Hendrickx &
+    /// Glineur 2017, §4.2.)
+    #[test]
+    fn nesterov_attains_its_tight_value_on_the_huber_function_with_c_from_n(
+        l in prop_oneof![Just(q(1, 1)), Just(q(2, 1)), Just(q(3, 4))],
+        r in (1i64..=6, 1u64..=3).prop_map(|(n, d)| q(n, d)),
+        n in 1usize..=STEPS,
+        dim in 1usize..=3,
+    ) {
+        let nn = n as u64;
+        let c = Rational::from((nn * nn + 5 * nn + 6, 4u64));
+        let p = HuberProblem::new(l.clone(), r.clone(), dim, Scale::Rational(c)).unwrap();
+        let t = run::<Rational>(&p, "fista:momentum=rational", &l.clone().recip(), n);
+        let gap = t.steps.last().unwrap().gap.clone().unwrap();
+        prop_assert_eq!(gap, bounds::nesterov_tight(&l, &Rational::from(&r * &r), n));
+    }
+
     /// The tight value of the `(k−1)/(k+2)` method, `2L R²/(N² + 5N + 6)` (Taylor, Hendrickx &
     /// Glineur 2017), is never exceeded.
     #[test]
@@ -272,6 +295,48 @@ fn gd_bound_with_short_steps_needs_the_step() {
         gap <= bounds::gd(&q(1, 1), &q(1, 10), k).unwrap(),
         "within R²/(2γk) = 1/2"
     );
+}
+
+#[test]
+fn the_t_sequence_satisfies_its_defining_identity_and_matches_fistas_own() {
+    // Beck & Teboulle (2009), eq. (4.2): t_{k+1} = (1 + √(1 + 4t_k²))/2, i.e. the positive root
+    // of t² − t = t_k². Certified at 192 bits: both sides' enclosures overlap at every k.
+    let n = 40;
+    with_mpfr_precision(192, || {
+        let ts = bounds::t_sequence::<BoundedMpfr>(n).unwrap();
+        assert_eq!(ts.len(), n);
+        assert!(
+            !ts[0].certainly_greater(&BoundedMpfr::one())
+                && !BoundedMpfr::one().certainly_greater(&ts[0])
+        );
+        for (k, w) in (1..).zip(ts.windows(2)) {
+            let lhs = w[1].clone() * &w[1] - &w[1];
+            let rhs = w[0].clone() * &w[0];
+            assert!(
+                !lhs.certainly_greater(&rhs) && !rhs.certainly_greater(&lhs),
+                "t_{}² − t_{} ≠ t_{k}²",
+                k + 1,
+                k + 1
+            );
+        }
+        // FISTA computes its t_k in src/optim/fista.rs; the bound's sequence must be the same.
+        let p = problem::from_spec("quadratic:dim=2,seed=1").unwrap();
+        let t = run::<BoundedMpfr>(p.as_ref(), "fista:momentum=t-sequence", &q(1, 1), n);
+        for (s, tk) in t.steps.iter().zip(&ts) {
+            let recorded = s.state_scalar("t").unwrap();
+            assert!(
+                !recorded.certainly_greater(tk) && !tk.certainly_greater(recorded),
+                "step {}",
+                s.step
+            );
+        }
+    });
+    // In ℚ: t₁ = 1, and t₂ = (1 + √5)/2 is refused.
+    assert_eq!(bounds::t_sequence::<Rational>(1).unwrap(), [q(1, 1)]);
+    assert!(matches!(
+        bounds::t_sequence::<Rational>(2),
+        Err(momentum_oracle::error::Error::NotRational { .. })
+    ));
 }
 
 #[test]
