@@ -21,6 +21,7 @@ use momentum_oracle::theory::rates;
 use momentum_oracle::trace::{self, RunOptions, Trace};
 use proptest::prelude::*;
 use rug::Rational;
+use rug::ops::Pow;
 
 const STEPS: usize = 16;
 
@@ -134,9 +135,22 @@ proptest! {
         let sk = momentum_oracle::scalar::rational_sqrt(&kappa).expect("κ is a perfect square");
         let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::rational::format(&kappa));
         let t = run::<Rational>(p.as_ref(), &spec, &l.clone().recip(), STEPS);
+        // The theorem's own form, (1 − √(m/L))^k (f(x₀) − f* + (m/2)R²), with √(m/L) taken
+        // separately: it bounds the gap, and the crate's form (which replaces f(x₀) − f* by its
+        // upper bound (L/2)R²) bounds it, with equality when f(x₀) − f* = (L/2)R².
+        let root = momentum_oracle::scalar::rational_sqrt(&Rational::from(&m / &l)).expect("m/L is a square");
+        let gap0 = t.initial_gap.clone().unwrap();
+        let start = gap0.clone() + Rational::from(&m * &r2) / 2u32;
+        let mut theorem = start.clone();
         for (k, gap) in (1..).zip(gaps(&t)) {
+            theorem *= Rational::from(1 - root.clone());
             let b = bounds::nesterov_strongly_convex(&l, &m, &r2, &sk, k);
-            prop_assert!(gap <= b, "k = {k}: {gap} > {b} on {}", p.spec());
+            prop_assert!(gap <= theorem, "k = {k}: {gap} > {theorem} on {}", p.spec());
+            prop_assert!(theorem <= b, "k = {k}: the theorem's form {theorem} > {b}");
+            if root != 1 {
+                let top = gap0 == Rational::from(&l * &r2) / 2u32;
+                prop_assert_eq!(theorem == b, top, "k = {}: equality exactly when f(x₀) − f* = (L/2)R²", k);
+            }
         }
     }
 
@@ -295,6 +309,33 @@ fn gd_bound_with_short_steps_needs_the_step() {
         gap <= bounds::gd(&q(1, 1), &q(1, 10), k).unwrap(),
         "within R²/(2γk) = 1/2"
     );
+}
+
+#[test]
+fn the_strongly_convex_nesterov_bound_is_the_theorems_when_x0_lies_on_the_top_eigenvector() {
+    // f = ½(x₁²/4 + x₂²), x₀ = (0, 2): f(x₀) − f* = 2 = (L/2)R² with L = 1, m = 1/4, R² = 4, so
+    // Nesterov's (1 − √(m/L))^k (f(x₀) − f* + (m/2)R²) = (1/2)^k (2 + 1/2) is the bound itself.
+    let (l, m, r2, sk) = (q(1, 1), q(1, 4), q(4, 1), q(2, 1));
+    for k in 0..12usize {
+        let theorem = Rational::from(q(5, 2) * Rational::from(q(1, 2).pow(k as u32)));
+        assert_eq!(
+            bounds::nesterov_strongly_convex(&l, &m, &r2, &sk, k),
+            theorem,
+            "k = {k}"
+        );
+    }
+    let p = problem::from_spec(
+        "quadratic:spectrum=1/4;1,householder=none,minimizer=0;0,optimum=0,x0=0;2",
+    )
+    .unwrap();
+    let t = run::<Rational>(p.as_ref(), "fista:momentum=strongly-convex,kappa=4", &l, 12);
+    assert_eq!(t.initial_gap, Some(q(2, 1)));
+    for (k, gap) in (1..).zip(gaps(&t)) {
+        assert!(
+            gap <= bounds::nesterov_strongly_convex(&l, &m, &r2, &sk, k),
+            "k = {k}"
+        );
+    }
 }
 
 #[test]
