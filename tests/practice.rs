@@ -89,6 +89,15 @@ fn effective_learning_rates_are_2_10_20_and_100_times_the_learning_rate() {
             Rational::from(&lr * Rational::from(factor))
         );
     }
+    // μ = 0 is plain SGD; the geometric series needs 0 ≤ μ < 1, and anything else is a typed error.
+    assert_eq!(bounds::effective_learning_rate(&lr, &q(0, 1)).unwrap(), lr);
+    for mu in [q(-1, 2), q(1, 1), q(3, 2)] {
+        let err = bounds::effective_learning_rate(&lr, &mu).unwrap_err();
+        assert!(
+            matches!(&err, momentum_oracle::Error::InvalidHyperParameter { name, .. } if *name == "momentum"),
+            "μ = {mu}: {err}"
+        );
+    }
     // And the iterates agree: after t steps on a constant gradient, the last displacement is
     // −γ b_t = −γ g(1 − μ^t)/(1 − μ), within γ|g|μ^t/(1 − μ) of −γg/(1 − μ).
     let t = buffers(&q(9, 10), &[q(1, 1)], 200);
