@@ -189,8 +189,8 @@ impl Fista {
                 let k = k as u64;
                 let beta = S::from_rational(&Rational::from((k - 1, k + 2)));
                 let t = S::from_rational(&Rational::from((k + 1, 2)));
-                let t_next = S::from_rational(&Rational::from((k + 2, 2)));
-                Ok((beta, Some(t), Some(t_next)))
+                // t_k is a function of k here: no step needs the previous one's t_{k+1}.
+                Ok((beta, Some(t), None))
             }
             FistaMomentum::StronglyConvex { kappa } => {
                 let beta = match rational_sqrt(kappa) {
@@ -228,7 +228,8 @@ pub struct FistaState<S: Number> {
     pub extrapolated: S::Vector,
     /// t_k (`None` before the first step and for the strongly convex rule).
     pub t: Option<S>,
-    /// t_{k+1}, which step k + 1 needs (`None` before the first step: t₁ = 1 is implied).
+    /// t_{k+1} of the t-sequence rule, which step k + 1 needs (`None` before the first step,
+    /// where t₁ = 1 is implied, and for the other rules).
     pub t_next: Option<S>,
 }
 
