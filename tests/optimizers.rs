@@ -939,3 +939,30 @@ fn spec_values_reach_the_accessors_and_the_spec_prints_back() {
     }
     round_trip(&config("gd"));
 }
+
+#[test]
+fn fista_strongly_convex_momentum_with_an_irrational_root_runs_in_mpfr() {
+    // κ = 2: β = (√2 − 1)/(√2 + 1) = (√2 − 1)² = 3 − 2√2, computed here from the closed form. On
+    // f = x²/2 (λ = 1) with γ = 1/2 and x₀ = 1: x_k = y_k/2, y_{k+1} = x_k + β(x_k − x_{k−1}), y₁ = x₀.
+    let p = quadratic_1d(q(1, 1), q(1, 1));
+    let c = config("fista:momentum=strongly-convex,kappa=2");
+    let err = run::<Rational>(&p, &c, &constant(1, 2), None, 1, &RunOptions::default())
+        .expect_err("√2 is irrational");
+    assert!(
+        matches!(err, Error::NotRational { ref detail, .. } if detail.contains("κ = 2/1")),
+        "{err}"
+    );
+    with_mpfr_precision(256, || {
+        let t = run::<Float>(&p, &c, &constant(1, 2), None, 4, &RunOptions::default()).unwrap();
+        let beta = Float::with_val(512, 3) - Float::with_val(512, 2).sqrt() * 2u32;
+        let (mut prev, mut y) = (Float::with_val(512, 1), Float::with_val(512, 1));
+        let tol = Float::with_val(512, Float::i_exp(1, -240));
+        for s in &t.steps {
+            let x = Float::with_val(512, &y / 2u32);
+            let d = Float::with_val(512, s.iterate.get(0) - &x).abs();
+            assert!(d < tol, "step {}: off by {d}", s.step);
+            y = Float::with_val(512, &x + Float::with_val(512, &x - &prev) * &beta);
+            prev = x;
+        }
+    });
+}
