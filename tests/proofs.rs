@@ -178,6 +178,41 @@ fn a_violation_names_the_obligation_the_step_and_both_sides_exactly() {
 }
 
 #[test]
+fn gd_obligations_carry_the_values_of_the_hand_computed_proof() {
+    // f = x²/2, x₀ = 1, γ = 1/2: x_k = 2^{−k}, gap_k = 4^{−k}/2, ‖x_k − x*‖² = 4^{−k}, and
+    // 1/(2γ) = 1. Step 1 of Beck & Teboulle's Thm 3.1 argument, each side by hand:
+    //   descent lemma      gap₁ = 1/8 ≤ gap₀ − γ(1 − Lγ/2)‖g₀‖² = 1/2 − (3/8)·1 = 1/8
+    //   convexity at x*    gap₀ = 1/2 ≤ ⟨g₀, x₀ − x*⟩ = 1        (a statement about x₀: step 0)
+    //   distance recursion gap₁ = 1/8 ≤ (‖x₀ − x*‖² − ‖x₁ − x*‖²)/(2γ) = 3/4
+    //   telescoped sum     Σ gap = 1/8 ≤ (‖x₀ − x*‖² − ‖x₁ − x*‖²)/(2γ) = 3/4
+    //   final bound        1·gap₁ = 1/8 ≤ Σ gap = 1/8
+    //   potential          1·gap₁ + ‖x₁ − x*‖²/(2γ) = 3/8 ≤ ‖x₀ − x*‖²/(2γ) = 1
+    let p = problem::from_spec("quadratic:spectrum=1,householder=none,minimizer=0,optimum=0,x0=1")
+        .unwrap();
+    let step = q(1, 2);
+    let t = run::<Rational>(p.as_ref(), "gd", &step, 2);
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let checks = potentials::gradient_descent(&t, &inst, &step).unwrap();
+    let at = |o: Obligation, k: usize| {
+        let c = checks
+            .iter()
+            .find(|c| c.obligation == o && c.step == k)
+            .unwrap_or_else(|| panic!("{o:?} at step {k}"));
+        (c.lhs.clone(), c.rhs.clone())
+    };
+    assert_eq!(at(Obligation::DescentLemma, 1), (q(1, 8), q(1, 8)));
+    assert_eq!(at(Obligation::ConvexityAtMinimizer, 0), (q(1, 2), q(1, 1)));
+    assert_eq!(at(Obligation::DistanceRecursion, 1), (q(1, 8), q(3, 4)));
+    assert_eq!(at(Obligation::TelescopedSum, 1), (q(1, 8), q(3, 4)));
+    assert_eq!(at(Obligation::FinalBound, 1), (q(1, 8), q(1, 8)));
+    assert_eq!(at(Obligation::GdPotential, 1), (q(3, 8), q(1, 1)));
+    // Step 2: Σ gap = 1/8 + 1/32 = 5/32 ≤ (1 − 1/16)/1 = 15/16; convexity at x₁: 1/8 ≤ 1/4.
+    assert_eq!(at(Obligation::TelescopedSum, 2), (q(5, 32), q(15, 16)));
+    assert_eq!(at(Obligation::ConvexityAtMinimizer, 1), (q(1, 8), q(1, 4)));
+    assert_eq!(checks.len(), 12, "six obligations per step");
+}
+
+#[test]
 fn the_distance_recursion_needs_its_step_hypothesis() {
     // On f = (L/2)x² with x₀ = 1, GD with step γ gives x₁ = 1 − γL, gap₁ = L(1 − γL)²/2, and the
     // distance recursion's right side is (1 − (1 − γL)²)/(2γ) = L(2 − γL)/2: it holds iff
