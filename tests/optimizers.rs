@@ -966,3 +966,31 @@ fn fista_strongly_convex_momentum_with_an_irrational_root_runs_in_mpfr() {
         }
     });
 }
+
+#[test]
+fn unknown_keys_are_refused_by_every_optimizer() {
+    for spec in [
+        "gd:momentum=1/2",
+        "pytorch:lr=1/2",
+        "keras:dampening=1/2",
+        "optax:dampening=1/2",
+        "tf:weight_decay=1/2",
+        "nag:momentum=1/2,nesterov=true",
+        "nag-pc:momentum=1/2,dampening=1/2",
+        "heavy-ball:momentum=1/2,nesterov=true",
+        "fista:momentum=rational,steps=4",
+        "ogm:steps=3,momentum=1/2",
+    ] {
+        let err = OptimizerConfig::from_spec(spec).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Unknown {
+                    kind: "parameter",
+                    ..
+                }
+            ),
+            "{spec}: {err}"
+        );
+    }
+}

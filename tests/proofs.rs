@@ -213,6 +213,37 @@ fn gd_obligations_carry_the_values_of_the_hand_computed_proof() {
 }
 
 #[test]
+fn strongly_convex_potential_carries_the_hand_computed_values() {
+    // f = ½(x₁²/4 + x₂²): m = 1/4, L = 1, √κ = 2, β = 1/3, step 1, x₀ = (2, 2), x* = 0, f* = 0.
+    // Φ_k = gap_k + (m/2)‖v_k‖², v_k = x_{k−1} + √κ(x_k − x_{k−1}), rate 1 − 1/√κ = 1/2.
+    //   Φ₀ = f(x₀) + (1/8)·8 = 5/2 + 1 = 7/2
+    //   y₁ = x₀, ∇f = (1/2, 2), x₁ = (3/2, 0), gap₁ = 9/32, v₁ = (1, −2): Φ₁ = 9/32 + 5/8 = 29/32
+    //   y₂ = x₁ + (x₁ − x₀)/3 = (4/3, −2/3), ∇f = (1/3, −2/3), x₂ = (1, 0), gap₂ = 1/8,
+    //   v₂ = (1/2, 0): Φ₂ = 1/8 + 1/32 = 5/32
+    let p = problem::from_spec(
+        "quadratic:spectrum=1/4;1,householder=none,minimizer=0;0,optimum=0,x0=2;2",
+    )
+    .unwrap();
+    let t = run::<Rational>(
+        p.as_ref(),
+        "fista:momentum=strongly-convex,kappa=4",
+        &q(1, 1),
+        2,
+    );
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let checks = potentials::strongly_convex_nag(&t, &inst, &q(2, 1)).unwrap();
+    let sides: Vec<_> = checks
+        .iter()
+        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
+        .collect();
+    let o = Obligation::StronglyConvexPotential;
+    assert_eq!(
+        sides,
+        [(o, 1, q(29, 32), q(7, 4)), (o, 2, q(5, 32), q(29, 64))]
+    );
+}
+
+#[test]
 fn the_distance_recursion_needs_its_step_hypothesis() {
     // On f = (L/2)x² with x₀ = 1, GD with step γ gives x₁ = 1 − γL, gap₁ = L(1 − γL)²/2, and the
     // distance recursion's right side is (1 − (1 − γL)²)/(2γ) = L(2 − γL)/2: it holds iff
