@@ -261,6 +261,18 @@ mod tests {
     }
 
     #[test]
+    fn learning_rates_are_step_sizes_over_l() {
+        let l = ratio(5, 2);
+        for seed in 0..SEEDS {
+            let h = Rational::from(&sample(&learning_rate_for(&l), seed) * &l);
+            assert!(
+                h > 0 && h <= ratio(3, 2) && Rational::from(&h * 8u32).is_integer(),
+                "h = {h}"
+            );
+        }
+    }
+
+    #[test]
     fn schedules_are_valid_positive_and_rational_where_promised() {
         let lr = ratio(1, 2);
         for seed in 0..SEEDS {
