@@ -106,6 +106,13 @@ proptest! {
             let mut oracle = BoundedMpfr::oracle(p.as_ref()).unwrap();
             let checks = potentials::ogm(&t, &inst, oracle.as_mut()).unwrap();
             prop_assert_eq!(checks.len(), n + 1);
+            // A chain: each obligation's right side is the previous one's left side (ψ_{i−1}).
+            for w in checks.windows(2) {
+                prop_assert!(
+                    !w[1].rhs.certainly_greater(&w[0].lhs) && !w[0].lhs.certainly_greater(&w[1].rhs),
+                    "step {}: the right side is not ψ_{{i−1}}", w[1].step
+                );
+            }
             assert_all_hold(&checks, "OGM", &p)
         })?;
     }
@@ -240,6 +247,50 @@ fn strongly_convex_potential_carries_the_hand_computed_values() {
     assert_eq!(
         sides,
         [(o, 1, q(29, 32), q(7, 4)), (o, 2, q(5, 32), q(29, 64))]
+    );
+}
+
+#[test]
+fn ogm_potentials_carry_the_hand_computed_values() {
+    // f = ½(x₁² + 2x₂²): L = 2, x* = 0; OGM1 with N = 1 (θ₀ = 1, θ₁ = 2), step 1/2, x₀ = (1, 1).
+    //   g₀ = (1, 2), ε₀ = f(x₀) − ‖g₀‖²/(2L) = 3/2 − 5/4 = 1/4, z₁ = x₀ − (2θ₀/L)g₀ = (0, −1),
+    //   ψ₀ = 2θ₀²ε₀ + (L/2)‖z₁‖² = 1/2 + 1 = 3/2 ≤ (L/2)R² = 2;
+    //   y₁ = x₀ − g₀/2 = (1/2, 0), x₁ = y₁ + (θ₀/θ₁)(y₁ − x₀) = (1/4, −1/2), gap₁ = 9/32,
+    //   g₁ = (1/4, −1), z₁ = θ₁x₁ − (θ₁ − 1)y₁ = (0, −1), w = z₁ − (θ₁/L)g₁ = (−1/4, 0),
+    //   Ψ₁ = θ₁² gap₁ + (L/2)‖w‖² = 9/8 + 1/16 = 19/16 ≤ ψ₀ = 3/2.
+    let p = problem::from_spec(
+        "quadratic:spectrum=1;2,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    let t = run::<Rational>(p.as_ref(), "ogm:steps=1", &q(1, 2), 1);
+    assert_eq!(t.steps[0].iterate.to_scalars(), [q(1, 4), q(-1, 2)]);
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let mut oracle = p.exact_oracle().unwrap();
+    let checks = potentials::ogm(&t, &inst, oracle.as_mut()).unwrap();
+    let sides: Vec<_> = checks
+        .iter()
+        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            (Obligation::OgmInitialPotential, 0, q(3, 2), q(2, 1)),
+            (Obligation::OgmFinalPotential, 1, q(19, 16), q(3, 2)),
+        ]
+    );
+    // R² in ℚ from the exact minimiser: ‖(1, 1) − 0‖² = 2; with x* = (1, −2), ‖(3, −1) − x*‖² = 5.
+    assert_eq!(
+        potentials::initial_distance_sq_exact(p.as_ref(), &[q(1, 1), q(1, 1)]).unwrap(),
+        q(2, 1)
+    );
+    let shifted = problem::from_spec(
+        "quadratic:spectrum=1;2,householder=none,minimizer=1;-2,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    assert_eq!(
+        potentials::initial_distance_sq_exact(shifted.as_ref(), &[q(3, 1), q(-1, 1)]).unwrap(),
+        q(5, 1),
+        "(3 − 1)² + (−1 + 2)²"
     );
 }
 

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::{
     Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
-    pytorch, state, trace_of,
+    pytorch, q, state, trace_of,
 };
 use momentum_oracle::identities::{
     compare, first_rate_change, predict_schedule_breakage, schedule_breakage, sutskever_velocity,
@@ -390,6 +390,95 @@ fn trace_compare_rejects_a_bad_spec_in_one_line_with_exit_code_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.starts_with("error: --compare: unknown optimizer `sgd`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn schedules_give_their_closed_forms_computed_by_hand() {
+    // The closed forms of torch.optim.lr_scheduler (StepLR, ExponentialLR, LinearLR,
+    // CosineAnnealingLR) with epoch = k − 1, evaluated by hand.
+    let values = |spec: &str, n: usize| -> Vec<Option<Rational>> {
+        let s = Schedule::from_spec(spec).unwrap();
+        (1..=n).map(|k| s.exact(k)).collect()
+    };
+    let some = |v: &[Rational]| v.iter().cloned().map(Some).collect::<Vec<_>>();
+    // lr·factor^⌊(k−1)/every⌋
+    assert_eq!(
+        values("step:lr=1,factor=1/2,every=3", 7),
+        some(&[
+            q(1, 1),
+            q(1, 1),
+            q(1, 1),
+            q(1, 2),
+            q(1, 2),
+            q(1, 2),
+            q(1, 4)
+        ])
+    );
+    // lr·factor^(k−1)
+    assert_eq!(
+        values("exponential:lr=2,factor=1/3", 3),
+        some(&[q(2, 1), q(2, 3), q(2, 9)])
+    );
+    // lr·(s + (1 − s)·min(k − 1, w)/w) with s = 1/4, w = 3
+    assert_eq!(
+        values("warmup:lr=1,start_factor=1/4,steps=3", 5),
+        some(&[q(1, 4), q(1, 2), q(3, 4), q(1, 1), q(1, 1)])
+    );
+    // values[#{boundaries < k}]
+    assert_eq!(
+        values("piecewise:boundaries=2;4,values=3;2;1", 5),
+        some(&[q(3, 1), q(3, 1), q(2, 1), q(2, 1), q(1, 1)])
+    );
+    // (1 + cos(π·min(k − 1, T)/T))/2 with T = 3: cos 0, cos(π/3), cos(2π/3), cos π = 1, ½, −½, −1
+    assert_eq!(
+        values("cosine:lr=1,min_lr=0,period=3", 5),
+        some(&[q(1, 1), q(3, 4), q(1, 4), q(0, 1), q(0, 1)])
+    );
+    // min + (lr − min)(1 + cos(π/2))/2 = 1/4 + (3/4)(1/2)
+    assert_eq!(
+        values("cosine:lr=1,min_lr=1/4,period=2", 2)[1],
+        Some(q(5, 8))
+    );
+    // cos(π/4) = √2/2: no exact value.
+    assert_eq!(values("cosine:lr=1,period=4", 2)[1], None);
+}
+
+#[test]
+fn schedule_parameters_are_checked_at_their_boundaries() {
+    // Zero is a valid learning rate and factor; a warm-up may start at the full rate.
+    for spec in [
+        "constant:lr=0",
+        "step:lr=1,factor=0,every=1",
+        "warmup:lr=1,start_factor=1,steps=1",
+    ] {
+        assert!(Schedule::from_spec(spec).is_ok(), "{spec}");
+    }
+    for (spec, name) in [
+        ("constant:lr=-1/1000", "lr"),
+        ("exponential:lr=1,factor=-1/2", "factor"),
+        ("warmup:lr=1,start_factor=3/2", "start_factor"),
+        ("warmup:lr=1,start_factor=-1/2", "start_factor"),
+        ("cosine:lr=1,min_lr=-1", "min_lr"),
+        ("cosine:lr=1,period=0", "period"),
+    ] {
+        let err = Schedule::from_spec(spec).unwrap_err();
+        assert!(
+            matches!(&err, momentum_oracle::Error::InvalidHyperParameter { name: n, .. } if *n == name),
+            "{spec}: {err}"
+        );
+    }
+    let err = Schedule::from_spec("piecewise:boundaries=2;4,values=1").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            momentum_oracle::Error::DimensionMismatch {
+                expected: 3,
+                found: 1,
+                ..
+            }
+        ),
         "{err}"
     );
 }

@@ -273,6 +273,41 @@ mod tests {
     }
 
     #[test]
+    fn schedule_values_are_the_documented_multiples_of_lr() {
+        // Piecewise values lr·n/4 (n in 1..=6) and cosine floors lr·n/4 (n in 1..=3); lr = 1/3 so
+        // that a sum or quotient in place of the product leaves the grid.
+        let lr = ratio(1, 3);
+        let on_grid = |v: &Rational, top: i64| {
+            let n = Rational::from(v / &lr) * 4u32;
+            n.is_integer() && n >= 1 && n <= top
+        };
+        let (mut piecewise, mut cosine) = (0, 0);
+        for seed in 0..4 * SEEDS {
+            match sample(&exact_schedule(lr.clone()), seed) {
+                Schedule::Piecewise { values, .. } => {
+                    piecewise += 1;
+                    assert!(values.iter().all(|v| on_grid(v, 6)), "{values:?}");
+                }
+                Schedule::Cosine { min_lr, .. } => {
+                    cosine += 1;
+                    assert!(on_grid(&min_lr, 3), "{min_lr}");
+                }
+                _ => {}
+            }
+        }
+        assert!(piecewise > 0 && cosine > 0, "both kinds drawn");
+    }
+
+    #[test]
+    fn gradient_sequences_take_both_signs() {
+        let entries: Vec<Rational> = (0..SEEDS)
+            .flat_map(|seed| sample(&gradient_sequence(3, 4), seed).into_iter().flatten())
+            .collect();
+        assert!(entries.iter().any(|g| *g < 0) && entries.iter().any(|g| *g > 0));
+        assert!(entries.iter().all(|g| g.clone().abs() <= 8));
+    }
+
+    #[test]
     fn schedules_are_valid_positive_and_rational_where_promised() {
         let lr = ratio(1, 2);
         for seed in 0..SEEDS {
