@@ -346,3 +346,25 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
     assert_eq!(stability::nag_step_limit(&mu), Some(q(26, 17)));
     assert_eq!(CharPoly::nag(&h, &mu).jury(), Stability::Unstable);
 }
+
+#[test]
+fn jury_classifies_the_boundary_of_the_heavy_ball_region_as_marginal() {
+    // Heavy ball's z² − (1 + μ − h)z + μ has p(1) = h, p(−1) = 2(1 + μ) − h and a₀ = μ: the
+    // region's edges are h = 0 (root 1), h = 2(1 + μ) (root −1) and μ = 1 (roots on the circle).
+    let r = q;
+    let class = |h: Rational, mu: Rational| CharPoly::heavy_ball(&h, &mu).jury();
+    assert_eq!(class(r(1, 1), r(1, 2)), Stability::Stable);
+    assert_eq!(class(r(0, 1), r(1, 2)), Stability::Marginal, "p(1) = 0");
+    assert_eq!(class(r(3, 1), r(1, 2)), Stability::Marginal, "p(−1) = 0");
+    assert_eq!(class(r(1, 1), r(1, 1)), Stability::Marginal, "a₀ = 1");
+    assert_eq!(class(r(-1, 100), r(1, 2)), Stability::Unstable, "p(1) < 0");
+    assert_eq!(
+        class(r(301, 100), r(1, 2)),
+        Stability::Unstable,
+        "p(−1) < 0"
+    );
+    assert_eq!(class(r(1, 1), r(11, 10)), Stability::Unstable, "a₀ > 1");
+    // And the roots agree: at h = 0, μ = 1/2 they are 1 and 1/2; at h = 3 they are −1 and −1/2.
+    assert_eq!(CharPoly::heavy_ball(&r(0, 1), &r(1, 2)).eval(&r(1, 1)), 0);
+    assert_eq!(CharPoly::heavy_ball(&r(3, 1), &r(1, 2)).eval(&r(-1, 1)), 0);
+}
