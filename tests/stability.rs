@@ -364,6 +364,11 @@ fn jury_classifies_the_boundary_of_the_heavy_ball_region_as_marginal() {
         "p(−1) < 0"
     );
     assert_eq!(class(r(1, 1), r(11, 10)), Stability::Unstable, "a₀ > 1");
+    // Polyak's closed form says "stable" exactly in the open region.
+    assert!(stability::heavy_ball_stable(&r(1, 1), &r(1, 2)));
+    for (h, mu) in [(r(0, 1), r(1, 2)), (r(3, 1), r(1, 2)), (r(1, 1), r(1, 1))] {
+        assert!(!stability::heavy_ball_stable(&h, &mu), "h = {h}, μ = {mu}");
+    }
     // And the roots agree: at h = 0, μ = 1/2 they are 1 and 1/2; at h = 3 they are −1 and −1/2.
     assert_eq!(CharPoly::heavy_ball(&r(0, 1), &r(1, 2)).eval(&r(1, 1)), 0);
     assert_eq!(CharPoly::heavy_ball(&r(3, 1), &r(1, 2)).eval(&r(-1, 1)), 0);
