@@ -482,3 +482,29 @@ fn schedule_parameters_are_checked_at_their_boundaries() {
         "{err}"
     );
 }
+
+#[test]
+fn an_irrational_cosine_rate_is_correctly_valued_and_changes_while_its_phase_moves() {
+    // T = 4, k = 2: γ₂ = min + (lr − min)(1 + cos(π/4))/2 = 1/4 + (3/4)(1 + √2/2)/2.
+    let s = Schedule::from_spec("cosine:lr=1,min_lr=1/4,period=4").unwrap();
+    momentum_oracle::scalar::with_mpfr_precision(256, || {
+        let got: rug::Float = s.learning_rate(2).unwrap();
+        let half_root2 = rug::Float::with_val(512, 2).sqrt() / 2u32;
+        let want = rug::Float::with_val(512, 1) / 4u32
+            + rug::Float::with_val(512, 3) / 4u32 * (half_root2 + 1u32) / 2u32;
+        let err = rug::Float::with_val(512, &got - &want).abs();
+        assert!(
+            err < rug::Float::with_val(512, rug::Float::i_exp(1, -240)),
+            "off by {err}"
+        );
+    });
+    assert!(matches!(
+        s.learning_rate::<Rational>(2),
+        Err(momentum_oracle::Error::NotRational { .. })
+    ));
+    // The phase min(k − 1, T) moves at k = 2, …, 5 and is clamped from k = 6 on.
+    let moves: Vec<bool> = (1..=7).map(|k| s.changes_at(k)).collect();
+    assert_eq!(moves, [false, true, true, true, true, false, false]);
+    let flat = Schedule::from_spec("cosine:lr=1,min_lr=1,period=4").unwrap();
+    assert!((1..=7).all(|k| !flat.changes_at(k)));
+}
