@@ -508,3 +508,17 @@ fn an_irrational_cosine_rate_is_correctly_valued_and_changes_while_its_phase_mov
     let flat = Schedule::from_spec("cosine:lr=1,min_lr=1,period=4").unwrap();
     assert!((1..=7).all(|k| !flat.changes_at(k)));
 }
+
+#[test]
+fn an_unknown_schedule_key_lists_the_keys_of_that_schedule() {
+    for (spec, known) in [
+        ("constant:lr=1,factor=2", "lr"),
+        ("cosine:lr=1,every=2", "lr, min_lr, period"),
+    ] {
+        let err = Schedule::from_spec(spec).unwrap_err();
+        assert!(
+            matches!(&err, momentum_oracle::Error::Unknown { kind: "parameter", known: k, .. } if k == known),
+            "{spec}: {err}"
+        );
+    }
+}
