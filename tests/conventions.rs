@@ -652,5 +652,4 @@ fn naive_and_fused_bits_of_the_separating_instance_match_an_independent_model_an
             );
         }
     }
-    assert_ne!(naive[3], fused[3], "the instance separates the models");
 }

@@ -19,6 +19,8 @@
 
 mod common;
 
+use common::q;
+
 use std::fmt::Debug;
 
 use momentum_oracle::bounded::{Bounded, BoundedVec};
@@ -43,10 +45,6 @@ use rug::{Float, Integer, Rational};
 // ---------------------------------------------------------------------------------------------
 
 type Outcome = Result<(), TestCaseError>;
-
-fn q(n: i64, d: u64) -> Rational {
-    Rational::from((n, d))
-}
 
 /// `2^k` for any integer k.
 fn pow2(k: i32) -> Rational {

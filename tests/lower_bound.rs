@@ -141,8 +141,13 @@ fn a_method_that_leaves_the_krylov_subspace_can_beat_the_bound() {
         &RunOptions::default(),
     )
     .unwrap();
-    assert!(check_trace(&p, &t, k).is_err());
-    assert_eq!(t.steps[0].gap, Some(Rational::new()));
+    // Every gap is 0, strictly below the theorem's bound for the problem's own R = ‖0 − x*‖ …
+    let bound = p.theorem_2_1_7_bound(k).expect("the instance for k steps");
+    assert!(bound > 0);
+    assert!(t.steps.iter().all(|s| s.gap == Some(Rational::new())));
+    // … and the check names the cause: the very first query lies outside span(∅) = {0}.
+    let err = check_trace(&p, &t, k).unwrap_err();
+    assert!(err.starts_with("step 1: query point leaves"), "{err}");
     assert!(
         !t.steps[0].iterate.is_zero_at(2 * k),
         "x* is supported on every coordinate"

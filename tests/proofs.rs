@@ -6,35 +6,20 @@
 
 mod common;
 
+use common::{q, run_constant as run};
+
 use common::problems::{Shared, convex_exact, square_condition};
 use momentum_oracle::bounded::BoundedMpfr;
 use momentum_oracle::linalg::{QVec, Vector};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, StateRecord};
-use momentum_oracle::problem::{self, Problem};
-use momentum_oracle::scalar::{Number, Rounding, Scalar, with_mpfr_precision};
+use momentum_oracle::problem;
+use momentum_oracle::scalar::{Number, Rounding, with_mpfr_precision};
 use momentum_oracle::theory::potentials::{self, Check, Instance, Obligation, first_violation};
 use momentum_oracle::trace::{self, Outcome, RunOptions, StepRecord, Trace};
 use proptest::prelude::*;
 use rug::Rational;
 
 const STEPS: usize = 16;
-
-fn q(n: i64, d: u64) -> Rational {
-    Rational::from((n, d))
-}
-
-fn run<S: Scalar>(p: &dyn Problem, spec: &str, lr: &Rational, steps: usize) -> Trace<S> {
-    let opt = OptimizerConfig::from_spec(spec).unwrap();
-    trace::run::<S>(
-        p,
-        &opt,
-        &Schedule::constant(lr.clone()),
-        None,
-        steps,
-        &RunOptions::default(),
-    )
-    .unwrap()
-}
 
 fn assert_all_hold<S: Number>(
     checks: &[Check<S>],

@@ -4,20 +4,19 @@
 
 mod common;
 
+use common::q;
+
+use momentum_oracle::bounded::BoundedMpfr;
 use momentum_oracle::linalg::{QVec, Vector};
 use momentum_oracle::optim::heavy_ball::{HeavyBall, HeavyBallState};
 use momentum_oracle::optim::nag::{Nag, NagPc, NagPcState, NagState};
 use momentum_oracle::optim::{Optimizer, StepContext};
 use momentum_oracle::problem::lrp::LrpProblem;
 use momentum_oracle::problem::{self, Oracle, Problem};
-use momentum_oracle::scalar::Rounding;
+use momentum_oracle::scalar::{Number, Rounding};
 use momentum_oracle::theory::stability::{self, CharPoly, OptimalHeavyBall, Stability};
 use proptest::prelude::*;
 use rug::Rational;
-
-fn q(n: i64, d: u64) -> Rational {
-    Rational::from((n, d))
-}
 
 /// The 1-d quadratic `λx²/2` (x* = 0, f* = 0) as a problem.
 fn one_d(lambda: &Rational) -> Box<dyn Problem> {
@@ -104,7 +103,7 @@ fn mul(a: &M2, b: &M2) -> M2 {
 /// alone, by repeated squaring, with certificates that need no root: `‖Mⁿ‖_∞ < 1` proves ρ(M) < 1
 /// (a consistent norm bounds the spectral radius from above: ρ(M)ⁿ = ρ(Mⁿ) ≤ ‖Mⁿ‖); `|tr Mⁿ| > 2`
 /// or `|det Mⁿ| > 1` proves ρ(M) > 1 (`|z₁ⁿ + z₂ⁿ| ≤ 2ρⁿ`, `|z₁z₂|ⁿ ≤ ρ²ⁿ`). `None` if neither
-/// certificate appears by n = 2^16 (then ρ is within about 2⁻¹⁴ of 1).
+/// certificate appears by n = 2^16 (then ρ is near 1 and a certified MPFR ρ decides).
 fn simulate(p: &CharPoly) -> Option<Stability> {
     let mut m: M2 = [
         -p.a1.clone(),
@@ -156,15 +155,19 @@ fn agree(h: &Rational, mu: &Rational) -> Result<(), String> {
                 }
                 Some(_) => {}
                 None => {
-                    // Undecided after 2^16 steps: ρ must be within 2^-10 of 1 — confirm in MPFR.
-                    let rho = rug::Float::with_val(128, 0)
-                        + momentum_oracle::scalar::with_mpfr_precision(128, || {
-                            poly.spectral_radius::<rug::Float>()
-                        })
-                        .unwrap();
-                    if (rho - 1u32).abs() > 1.0 / 1024.0 {
+                    // Undecided by n = 2^16 (ρ is then close to 1): a certified MPFR spectral
+                    // radius must put ρ on Jury's side of 1.
+                    let decided = momentum_oracle::scalar::with_mpfr_precision(256, || {
+                        let rho = poly.spectral_radius::<BoundedMpfr>().unwrap();
+                        let one = BoundedMpfr::one();
+                        match jury {
+                            Stability::Stable => one.certainly_greater(&rho),
+                            _ => rho.certainly_greater(&one),
+                        }
+                    });
+                    if !decided {
                         return Err(format!(
-                            "{name} at ({h}, {mu}): undecided far from the boundary"
+                            "{name} at ({h}, {mu}): Jury {jury:?}, certified ρ disagrees or is undecided"
                         ));
                     }
                 }

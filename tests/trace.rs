@@ -1,15 +1,15 @@
 //! The trace runner: what it records, its resource limits, divergence, determinism.
 
+mod common;
+
+use common::q;
+
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
 use momentum_oracle::scalar::{Number, Rounding};
 use momentum_oracle::trace::{self, Outcome, RunOptions};
 use rug::Rational;
-
-fn q(n: i64, d: u64) -> Rational {
-    Rational::from((n, d))
-}
 
 #[test]
 fn divergent_f64_runs_end_in_a_recorded_divergence() {

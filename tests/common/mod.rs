@@ -155,6 +155,17 @@ pub fn q(n: i64, d: u64) -> Rational {
     Rational::from((n, d))
 }
 
+/// Whether a certified MPFR value `v ± e` is consistent with a closed form `reference` evaluated
+/// with 512-bit MPFR: `|v − reference| ≤ e + 2⁻⁵⁰⁰`. The references in these tests take a dozen
+/// correctly rounded 512-bit operations on values below 8, so their own error is below
+/// 12·8·2⁻⁵¹² < 2⁻⁵⁰⁰; `e` is the run's derived bound, so nothing here is a chosen tolerance.
+pub fn within_certified_bound(v: &rug::Float, e: f64, reference: &rug::Float) -> bool {
+    let d = rug::Float::with_val(1024, v - reference).abs();
+    let slack =
+        rug::Float::with_val(1024, e) + rug::Float::with_val(1024, rug::Float::i_exp(1, -500));
+    d <= slack
+}
+
 /// The catalogue config of `spec` (test specs are literals: a bad one is a bug in the test).
 pub fn optimizer(spec: &str) -> OptimizerConfig {
     OptimizerConfig::from_spec(spec).unwrap_or_else(|e| panic!("{spec}: {e}"))
@@ -204,6 +215,22 @@ pub fn trace_of<S: Scalar>(
         &RunOptions::with_rounding(rounding),
     )
     .unwrap_or_else(|e| panic!("{} in {}: {e}", optimizer.spec(), S::arithmetic_name()))
+}
+
+/// `steps` steps of the catalogue optimizer `spec` at the constant rate `lr`, naive rounding.
+pub fn run_constant<S: Scalar>(
+    problem: &dyn Problem,
+    spec: &str,
+    lr: &Rational,
+    steps: usize,
+) -> Trace<S> {
+    trace_of(
+        problem,
+        &optimizer(spec),
+        &Schedule::constant(lr.clone()),
+        steps,
+        Rounding::Naive,
+    )
 }
 
 /// `steps` steps of `optimizer` against `oracle` in arithmetic `S`, from `problem`'s x₀ (for runs
