@@ -63,10 +63,10 @@ pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
 /// binary64 result in the subnormal range.
 pub const UNDERFLOW: f64 = f64::from_bits(1);
 
-fn clean(x: f64) -> f64 {
+pub(crate) fn clean(x: f64) -> f64 {
     if x.is_nan() { f64::INFINITY } else { x }
 }
-fn add_up(a: f64, b: f64) -> f64 {
+pub(crate) fn add_up(a: f64, b: f64) -> f64 {
     // Adding zero is exact: no upward step (so exact values keep a zero error bound).
     if a == 0.0 {
         return clean(b);
@@ -76,13 +76,13 @@ fn add_up(a: f64, b: f64) -> f64 {
     }
     clean((a + b).next_up())
 }
-fn mul_up(a: f64, b: f64) -> f64 {
+pub(crate) fn mul_up(a: f64, b: f64) -> f64 {
     if a == 0.0 || b == 0.0 {
         return 0.0;
     }
     clean((a * b).next_up())
 }
-fn div_up(a: f64, b: f64) -> f64 {
+pub(crate) fn div_up(a: f64, b: f64) -> f64 {
     if a == 0.0 {
         return 0.0;
     }

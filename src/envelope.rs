@@ -30,7 +30,7 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use rug::Rational;
 
-use crate::bounded::{UNIT_ROUNDOFF, rational_to_f64_up};
+use crate::bounded::{UNIT_ROUNDOFF, add_up, clean, div_up, mul_up, rational_to_f64_up};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, QMat, Vector};
 use crate::problem::{Oracle, Problem};
@@ -39,34 +39,6 @@ use crate::scalar::{Number, Rounding, rational_to_f64};
 /// Absolute error of a rounding in the subnormal range, or of flushing it to zero (2⁻¹⁰²²).
 const ETA: f64 = f64::MIN_POSITIVE;
 
-fn clean(x: f64) -> f64 {
-    if x.is_nan() { f64::INFINITY } else { x }
-}
-fn add_up(a: f64, b: f64) -> f64 {
-    // Adding zero is exact: no upward step (so exact values keep a zero error bound).
-    if a == 0.0 {
-        return clean(b);
-    }
-    if b == 0.0 {
-        return clean(a);
-    }
-    clean((a + b).next_up())
-}
-fn mul_up(a: f64, b: f64) -> f64 {
-    if a == 0.0 || b == 0.0 {
-        return 0.0;
-    }
-    clean((a * b).next_up())
-}
-fn div_up(a: f64, b: f64) -> f64 {
-    if a == 0.0 {
-        return 0.0;
-    }
-    if b <= 0.0 {
-        return f64::INFINITY;
-    }
-    clean((a / b).next_up())
-}
 /// The rounding charge of one documented operation whose result has magnitude `m` and error `e`.
 fn charge(m: f64, e: f64) -> f64 {
     mul_up(2.0, add_up(mul_up(UNIT_ROUNDOFF, add_up(m, e)), ETA))

@@ -438,7 +438,7 @@ fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
         };
         ArgError { arg, error }
     })?;
-    plot::write_atomic(&path, &svg).map_err(at("--out"))?;
+    fixture::write_atomically(&path, &svg).map_err(at("--out"))?;
     out.push_str(&format!("wrote {}\n", path.display()));
     Ok(())
 }

@@ -139,15 +139,7 @@ fn theory_columns<S: Scalar>(
     row: &mut Row,
 ) -> Result<()> {
     let k = t.steps.len();
-    row.slope = rates::fit(
-        t.steps
-            .iter()
-            .filter_map(|s| s.gap.as_ref().map(|g| (s.step, g))),
-        k.div_ceil(4).max(1),
-        k,
-    )
-    .ok()
-    .map(|f| f.slope);
+    row.slope = rates::tail_slope(t);
     if let Outcome::Diverged { step, what } = &t.outcome {
         row.note = format!("diverged at step {step} ({what})");
         return Ok(());

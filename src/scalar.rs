@@ -39,7 +39,7 @@ use rug::float::Round;
 use rug::{Float, Integer, Rational};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::{Matrix, Vector};
 use crate::problem::{Oracle, Problem};
 
@@ -494,30 +494,5 @@ impl Number for Float {
     }
     fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
         problem.mpfr_oracle()
-    }
-}
-
-/// Rounds a `Float` expression to the current MPFR precision (a small helper for `Incomplete`
-/// values that rug produces for `&a * &b`).
-pub fn mpfr<T>(value: T) -> Float
-where
-    Float: rug::Assign<T>,
-{
-    let mut f = Float::new(mpfr_precision());
-    rug::Assign::assign(&mut f, value);
-    f
-}
-
-/// Checks that a rational parsed from user input may be used where a finite f64 is needed.
-pub fn ensure_f64_range(name: &'static str, q: &Rational) -> Result<()> {
-    let x = rational_to_f64(q);
-    if x.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::hyper(
-            name,
-            crate::rational::format(q),
-            "outside the finite f64 range",
-        ))
     }
 }

@@ -190,14 +190,12 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
         steps: Vec::new(),
         outcome: Outcome::Completed,
     };
-    let mut previous_lr: Option<S> = None;
     for k in 1..=steps {
         let lr: S = schedule.learning_rate(k)?;
         let exact_lr = schedule.exact(k);
         let ctx = StepContext {
             step: k,
             learning_rate: &lr,
-            previous_learning_rate: previous_lr.as_ref(),
             exact_learning_rate: exact_lr.as_ref(),
             rounding: options.rounding,
         };
@@ -241,7 +239,6 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
                 gap,
             });
         }
-        previous_lr = Some(lr);
     }
     Ok(trace)
 }

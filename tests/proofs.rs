@@ -14,6 +14,7 @@ use momentum_oracle::linalg::{QVec, Vector};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, StateRecord};
 use momentum_oracle::problem;
 use momentum_oracle::scalar::{Number, Rounding, with_mpfr_precision};
+use momentum_oracle::theory::guarantees::Guarantee;
 use momentum_oracle::theory::potentials::{self, Check, Instance, Obligation, first_violation};
 use momentum_oracle::trace::{self, Outcome, RunOptions, StepRecord, Trace};
 use proptest::prelude::*;
@@ -276,6 +277,38 @@ fn ogm_potentials_carry_the_hand_computed_values() {
         potentials::initial_distance_sq_exact(shifted.as_ref(), &[q(3, 1), q(-1, 1)]).unwrap(),
         q(5, 1),
         "(3 − 1)² + (−1 + 2)²"
+    );
+}
+
+#[test]
+fn ogm_obligations_use_the_smoothness_of_the_step_when_it_is_shorter_than_one_over_l() {
+    // f = ½x² (L = 1), OGM1 with N = 1 and step γ = 1/2 < 1/L: the theorem is applied with the
+    // smoothness constant of the step, L' = 1/γ = 2 ≥ L. By hand with L' = 2, x₀ = 1:
+    //   θ₀ = 1, θ₁ = (1 + √(1 + 8))/2 = 2, g₀ = 1, ε₀ = 1/2 − 1/(2L') = 1/4,
+    //   y₁ = x₀ − γg₀ = 1/2, x₁ = y₁ + (θ₀/θ₁)(y₁ − x₀) = 1/4, z₁ = θ₁x₁ − (θ₁ − 1)y₁ = 0,
+    //   ψ₀ = 2θ₀²ε₀ + (L'/2)z₁² = 1/2 ≤ (L'/2)R² = 1;
+    //   gap₁ = 1/32, g₁ = 1/4, w = z₁ − (θ₁/L')g₁ = −1/4, Ψ₁ = θ₁²gap₁ + (L'/2)w² = 3/16 ≤ ψ₀.
+    // With the problem's L = 1 instead, ε₀ = 0 and ψ₀ = 0 against (L/2)R² = 1/2.
+    let p = problem::from_spec("quadratic:spectrum=1,householder=none,minimizer=0,optimum=0,x0=1")
+        .unwrap();
+    let step = q(1, 2);
+    let t = run::<Rational>(p.as_ref(), "ogm:steps=1", &step, 1);
+    assert_eq!(t.steps[0].iterate.to_scalars(), [q(1, 4)]);
+    let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
+    let mut oracle = p.exact_oracle().unwrap();
+    let checks = Guarantee::Ogm { steps: 1 }
+        .obligations(&t, &inst, oracle.as_mut(), &step)
+        .unwrap();
+    let sides: Vec<_> = checks
+        .iter()
+        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            (Obligation::OgmInitialPotential, 0, q(1, 2), q(1, 1)),
+            (Obligation::OgmFinalPotential, 1, q(3, 16), q(1, 2)),
+        ]
     );
 }
 

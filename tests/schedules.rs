@@ -143,7 +143,6 @@ impl Property for OneStepFromMappedStates {
             let ctx = StepContext {
                 step: t,
                 learning_rate: &now.learning_rate,
-                previous_learning_rate: Some(&before.learning_rate),
                 exact_learning_rate: exact_lr.as_ref(),
                 rounding,
             };

@@ -31,7 +31,6 @@ fn ctx<'a>(k: usize, lr: &'a Rational) -> StepContext<'a, Rational> {
     StepContext {
         step: k,
         learning_rate: lr,
-        previous_learning_rate: Some(lr),
         exact_learning_rate: Some(lr),
         rounding: Rounding::Naive,
     }
@@ -246,7 +245,7 @@ proptest! {
         let nag = Nag::new(mu.clone()).unwrap();
         let mut state = NagState { params: v1(&theta), velocity: v1(&v) };
         Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &lr), oracle.as_mut()).unwrap();
-        let factor = stability::nag_inherited_velocity_factor(&h, &mu);
+        let factor = momentum_oracle::identities::nag_velocity_factor(&mu, &lr, &lambda);
         prop_assert_eq!(state.velocity.get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
         let mut keras_state = momentum_oracle::optim::keras::KerasState::<Rational> {
             params: v1(&theta),

@@ -265,13 +265,6 @@ pub struct F64Mat {
     starts: Vec<usize>,
 }
 
-impl F64Mat {
-    /// The non-zero entries of row `i`, in column order.
-    pub fn row(&self, i: usize) -> &[(usize, f64)] {
-        &self.entries[self.starts[i]..self.starts[i + 1]]
-    }
-}
-
 impl Matrix<f64> for F64Mat {
     fn from_exact(m: &QMat) -> Self {
         let mut entries = Vec::new();

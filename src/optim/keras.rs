@@ -25,7 +25,7 @@
 //! rounded from the schedule's exact value when there is one, else from the run's value. The
 //! corrected momentum then uses the ratio of the float32 rates actually applied: the state keeps
 //! the rate it applied last, so that an f64 γ_{k−1} is never rounded to f32 a second time (double
-//! rounding). Without the option that stored rate is `ctx.previous_learning_rate`.
+//! rounding). Without the option the stored rate is the run's γ_{k−1} itself.
 //!
 //! **State**: `θ_0 = x₀`, `v_0 = 0` (a zero `momentum` slot variable, only when μ ≠ 0).
 //!

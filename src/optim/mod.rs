@@ -51,9 +51,6 @@ pub struct StepContext<'a, S: Number> {
     pub step: usize,
     /// γ_k, the learning rate for this step (from the schedule, in the run's arithmetic).
     pub learning_rate: &'a S,
-    /// γ_{k−1}, the previous step's learning rate (`None` on the first step); conventions that
-    /// correct the momentum for a changed learning rate use it.
-    pub previous_learning_rate: Option<&'a S>,
     /// γ_k exactly, when the schedule's value is rational (not for an irrational cosine value);
     /// conventions that store the learning rate in another format round from this.
     pub exact_learning_rate: Option<&'a Rational>,

@@ -173,59 +173,16 @@ pub fn render(kind: Kind, options: &PlotOptions) -> Result<String> {
 /// Draws every picture into `dir` (created if missing) as `KIND.svg`; returns the paths written.
 ///
 /// # Errors
-/// As [`render`] and [`write_atomic`].
+/// As [`render`], written with [`crate::fixture::write_atomically`].
 pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     let mut written = Vec::new();
     for kind in Kind::ALL {
         let svg = render(kind, &PlotOptions::default())?;
         let path = dir.join(kind.file_name());
-        write_atomic(&path, &svg)?;
+        crate::fixture::write_atomically(&path, &svg)?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// Writes `contents` to `path` through a temporary file in the same directory that is renamed
-/// into place, so that `path` never holds a half-written document (a rename within a file system
-/// is atomic); the temporary file is removed if anything fails.
-///
-/// # Errors
-/// [`Error::Io`] naming `path`.
-pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Io {
-            path: path.display().to_string(),
-            message: "not a file name".into(),
-        })?
-        .to_string_lossy()
-        .into_owned();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    // A leading dot hides it from listings; the process id keeps two writers apart.
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_error(path, &e));
-    }
-    Ok(())
-}
-
-fn io_error(path: &Path, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
 }
 
 /// Checks a step count against `[min, MAX_PLOT_STEPS]`.
@@ -273,16 +230,7 @@ fn to_f64s<S: Number>(v: &S::Vector) -> Vec<f64> {
 
 impl Run {
     fn from_trace<S: Scalar>(t: &Trace<S>) -> Run {
-        let k = t.steps.len();
-        let slope = crate::theory::rates::fit(
-            t.steps
-                .iter()
-                .filter_map(|s| s.gap.as_ref().map(|g| (s.step, g))),
-            k.div_ceil(4).max(1),
-            k,
-        )
-        .ok()
-        .map(|f| f.slope);
+        let slope = crate::theory::rates::tail_slope(t);
         Run {
             arithmetic: t.arithmetic.clone(),
             iterates: t.iterates().map(to_f64s::<S>).collect(),

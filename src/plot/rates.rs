@@ -251,7 +251,7 @@ fn draw(
         &format!(
             "every method with γ = {}; {steps} steps, arithmetic: {arith}; slopes = least-squares fit of log gap on log k over k ∈ [{}, {steps}]",
             step_text(p, lr),
-            steps.div_ceil(4)
+            crate::theory::rates::tail_window(steps).0
         ),
     )?;
     let run_entries: Vec<Entry> = runs
@@ -340,7 +340,7 @@ fn draw(
         .map_err(drawing)?;
 
     // The fit window, under everything else.
-    let window = (steps.div_ceil(4).max(1) as f64, kmax);
+    let window = (crate::theory::rates::tail_window(steps).0 as f64, kmax);
     canvas.group("fit-window", "fit-window");
     chart
         .draw_series(std::iter::once(Rectangle::new(

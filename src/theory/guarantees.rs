@@ -109,29 +109,34 @@ impl Guarantee {
                 .map(|t| Some(bounds::fista_t(&inv_step, r2, t)))
                 .collect(),
             Guarantee::StronglyConvex { kappa } => {
-                let root = crate::scalar::rational_sqrt(kappa);
                 let m_eff = Rational::from(l / kappa);
-                (1..=steps)
-                    .map(|k| match &root {
-                        Some(sk) => Ok(Some(S::from_rational(&bounds::nesterov_strongly_convex(
-                            l, &m_eff, r2, sk, k,
-                        )))),
-                        None => {
-                            let sk = S::from_rational(kappa)
-                                .sqrt()
-                                .ok_or_else(|| Error::not_rational("√κ"))?;
-                            let rate = S::one() - &(S::one() / &sk);
-                            let mut p = S::one();
-                            for _ in 0..k {
+                match crate::scalar::rational_sqrt(kappa) {
+                    Some(sk) => (1..=steps)
+                        .map(|k| {
+                            Some(S::from_rational(&bounds::nesterov_strongly_convex(
+                                l, &m_eff, r2, &sk, k,
+                            )))
+                        })
+                        .collect(),
+                    None => {
+                        // The same bound, (L + m)R²/2 · (1 − 1/√κ)^k, with √κ in the run's
+                        // arithmetic: the powers accumulate one factor per step.
+                        let sk = S::from_rational(kappa)
+                            .sqrt()
+                            .ok_or_else(|| Error::not_rational("√κ"))?;
+                        let rate = S::one() - &(S::one() / &sk);
+                        let scale = S::from_rational(
+                            &(Rational::from(Rational::from(l + &m_eff) * r2) / 2u32),
+                        );
+                        let mut p = S::one();
+                        (1..=steps)
+                            .map(|_| {
                                 p *= &rate;
-                            }
-                            let scale = S::from_rational(
-                                &(Rational::from(Rational::from(l + &m_eff) * r2) / 2u32),
-                            );
-                            Ok(Some(p * &scale))
-                        }
-                    })
-                    .collect::<Result<_>>()?
+                                Some(p.clone() * &scale)
+                            })
+                            .collect()
+                    }
+                }
             }
             Guarantee::Ogm { steps: n } => {
                 let theta = bounds::ogm_theta::<S>(*n)?;

@@ -9,6 +9,7 @@ use rug::Float;
 
 use crate::error::{Error, Result};
 use crate::scalar::Number;
+use crate::trace::Trace;
 
 /// The result of a log-log fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,4 +66,26 @@ pub fn fit<'a, S: Number + 'a>(
         window: (lo, hi),
         points: xy.len(),
     })
+}
+
+/// The window `[⌈K/4⌉, K]` over which the report and the pictures fit a run of `K` steps: the last
+/// three quarters, past the first steps' transient, and wide enough (a factor 4 in k) for the
+/// log-log slope to be stable.
+pub fn tail_window(steps: usize) -> (usize, usize) {
+    (steps.div_ceil(4).max(1), steps)
+}
+
+/// [`fit`] of a trace's recorded gaps over its [`tail_window`]; `None` where [`fit`] has no slope.
+pub fn tail_slope<S: Number>(trace: &Trace<S>) -> Option<f64> {
+    let (lo, hi) = tail_window(trace.steps.len());
+    fit(
+        trace
+            .steps
+            .iter()
+            .filter_map(|s| s.gap.as_ref().map(|g| (s.step, g))),
+        lo,
+        hi,
+    )
+    .ok()
+    .map(|f| f.slope)
 }

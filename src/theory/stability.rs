@@ -19,7 +19,6 @@
 //! on quadratics, Lessard, Recht & Packard (2016), §2.2 and eq. (2.9).
 
 use rug::Rational;
-use rug::ops::Pow;
 
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
@@ -143,14 +142,6 @@ pub fn nag_step_limit(momentum: &Rational) -> Option<Rational> {
     )
 }
 
-/// `μ(1 − γλ)`: the factor NAG applies to the velocity it inherits on `½λx²` (classical momentum
-/// applies μ). Negative when `γλ > 1`: the look-ahead flips the inherited velocity's sign.
-///
-/// Derivation: NAG's velocity update `v' = μv − γλ(θ + μv) = μ(1 − γλ)v − γλθ`.
-pub fn nag_inherited_velocity_factor(h: &Rational, momentum: &Rational) -> Rational {
-    Rational::from(momentum * Rational::from(1 - h.clone()))
-}
-
 /// Polyak's optimal heavy-ball tuning for a spectrum in `[m, L]`, given `√m` and `√L` exactly:
 /// `γ = 4/(√L + √m)²`, `μ = ((√L − √m)/(√L + √m))²`, rate `ρ = (√L − √m)/(√L + √m)
 /// = (√κ − 1)/(√κ + 1)`, with a double root at both ends of the spectrum.
@@ -187,48 +178,4 @@ impl OptimalHeavyBall {
             rate,
         })
     }
-
-    /// `ρ^k` exactly.
-    pub fn rate_pow(&self, k: usize) -> Rational {
-        Rational::from(self.rate.clone().pow(u32::try_from(k).unwrap_or(u32::MAX)))
-    }
-}
-
-/// Iterates heavy ball on `½λx²` (with `h = γλ`) exactly from `(x₀, x₋₁)` for `n` steps and
-/// returns `[x₀, x₁, …, x_n]`.
-pub fn simulate_heavy_ball(
-    h: &Rational,
-    momentum: &Rational,
-    x0: &Rational,
-    x_prev: &Rational,
-    n: usize,
-) -> Vec<Rational> {
-    let mut xs = vec![x0.clone()];
-    let (mut prev, mut cur) = (x_prev.clone(), x0.clone());
-    for _ in 0..n {
-        let next = Rational::from(&cur - Rational::from(h * &cur))
-            + Rational::from(momentum * Rational::from(&cur - &prev));
-        prev = std::mem::replace(&mut cur, next);
-        xs.push(cur.clone());
-    }
-    xs
-}
-
-/// Iterates NAG (predictor-corrector form) on `½λx²` exactly; returns `[x₀, …, x_n]`.
-pub fn simulate_nag(
-    h: &Rational,
-    momentum: &Rational,
-    x0: &Rational,
-    x_prev: &Rational,
-    n: usize,
-) -> Vec<Rational> {
-    let mut xs = vec![x0.clone()];
-    let (mut prev, mut cur) = (x_prev.clone(), x0.clone());
-    for _ in 0..n {
-        let y = Rational::from(&cur + Rational::from(momentum * Rational::from(&cur - &prev)));
-        let next = Rational::from(&y - Rational::from(h * &y));
-        prev = std::mem::replace(&mut cur, next);
-        xs.push(cur.clone());
-    }
-    xs
 }
