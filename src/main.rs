@@ -110,6 +110,30 @@ enum Command {
     },
 }
 
+/// clap's own errors (a missing, unknown or malformed argument) on one line, exit code 2: clap
+/// prints the error, then a tip and the usage on further lines; only the error's first paragraph
+/// is kept, its lines joined. Help and version requests print as clap renders them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.to_string();
+    let line = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    eprintln!("{line}");
+    ExitCode::from(2)
+}
+
 /// A failure attributed to one argument: printed as `error: ARG: message`, exit code 2.
 struct ArgError {
     arg: &'static str,
@@ -121,7 +145,10 @@ fn at(arg: &'static str) -> impl Fn(Error) -> ArgError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let mut out = String::new();
     let result = match cli.command {
         Command::List => {

@@ -369,7 +369,7 @@ pub fn format_table(rows: &[Row], steps: usize) -> String {
     }
     let failed = rows.iter().filter(|r| !r.ok()).count();
     s += &format!(
-        "\n{} pairs, {failed} failed; K = {steps} steps, learning rate 1/L; slope = least-squares fit of log gap against log k over [K/4, K]\n",
+        "\n{} pairs, {failed} failed; K = {steps} steps, learning rate 1/L (1/1000 without L); slope = least-squares fit of log gap against log k over [K/4, K]\n",
         rows.len()
     );
     s

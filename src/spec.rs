@@ -202,12 +202,15 @@ impl Spec {
             return Err(Error::Unknown {
                 kind: "parameter",
                 name: format!("{}:{k}", self.name),
-                known: info
-                    .params
-                    .iter()
-                    .map(|p| p.key)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: if info.params.is_empty() {
+                    format!("none, `{}` takes no parameters", self.name)
+                } else {
+                    info.params
+                        .iter()
+                        .map(|p| p.key)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
             });
         }
         Ok(())

@@ -1,15 +1,14 @@
 //! The command line: what `list` and `trace` print, and how bad arguments fail.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 use momentum_oracle::optim::{OptimizerConfig, schedule};
 use momentum_oracle::problem;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    common::cli(args)
 }
 
 fn stdout(o: &Output) -> String {
@@ -233,7 +232,44 @@ fn bad_arguments_get_one_line_naming_the_argument_and_exit_code_2() {
         &with(&["--problem", "quadratic", "--optimizer", "fista"]),
         "trace",
     );
-    // clap's own usage errors also exit with 2.
-    let o = run(&["trace", "--problem", "quadratic"]);
-    assert_eq!(o.status.code(), Some(2));
+    // clap's own usage errors: one line too, naming what is wrong.
+    for (args, names) in [
+        (&["trace", "--problem", "quadratic"][..], "--optimizer"),
+        (
+            &["trace", "--problem", "quadratic", "--optimizer", "gd"][..],
+            "--steps",
+        ),
+        (
+            &[
+                "trace",
+                "--problem",
+                "quadratic",
+                "--optimizer",
+                "gd",
+                "--steps",
+                "x",
+            ][..],
+            "'x'",
+        ),
+        (
+            &with(&[
+                "--problem",
+                "quadratic",
+                "--optimizer",
+                "gd",
+                "--lr",
+                "1/10",
+                "--schedule",
+                "constant:lr=1",
+            ])[..],
+            "--schedule",
+        ),
+        (&["bogus"][..], "'bogus'"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+        assert!(err.starts_with("error: ") && err.contains(names), "{err:?}");
+    }
 }

@@ -40,7 +40,7 @@ pub const CATALOGUE: &[EntryInfo] = &[
         params: &[
             ParamInfo {
                 key: "lr",
-                help: "initial learning rate",
+                help: "initial learning rate ≥ 0 (required)",
             },
             ParamInfo {
                 key: "factor",
@@ -58,7 +58,7 @@ pub const CATALOGUE: &[EntryInfo] = &[
         params: &[
             ParamInfo {
                 key: "lr",
-                help: "initial learning rate",
+                help: "initial learning rate ≥ 0 (required)",
             },
             ParamInfo {
                 key: "factor",
@@ -72,7 +72,7 @@ pub const CATALOGUE: &[EntryInfo] = &[
         params: &[
             ParamInfo {
                 key: "lr",
-                help: "target learning rate",
+                help: "target learning rate ≥ 0 (required)",
             },
             ParamInfo {
                 key: "start_factor",
@@ -104,7 +104,7 @@ pub const CATALOGUE: &[EntryInfo] = &[
         params: &[
             ParamInfo {
                 key: "lr",
-                help: "initial learning rate",
+                help: "initial learning rate ≥ 0 (required)",
             },
             ParamInfo {
                 key: "min_lr",
