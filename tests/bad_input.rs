@@ -1,8 +1,9 @@
 //! Bad input: a typed error in the library, one clear line and exit code 2 in the CLI, never a
 //! panic, and nothing written half-way.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use momentum_oracle::error::Error;
 use momentum_oracle::fixture::{self, check};
@@ -11,13 +12,6 @@ use momentum_oracle::problem;
 use momentum_oracle::rational;
 use momentum_oracle::trace::{self, RunOptions};
 use rug::Rational;
-
-fn scratch(test: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Library-level bad inputs with the error kind each must produce.
 #[test]
@@ -379,7 +373,7 @@ fn the_library_rejects_bad_input_with_typed_errors() {
 
 #[test]
 fn a_one_gigabyte_file_is_refused_before_it_is_read() {
-    let dir = scratch("huge_file");
+    let dir = common::scratch("huge_file");
     let big = dir.join("big.json");
     // Sparse: no gigabyte is written, but the size the reader sees is 1 GiB.
     std::fs::File::create(&big)
@@ -393,10 +387,7 @@ fn a_one_gigabyte_file_is_refused_before_it_is_read() {
         check::read_trace(&big),
         Err(Error::TooLarge { .. })
     ));
-    let o = Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-        .args(["check", big.to_str().unwrap(), big.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = common::cli(["check", big.to_str().unwrap(), big.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(err.lines().count(), 1);
@@ -405,14 +396,11 @@ fn a_one_gigabyte_file_is_refused_before_it_is_read() {
 
 #[test]
 fn fixture_generation_never_leaves_a_half_written_file() {
-    let dir = scratch("atomic");
+    let dir = common::scratch("atomic");
     // `replay` exists as a regular file: the directory cannot be created, generation fails with an
     // I/O error naming the path, and no temporary file is left anywhere.
     std::fs::write(dir.join("replay"), "not a directory").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-        .args(["fixtures", "--out-dir", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = common::cli(["fixtures", "--out-dir", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
@@ -438,7 +426,7 @@ fn fixture_generation_never_leaves_a_half_written_file() {
 
 #[test]
 fn a_failed_write_leaves_neither_a_file_nor_a_temporary() {
-    let dir = scratch("atomic-rename");
+    let dir = common::scratch("atomic-rename");
     std::fs::create_dir_all(dir.join("taken.svg")).unwrap();
     // The target is a directory: the rename fails, the temporary file is removed.
     let e = fixture::write_atomically(&dir.join("taken.svg"), "<svg/>").unwrap_err();
@@ -468,7 +456,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// argument, nothing on stdout, no panic.
 #[test]
 fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
-    let dir = scratch("cli_bad");
+    let dir = common::scratch("cli_bad");
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/replay/pytorch-momentum.json");
     let nan = dir.join("nan.json");
     std::fs::write(&nan, "{\"steps\": [{\"params\": [NaN]}]}").unwrap();
@@ -627,10 +615,7 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
     .map(|(a, w)| (a.into_iter().map(String::from).collect(), w))
     .collect();
     for (args, want) in &cases {
-        let o = Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-            .args(args)
-            .output()
-            .unwrap();
+        let o = common::cli(args);
         let err = String::from_utf8(o.stderr).unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(o.stdout.is_empty(), "{args:?}");

@@ -1,6 +1,8 @@
 //! The conformance kit against implementations written here independently of the crate: correct
 //! ones pass every suite, each realistic bug is caught with a report that names it.
 
+mod common;
+
 use momentum_oracle::conformance::{self, Config, Convention, UnderTest};
 
 /// Which bug to plant.
@@ -265,25 +267,13 @@ fn trace_file(
         .join("fixtures/replay")
         .join(format!("{fixture}.json"));
     let f = check::read_replay(&fixture::read_json(&path, "fixture").unwrap()).unwrap();
-    let num = |k: &str| {
-        f.numbers
-            .iter()
-            .find(|(n, _)| n == k)
-            .map_or(0.0, |(_, x)| *x)
-    };
-    let flag = |k: &str| {
-        f.flags
-            .iter()
-            .find(|(n, _)| n == k)
-            .is_some_and(|(_, b)| *b)
-    };
     let config = Config {
         convention: imp.convention,
-        momentum: num("momentum"),
-        dampening: num("dampening"),
-        weight_decay: num("weight_decay"),
-        nesterov: flag("nesterov"),
-        maximize: flag("maximize"),
+        momentum: f.number("momentum"),
+        dampening: f.number("dampening"),
+        weight_decay: f.number("weight_decay"),
+        nesterov: f.flag("nesterov"),
+        maximize: f.flag("maximize"),
     };
     let mut params = f.initial_params.clone();
     assert!(imp.start(&config, &params));
@@ -314,9 +304,7 @@ fn trace_file(
 /// property-based replays; the correct implementation passes the same fixtures.
 #[test]
 fn realistic_bug_catalogue_is_flagged_by_check_and_by_the_property_suites() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bug_catalogue");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("bug_catalogue");
     let catalogue = [
         (
             "dampening applied on step 1",
@@ -372,12 +360,7 @@ fn realistic_bug_catalogue_is_flagged_by_check_and_by_the_property_suites() {
     for (what, conv, bug, fixture) in catalogue {
         for (b, want) in [(Bug::None, Some(0)), (bug, Some(1))] {
             let (fx, trace) = trace_file(&mut sgd(conv, b), fixture, &dir);
-            let o = std::process::Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-                .arg("check")
-                .arg(&fx)
-                .arg(&trace)
-                .output()
-                .unwrap();
+            let o = common::cli([std::path::Path::new("check"), &fx, &trace]);
             let out = String::from_utf8(o.stdout).unwrap();
             assert_eq!(
                 o.status.code(),

@@ -588,6 +588,9 @@ fn naive_and_fused_traces_differ_on_a_generated_instance() {
             separating_step(&p).map(|k| (seed, p, k))
         })
         .expect("some generated instance separates the rounding models");
+    // A regression pin, not a derivation: seed 1 and step 4 are what this search returned when the
+    // test was written; the instance's bits are derived independently in the test below. A
+    // change to the generator or the rounding models moves the pin and must be reviewed.
     assert_eq!(problem, separating_instance(), "seed {seed}");
     assert_eq!((seed, step), (1, 4));
 }

@@ -102,8 +102,9 @@ proptest! {
                 // cos is decreasing on [0, π]: the enclosure of cos comes from both roundings.
                 let (c1, c2) = (bound(rug::float::Round::Down), bound(rug::float::Round::Up));
                 let (cl, ch) = if c1 <= c2 { (c1, c2) } else { (c2, c1) };
-                // Widen by 2^-200 for the rounding of π·j/(k+1) before the cosine (|cos'| ≤ 1).
-                let eps = Rational::from((1u32, 1u32)) >> 200u32;
+                // The argument x = fl(π̃·j/(k+1)) is off by < 2⁻²⁵⁴ (π̃ rounded at 256 bits, one
+                // ulp of π) + 2⁻²⁵⁵ (the product rounded to nearest, |x| < 4) < 2⁻²⁵²; |cos'| ≤ 1.
+                let eps = Rational::from((1u32, 1u32)) >> 252u32;
                 let f = |c: Rational| Rational::from(&lq / 4u32) * (Rational::from(2) - 2u32 * c);
                 (f(ch + &eps), f(cl - eps))
             }))

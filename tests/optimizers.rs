@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{q, within_certified_bound};
+use common::{optimizer as config, q, within_certified_bound};
 
 use std::collections::BTreeSet;
 
@@ -58,10 +58,6 @@ const CATALOGUE: &[(&str, bool)] = &[
     ("ogm:steps=1", true),
     ("ogm:steps=20", false),
 ];
-
-fn config(spec: &str) -> OptimizerConfig {
-    OptimizerConfig::from_spec(spec).unwrap_or_else(|e| panic!("{spec}: {e}"))
-}
 
 /// Steps a configuration may run (OGM is defined for exactly N steps).
 fn steps_for(spec: &str, wanted: usize) -> usize {
@@ -1010,4 +1006,11 @@ fn unknown_keys_are_refused_by_every_optimizer() {
             "{spec}: {err}"
         );
     }
+    // An optimizer without parameters says so rather than listing nothing.
+    let err = OptimizerConfig::from_spec("gd:lr=1").unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("known: none, `gd` takes no parameters"),
+        "{err}"
+    );
 }

@@ -5,9 +5,9 @@
 //! Nothing here compares pixels: the tests read the document's structure (groups, polylines,
 //! markers, legend text), which is what a change of layout leaves alone.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use momentum_oracle::Error;
@@ -337,23 +337,11 @@ fn rendering_is_deterministic() {
     }
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("momentum-oracle-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
 #[test]
 fn plot_all_writes_five_svgs_and_no_temporary_files() {
-    let dir = scratch_dir("plot-all");
-    let o = cli(&["plot", "all", "--out-dir", dir.to_str().unwrap()]);
+    // A directory that does not exist yet: `plot all` creates it.
+    let dir = common::scratch("plot-all").join("new");
+    let o = common::cli(["plot", "all", "--out-dir", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -380,10 +368,9 @@ fn plot_all_writes_five_svgs_and_no_temporary_files() {
 
 #[test]
 fn plot_kind_writes_one_file() {
-    let dir = scratch_dir("plot-one");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("plot-one");
     let out = dir.join("cycle.svg");
-    let o = cli(&[
+    let o = common::cli([
         "plot",
         "cycle",
         "--steps",
@@ -400,8 +387,7 @@ fn plot_kind_writes_one_file() {
 
 #[test]
 fn bad_plot_arguments_fail_on_one_line_with_exit_code_2() {
-    let dir = scratch_dir("bad-args");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("bad-args");
     let out = dir.join("x.svg");
     let out = out.to_str().unwrap();
     let cases: [(&[&str], &str); 9] = [
@@ -428,7 +414,7 @@ fn bad_plot_arguments_fail_on_one_line_with_exit_code_2() {
         ),
     ];
     for (args, arg) in cases {
-        let o = cli(args);
+        let o = common::cli(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");

@@ -205,6 +205,14 @@ fn gd_obligations_carry_the_values_of_the_hand_computed_proof() {
     assert_eq!(checks.len(), 12, "six obligations per step");
 }
 
+/// Each obligation as (which, step, left side, right side), to compare with hand-computed values.
+fn sides(checks: &[Check<Rational>]) -> Vec<(Obligation, usize, Rational, Rational)> {
+    checks
+        .iter()
+        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
+        .collect()
+}
+
 #[test]
 fn strongly_convex_potential_carries_the_hand_computed_values() {
     // f = ½(x₁²/4 + x₂²): m = 1/4, L = 1, √κ = 2, β = 1/3, step 1, x₀ = (2, 2), x* = 0, f* = 0.
@@ -225,10 +233,7 @@ fn strongly_convex_potential_carries_the_hand_computed_values() {
     );
     let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
     let checks = potentials::strongly_convex_nag(&t, &inst, &q(2, 1)).unwrap();
-    let sides: Vec<_> = checks
-        .iter()
-        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
-        .collect();
+    let sides = sides(&checks);
     let o = Obligation::StronglyConvexPotential;
     assert_eq!(
         sides,
@@ -253,10 +258,7 @@ fn ogm_potentials_carry_the_hand_computed_values() {
     let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
     let mut oracle = p.exact_oracle().unwrap();
     let checks = potentials::ogm(&t, &inst, oracle.as_mut()).unwrap();
-    let sides: Vec<_> = checks
-        .iter()
-        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
-        .collect();
+    let sides = sides(&checks);
     assert_eq!(
         sides,
         [
@@ -299,10 +301,7 @@ fn ogm_obligations_use_the_smoothness_of_the_step_when_it_is_shorter_than_one_ov
     let checks = Guarantee::Ogm { steps: 1 }
         .obligations(&t, &inst, oracle.as_mut(), &step)
         .unwrap();
-    let sides: Vec<_> = checks
-        .iter()
-        .map(|c| (c.obligation, c.step, c.lhs.clone(), c.rhs.clone()))
-        .collect();
+    let sides = sides(&checks);
     assert_eq!(
         sides,
         [

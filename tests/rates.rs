@@ -47,6 +47,14 @@ fn step_fraction() -> impl Strategy<Value = Rational> {
     (1i64..=8).prop_map(|j| q(j, 8))
 }
 
+/// `‖x − y‖²` in ℚ.
+fn dist_sq(x: &[Rational], y: &[Rational]) -> Rational {
+    x.iter().zip(y).fold(Rational::new(), |a, (u, v)| {
+        let d = Rational::from(u - v);
+        a + Rational::from(&d * &d)
+    })
+}
+
 proptest! {
     #![proptest_config(common::config("rates", 256))]
 
@@ -148,10 +156,7 @@ proptest! {
         let t = run::<Rational>(p.as_ref(), "gd", &step, STEPS);
         let c = bounds::gd_strongly_convex_contraction(&m, &l, &step);
         let xs = p.minimizer().unwrap();
-        let dist = |x: &[Rational]| x.iter().zip(&xs).fold(Rational::new(), |a, (u, v)| {
-            let d = Rational::from(u - v);
-            a + Rational::from(&d * &d)
-        });
+        let dist = |x: &[Rational]| dist_sq(x, &xs);
         let mut prev = dist(&p.initial_point());
         for s in &t.steps {
             let cur = dist(&s.iterate.to_scalars());
@@ -181,10 +186,7 @@ proptest! {
         let ratio = Rational::from(&l - &m) / Rational::from(&l + &m);
         prop_assert_eq!(&c, &Rational::from(&ratio * &ratio));
         let xs = p.minimizer().unwrap();
-        let dist = |x: &[Rational]| x.iter().zip(&xs).fold(Rational::new(), |a, (u, v)| {
-            let d = Rational::from(u - v);
-            a + Rational::from(&d * &d)
-        });
+        let dist = |x: &[Rational]| dist_sq(x, &xs);
         let mut prev = dist(&p.initial_point());
         for s in &t.steps {
             let cur = dist(&s.iterate.to_scalars());
@@ -403,6 +405,92 @@ fn past_the_crossover_the_quadratic_term_of_the_tight_bound_wins_and_is_attained
 }
 
 /// The window of instance sizes for the rate measurements: N = 16, 32, 64, 128.
+#[test]
+fn each_theorem_applies_exactly_under_its_hypotheses() {
+    use momentum_oracle::theory::guarantees::Guarantee;
+    // L = 4, m = 1 (κ = 4): the step hypotheses are 0 < γ ≤ 1/L = 1/4 (GD, FISTA, OGM) and
+    // γ = 1/L with κ ≥ L/m (strongly convex FISTA); outside them no theorem is claimed.
+    let p = problem::from_spec(
+        "quadratic:spectrum=1;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    let applies = |spec: &str, lr: Rational| {
+        Guarantee::applicable(
+            &common::optimizer(spec),
+            p.as_ref(),
+            &Schedule::constant(lr),
+        )
+    };
+    for lr in [q(1, 4), q(1, 8)] {
+        assert_eq!(
+            applies("gd", lr.clone()),
+            Some(Guarantee::GradientDescent),
+            "γ = {lr}"
+        );
+        assert_eq!(
+            applies("fista:momentum=rational", lr.clone()),
+            Some(Guarantee::NesterovRational)
+        );
+        assert_eq!(
+            applies("fista:momentum=t-sequence", lr.clone()),
+            Some(Guarantee::FistaTSequence)
+        );
+        assert_eq!(
+            applies("ogm:steps=3", lr.clone()),
+            Some(Guarantee::Ogm { steps: 3 })
+        );
+    }
+    for lr in [q(0, 1), q(1, 2), q(1, 1)] {
+        for spec in [
+            "gd",
+            "fista:momentum=rational",
+            "fista:momentum=t-sequence",
+            "ogm:steps=3",
+        ] {
+            assert_eq!(applies(spec, lr.clone()), None, "{spec} with γ = {lr}");
+        }
+    }
+    let sc = |kappa: &str| format!("fista:momentum=strongly-convex,kappa={kappa}");
+    assert_eq!(
+        applies(&sc("4"), q(1, 4)),
+        Some(Guarantee::StronglyConvex { kappa: q(4, 1) })
+    );
+    assert_eq!(
+        applies(&sc("9"), q(1, 4)),
+        Some(Guarantee::StronglyConvex { kappa: q(9, 1) }),
+        "a larger κ is a valid, more cautious tuning"
+    );
+    assert_eq!(applies(&sc("2"), q(1, 4)), None, "κ < L/m");
+    assert_eq!(
+        applies(&sc("4"), q(1, 8)),
+        None,
+        "the theorem is for γ = 1/L"
+    );
+    let convex = problem::from_spec(
+        "quadratic:spectrum=0;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    assert_eq!(
+        Guarantee::applicable(
+            &common::optimizer(&sc("4")),
+            convex.as_ref(),
+            &Schedule::constant(q(1, 4))
+        ),
+        None,
+        "m = 0: no strongly convex theorem"
+    );
+    // Momentum methods without a theorem here, and schedules, get none.
+    assert_eq!(applies("heavy-ball:momentum=1/2", q(1, 4)), None);
+    assert_eq!(
+        Guarantee::applicable(
+            &common::optimizer("gd"),
+            p.as_ref(),
+            &Schedule::from_spec("step:lr=1/4").unwrap()
+        ),
+        None
+    );
+}
+
 const WINDOW: [usize; 4] = [16, 32, 64, 128];
 
 /// Exact gap at step N of `spec` on the instance built for N, over `L R²` (scale-free).
@@ -421,6 +509,94 @@ fn normalized_gap_at_n(p: &dyn Problem, spec: &str, n: usize) -> Rational {
     )
     .unwrap();
     t.steps.last().unwrap().gap.clone().unwrap() / (l * r2_of(p))
+}
+
+#[test]
+fn a_two_point_fit_is_exact_where_its_logarithms_are_and_its_window_is_inclusive() {
+    use momentum_oracle::error::Error;
+    // (k, gap) = (1, 1) and (2, 1/4) lie on gap = k⁻². ln 1 = 0, and ln(1/4) is −2·ln 2 in f64
+    // (checked first: doubling commutes with rounding). With x = (0, ℓ), y = (0, −2ℓ), ℓ = fl(ln 2),
+    // every operation of the fit is exact: x̄ = ℓ/2, ȳ = −ℓ, Sxy = 2·fl(−ℓ²/2) = −fl(ℓ²),
+    // Sxx = 2·fl(ℓ²/4) = fl(ℓ²)/2, so the slope is −2 and the intercept ȳ − slope·x̄ = 0, bit for bit.
+    assert_eq!(rates::ln(&q(1, 4)), Some(-2.0 * 2f64.ln()));
+    let gaps = [q(1, 1), q(1, 4), q(1, 9), q(1, 16)];
+    let f = rates::fit((1..).zip(&gaps).take(2), 1, 2).unwrap();
+    assert_eq!(
+        (f.slope, f.intercept, f.points, f.window),
+        (-2.0, 0.0, 2, (1, 2))
+    );
+    // Both ends of the window count; nothing outside it does.
+    let f = rates::fit((1..).zip(&gaps), 2, 3).unwrap();
+    assert_eq!((f.points, f.window), (2, (2, 3)));
+    // One point has no slope; neither has a window without positive gaps.
+    for (lo, hi) in [(1, 1), (4, 4), (5, 9)] {
+        assert!(
+            matches!(
+                rates::fit((1..).zip(&gaps), lo, hi),
+                Err(Error::Unavailable { .. })
+            ),
+            "window [{lo}, {hi}]"
+        );
+    }
+    let zero = [q(0, 1), q(0, 1), q(1, 4)];
+    assert!(matches!(
+        rates::fit((1..).zip(&zero), 1, 3),
+        Err(Error::Unavailable { .. })
+    ));
+}
+
+#[test]
+fn each_theorems_bound_sequence_takes_its_closed_form_values() {
+    use momentum_oracle::error::Error;
+    use momentum_oracle::theory::guarantees::Guarantee;
+    use rug::Float;
+    // Strongly convex, κ = 4 (√κ = 2), L = 4, R² = 2: (1 − 1/2)^k · (L + L/κ)/2 · R² = 5/2^k.
+    let strongly = |kappa: Rational| Guarantee::StronglyConvex { kappa };
+    let b = strongly(q(4, 1))
+        .bounds::<Rational>(&q(2, 1), &q(1, 4), &q(4, 1), 3)
+        .unwrap();
+    assert_eq!(b, [Some(q(5, 2)), Some(q(5, 4)), Some(q(5, 8))]);
+    // κ = 2, L = 2, R² = 2: 3(1 − 1/√2)^k = 3 − 3√2/2, 9/2 − 3√2, 15/2 − 21√2/4 (expanded by hand);
+    // irrational, so a typed error in ℚ and certified values in MPFR.
+    assert!(matches!(
+        strongly(q(2, 1)).bounds::<Rational>(&q(2, 1), &q(1, 2), &q(2, 1), 3),
+        Err(Error::NotRational { .. })
+    ));
+    let s2 = Float::with_val(512, 2).sqrt();
+    let want = [
+        Float::with_val(512, 3) - s2.clone() * 3u32 / 2u32,
+        Float::with_val(512, 9) / 2u32 - s2.clone() * 3u32,
+        Float::with_val(512, 15) / 2u32 - s2.clone() * 21u32 / 4u32,
+    ];
+    with_mpfr_precision(256, || {
+        let b = strongly(q(2, 1))
+            .bounds::<BoundedMpfr>(&q(2, 1), &q(1, 2), &q(2, 1), 3)
+            .unwrap();
+        for (k, (got, want)) in b.iter().zip(&want).enumerate() {
+            let got = got.as_ref().expect("a bound at every step");
+            assert!(
+                common::within_certified_bound(&got.v, got.e, want),
+                "k = {}: {got:?}",
+                k + 1
+            );
+        }
+    });
+    // OGM for N = 2 bounds the last step only: R²/(2γθ₂²) with θ₁ = (1 + √5)/2 and the last
+    // θ₂ = (1 + √(1 + 8θ₁²))/2 = (1 + √(13 + 4√5))/2; R² = 2, γ = 1/2 gives 2/θ₂².
+    let s5 = Float::with_val(512, 5).sqrt();
+    let theta2 = (Float::with_val(512, 1) + (Float::with_val(512, 13) + s5 * 4u32).sqrt()) / 2u32;
+    let want = Float::with_val(512, 2) / (theta2.clone() * &theta2);
+    with_mpfr_precision(256, || {
+        let b = Guarantee::Ogm { steps: 2 }
+            .bounds::<BoundedMpfr>(&q(2, 1), &q(1, 2), &q(2, 1), 3)
+            .unwrap();
+        assert!(b[0].is_none() && b[2].is_none(), "{b:?}");
+        let got = b[1].as_ref().unwrap();
+        assert!(
+            common::within_certified_bound(&got.v, got.e, &want),
+            "{got:?}"
+        );
+    });
 }
 
 fn slope(points: &[(usize, Rational)]) -> f64 {

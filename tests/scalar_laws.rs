@@ -114,7 +114,9 @@ fn conversions_are_nearest_and_round_trip<S: Reference>(a: &Rational) {
     );
 }
 
-/// Law 1 for ℚ: the field axioms hold exactly.
+/// Law 1 for ℚ: the field axioms hold exactly. The `Scalar` operators on `Rational` are rug's own,
+/// so the axioms themselves guard GMP (cheap, and the premise of every exact comparison); the
+/// crate's part is `mul_add`, which must not round in either model.
 fn field_axioms(a: &Rational, b: &Rational, c: &Rational) {
     let (zero, one) = (Rational::zero(), Rational::one());
     assert_eq!(a.clone() + &zero, *a);

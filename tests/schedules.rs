@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{
     Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
     pytorch, q, state, trace_of, within_certified_bound,
@@ -285,15 +283,8 @@ proptest! {
 // trace --compare
 // ---------------------------------------------------------------------------------------------
 
-fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
-}
-
 fn compare_json(optimizer: &str, other: &str, arith: &str) -> Value {
-    let out = cli(&[
+    let out = common::cli(&[
         "trace",
         "--problem",
         "quadratic:dim=3,L=1,m=1/10,seed=4",
@@ -373,7 +364,7 @@ fn trace_compare_prints_floating_differences_with_their_bits() {
 
 #[test]
 fn trace_compare_rejects_a_bad_spec_in_one_line_with_exit_code_2() {
-    let out = cli(&[
+    let out = common::cli(&[
         "trace",
         "--problem",
         "quadratic",

@@ -40,6 +40,25 @@ fn v1(x: &Rational) -> QVec {
     QVec::from_scalars(std::slice::from_ref(x))
 }
 
+/// `n` iterates of `opt` on `λx²/2` from `state`, reading the iterate with `params`.
+fn iterates<O: Optimizer<Rational>>(
+    opt: &O,
+    mut state: O::State,
+    params: fn(&O::State) -> Rational,
+    lambda: &Rational,
+    lr: &Rational,
+    n: usize,
+) -> Vec<Rational> {
+    let p = one_d(lambda);
+    let mut oracle = p.exact_oracle().unwrap();
+    let mut xs = vec![params(&state)];
+    for k in 1..=n {
+        opt.step(&mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
+        xs.push(params(&state));
+    }
+    xs
+}
+
 /// `n` iterates of the crate's heavy-ball optimizer on `λx²/2` from `(x₀, x₋₁)`.
 fn heavy_ball_iterates(
     lambda: &Rational,
@@ -49,19 +68,12 @@ fn heavy_ball_iterates(
     x_prev: &Rational,
     n: usize,
 ) -> Vec<Rational> {
-    let p = one_d(lambda);
-    let mut oracle = p.exact_oracle().unwrap();
-    let opt = HeavyBall::new(mu.clone()).unwrap();
-    let mut state = HeavyBallState {
+    let state = HeavyBallState {
         params: v1(x0),
         previous: v1(x_prev),
     };
-    let mut xs = vec![x0.clone()];
-    for k in 1..=n {
-        Optimizer::<Rational>::step(&opt, &mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
-        xs.push(state.params.get(0));
-    }
-    xs
+    let opt = HeavyBall::new(mu.clone()).unwrap();
+    iterates(&opt, state, |s| s.params.get(0), lambda, lr, n)
 }
 
 /// `n` iterates of the crate's predictor-corrector NAG on `λx²/2` from `(x₀, x₋₁)`.
@@ -73,19 +85,12 @@ fn nag_iterates(
     x_prev: &Rational,
     n: usize,
 ) -> Vec<Rational> {
-    let p = one_d(lambda);
-    let mut oracle = p.exact_oracle().unwrap();
-    let opt = NagPc::new(mu.clone()).unwrap();
-    let mut state = NagPcState {
+    let state = NagPcState {
         params: v1(x0),
         previous: v1(x_prev),
     };
-    let mut xs = vec![x0.clone()];
-    for k in 1..=n {
-        Optimizer::<Rational>::step(&opt, &mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
-        xs.push(state.params.get(0));
-    }
-    xs
+    let opt = NagPc::new(mu.clone()).unwrap();
+    iterates(&opt, state, |s| s.params.get(0), lambda, lr, n)
 }
 
 /// 2×2 rational matrices, row-major.
@@ -347,6 +352,17 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
     let h = Rational::from(&lr * q(25, 1));
     assert_eq!(stability::nag_step_limit(&mu), Some(q(26, 17)));
     assert_eq!(CharPoly::nag(&h, &mu).jury(), Stability::Unstable);
+}
+
+#[test]
+fn nag_without_momentum_has_gradient_descents_step_limit_and_momentum_one_has_none() {
+    // μ = 0: NAG is GD, x_{k+1} = (1 − h)x_k, stable iff |1 − h| < 1 iff 0 < h < 2.
+    assert_eq!(stability::nag_step_limit(&q(0, 1)), Some(q(2, 1)));
+    assert_eq!(stability::nag_stable(&q(199, 100), &q(0, 1)), Some(true));
+    assert_eq!(stability::nag_stable(&q(2, 1), &q(0, 1)), Some(false));
+    // Outside 0 ≤ μ < 1 the closed form does not apply.
+    assert_eq!(stability::nag_step_limit(&q(1, 1)), None);
+    assert_eq!(stability::nag_step_limit(&q(-1, 100)), None);
 }
 
 #[test]

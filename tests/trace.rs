@@ -31,9 +31,10 @@ fn divergent_f64_runs_end_in_a_recorded_divergence() {
     let Outcome::Diverged { step, what } = &t.outcome else {
         panic!("expected a divergence, got {:?}", t.outcome)
     };
-    // Step k computes fl(−10·θ_{k−1}) first, with |θ_{k−1}| = 9^{k−1}(1 + δ), |δ| ≤ 2ku ≈ 1e-13;
-    // so the first non-finite step is the first k with 10·9^{k−1} > f64::MAX, provided that
-    // product is not within 1e-10 (relative) of f64::MAX, which the exact computation confirms.
+    // Step k computes fl(−10·θ_{k−1}) first, with |θ_{k−1}| = 9^{k−1}(1 + δ), |δ| ≤ 2(k−1)u
+    // (two roundings per step, u = 2⁻⁵³), and one more rounding of the product: so the first
+    // non-finite step is the first k with 10·9^{k−1} > f64::MAX, provided that product is not
+    // within (2k + 1)u (relative) of f64::MAX, which the exact computation confirms.
     let max = Rational::from_f64(f64::MAX).unwrap();
     let ten_nine_pow = |k: u32| {
         Rational::from(rug::Integer::from(10) * rug::Integer::from(rug::Integer::u_pow_u(9, k - 1)))
@@ -41,8 +42,9 @@ fn divergent_f64_runs_end_in_a_recorded_divergence() {
     let first_overflow = (1..400u32).find(|k| ten_nine_pow(*k) > max).unwrap();
     for k in [first_overflow - 1, first_overflow] {
         let rel = (ten_nine_pow(k) - max.clone()).abs() / max.clone();
+        let margin = Rational::from(2 * k + 1) >> 53u32;
         assert!(
-            rel > q(1, 10_000_000_000),
+            rel > margin,
             "too close to the overflow threshold to decide"
         );
     }

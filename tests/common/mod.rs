@@ -10,6 +10,22 @@
 
 use proptest::test_runner::{Config, FileFailurePersistence};
 
+/// Runs the crate's binary with `args` and waits for it.
+pub fn cli<A: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = A>) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh, empty scratch directory `name` under cargo's per-target temporary directory.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a scratch directory");
+    d
+}
+
 /// A proptest config with `cases` cases that persists failures in
 /// `proptest-regressions/<suite>.txt`.
 pub fn config(suite: &'static str, cases: u32) -> Config {
