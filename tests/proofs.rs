@@ -309,6 +309,16 @@ fn ogm_obligations_use_the_smoothness_of_the_step_when_it_is_shorter_than_one_ov
             (Obligation::OgmFinalPotential, 1, q(3, 16), q(1, 2)),
         ]
     );
+    // A run stopped before its N-th step: the theorem is about x_N, so nothing is claimed.
+    with_mpfr_precision(128, || {
+        let t = run::<BoundedMpfr>(p.as_ref(), "ogm:steps=3", &step, 2);
+        let inst = Instance::<BoundedMpfr>::from_problem(p.as_ref()).unwrap();
+        let mut oracle = BoundedMpfr::oracle(p.as_ref()).unwrap();
+        let checks = Guarantee::Ogm { steps: 3 }
+            .obligations(&t, &inst, oracle.as_mut(), &step)
+            .unwrap();
+        assert!(checks.is_empty(), "{checks:?}");
+    });
 }
 
 #[test]
