@@ -319,12 +319,13 @@ impl Schedule {
         match (self.exact(k), self.exact(k - 1)) {
             (Some(a), Some(b)) => a != b,
             _ => {
-                // Only cosine values can be irrational. cos(πt) is strictly decreasing on [0, 1],
-                // so γ changes iff the span is non-zero and the clamped phase min(k−1, T) moved.
-                let Schedule::Cosine { lr, min_lr, period } = self else {
+                // Only cosine values can be irrational, and only while the phase moves (from
+                // k − 2 ≥ T on both phases are T and cos π = −1): cos(πt) is strictly decreasing
+                // on [0, 1], so γ changes iff the span is non-zero.
+                let Schedule::Cosine { lr, min_lr, .. } = self else {
                     unreachable!("only cosine values can be irrational")
                 };
-                lr != min_lr && (k - 1).min(*period) != (k - 2).min(*period)
+                lr != min_lr
             }
         }
     }
