@@ -466,6 +466,19 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
         None,
         "the theorem is for γ = 1/L"
     );
+    // m ≠ 1, so that κ is compared with L/m and nothing else: L = 4, m = 2 needs κ ≥ 2.
+    let m2 = problem::from_spec(
+        "quadratic:spectrum=2;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    assert_eq!(
+        Guarantee::applicable(
+            &common::optimizer(&sc("2")),
+            m2.as_ref(),
+            &Schedule::constant(q(1, 4))
+        ),
+        Some(Guarantee::StronglyConvex { kappa: q(2, 1) })
+    );
     let convex = problem::from_spec(
         "quadratic:spectrum=0;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
     )
