@@ -244,7 +244,7 @@ impl Vector<Envelope> for Vec<Envelope> {
     }
     fn scale(&mut self, a: &Envelope) {
         for y in self.iter_mut() {
-            *y = *y * a;
+            *y *= a;
         }
     }
     fn negate(&mut self) {
@@ -255,13 +255,13 @@ impl Vector<Envelope> for Vec<Envelope> {
     fn add_assign(&mut self, x: &Self) {
         assert_eq!(self.len(), x.len(), "vector length mismatch");
         for (y, xi) in self.iter_mut().zip(x) {
-            *y = *y + xi;
+            *y += xi;
         }
     }
     fn sub_assign(&mut self, x: &Self) {
         assert_eq!(self.len(), x.len(), "vector length mismatch");
         for (y, xi) in self.iter_mut().zip(x) {
-            *y = *y - xi;
+            *y -= xi;
         }
     }
     fn dot(&self, x: &Self) -> Envelope {

@@ -186,7 +186,7 @@ fn main() -> ExitCode {
                 },
             },
         ),
-        Command::Report { steps } if steps == 0 => Err(ArgError {
+        Command::Report { steps: 0 } => Err(ArgError {
             arg: "--steps",
             error: Error::hyper("steps", 0, "must be at least 1"),
         }),

@@ -30,13 +30,13 @@ fn certified_radius(a: &QMat, mu: f64, v: &[f64]) -> f64 {
     let muq = Rational::from_f64(mu).unwrap();
     let av = a.apply(&vq);
     let r2 = av.iter().zip(&vq).fold(Rational::new(), |s, (x, y)| {
-        let d = Rational::from(x - Rational::from(&muq * y));
+        let d = x - Rational::from(&muq * y);
         s + Rational::from(&d * &d)
     });
     let v2 = vq
         .iter()
         .fold(Rational::new(), |s, y| s + Rational::from(y * y));
-    let ratio = Float::with_val_round(64, Rational::from(r2 / v2), rug::float::Round::Up).0;
+    let ratio = Float::with_val_round(64, r2 / v2, rug::float::Round::Up).0;
     ratio.sqrt().to_f64_round(rug::float::Round::Up)
 }
 

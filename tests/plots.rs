@@ -124,7 +124,7 @@ fn rates_has_four_runs_with_their_slopes_and_four_bounds() {
     let gaps = |nesterov: bool| -> Vec<rug::Rational> {
         let mut per = vec![Vec::with_capacity(steps); lambdas.len()];
         for (lam, xs) in lambdas.iter().zip(&mut per) {
-            let shrink = rug::Rational::from(1 - lam.clone());
+            let shrink = 1 - lam.clone();
             let (mut prev, mut y) = (rug::Rational::from(1), rug::Rational::from(1));
             for k in 1..=steps {
                 let x = rug::Rational::from(&shrink * &y);
@@ -144,7 +144,7 @@ fn rates_has_four_runs_with_their_slopes_and_four_bounds() {
                     .iter()
                     .zip(&per)
                     .fold(rug::Rational::new(), |acc, (lam, xs)| {
-                        acc + rug::Rational::from(lam * rug::Rational::from(&xs[i] * &xs[i])) / 2u32
+                        acc + (lam * rug::Rational::from(&xs[i] * &xs[i])) / 2u32
                     })
             })
             .collect()

@@ -55,7 +55,7 @@ fn effective_learning_rates_are_2_10_20_and_100_times_the_learning_rate() {
     ] {
         assert_eq!(
             bounds::effective_learning_rate(&lr, &mu).unwrap(),
-            Rational::from(&lr * Rational::from(factor))
+            (&lr * Rational::from(factor))
         );
     }
     // μ = 0 is plain SGD; the geometric series needs 0 ≤ μ < 1, and anything else is a typed error.
@@ -72,11 +72,10 @@ fn effective_learning_rates_are_2_10_20_and_100_times_the_learning_rate() {
     let t = buffers(&q(9, 10), &[q(1, 1)], 200);
     let last = &t.steps[199];
     let prev = &t.steps[198];
-    let step = Rational::from(last.iterate.get(0) - prev.iterate.get(0));
-    let limit = Rational::from(-q(1, 10) / q(1, 10)); // −γg/(1 − μ) = −1
+    let step = last.iterate.get(0) - prev.iterate.get(0);
+    let limit = -q(1, 10) / q(1, 10); // −γg/(1 − μ) = −1
     assert!(
-        Rational::from(&step - &limit).abs()
-            <= Rational::from(q(1, 10) * Rational::from(q(9, 10).clone().pow_u(200))) / q(1, 10)
+        Rational::from(&step - &limit).abs() <= (q(1, 10) * q(9, 10).clone().pow_u(200)) / q(1, 10)
     );
 }
 

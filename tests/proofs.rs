@@ -74,7 +74,7 @@ proptest! {
     #[test]
     fn strongly_convex_potential_contracts(p in square_condition()) {
         let l = p.smoothness().unwrap();
-        let kappa = Rational::from(&l / p.strong_convexity().unwrap());
+        let kappa = &l / p.strong_convexity().unwrap();
         let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::rational::format(&kappa));
         let t = run::<Rational>(p.as_ref(), &spec, &l.recip(), STEPS);
         let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();

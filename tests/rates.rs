@@ -63,7 +63,7 @@ proptest! {
     /// textbook `L R²/(2k)`; for h < 1 see `gd_bound_with_short_steps_needs_the_step`.
     #[test]
     fn gd_is_o_one_over_k_on_every_convex_family(p in convex_exact(), h in step_fraction()) {
-        let step = Rational::from(&h / l_of(p.as_ref()));
+        let step = &h / l_of(p.as_ref());
         let t = run::<Rational>(p.as_ref(), "gd", &step, STEPS);
         let r2 = r2_of(p.as_ref());
         for (k, gap) in (1..).zip(gaps(&t)) {
@@ -136,7 +136,7 @@ proptest! {
         let start = gap0.clone() + Rational::from(&m * &r2) / 2u32;
         let mut theorem = start.clone();
         for (k, gap) in (1..).zip(gaps(&t)) {
-            theorem *= Rational::from(1 - root.clone());
+            theorem *= 1 - root.clone();
             let b = bounds::nesterov_strongly_convex(&l, &m, &r2, &sk, k);
             prop_assert!(gap <= theorem, "k = {k}: {gap} > {theorem} on {}", p.spec());
             prop_assert!(theorem <= b, "k = {k}: the theorem's form {theorem} > {b}");
@@ -304,7 +304,7 @@ fn the_strongly_convex_nesterov_bound_is_the_theorems_when_x0_lies_on_the_top_ei
     // Nesterov's (1 − √(m/L))^k (f(x₀) − f* + (m/2)R²) = (1/2)^k (2 + 1/2) is the bound itself.
     let (l, m, r2, sk) = (q(1, 1), q(1, 4), q(4, 1), q(2, 1));
     for k in 0..12usize {
-        let theorem = Rational::from(q(5, 2) * Rational::from(q(1, 2).pow(k as u32)));
+        let theorem = q(5, 2) * q(1, 2).pow(k as u32);
         assert_eq!(
             bounds::nesterov_strongly_convex(&l, &m, &r2, &sk, k),
             theorem,
@@ -398,7 +398,7 @@ fn past_the_crossover_the_quadratic_term_of_the_tight_bound_wins_and_is_attained
     let (l, r2, h) = (q(2, 1), q(9, 1), q(15, 8));
     let t = run::<Rational>(p.as_ref(), "gd", &Rational::from(&h / &l), 1);
     let gap = t.steps[0].gap.clone().unwrap();
-    let quadratic_term = Rational::from(q(49, 64) * Rational::from(&l * &r2)) / 2u32;
+    let quadratic_term = (q(49, 64) * Rational::from(&l * &r2)) / 2u32;
     assert_eq!(gap, quadratic_term);
     assert_eq!(bounds::gd_tight_long_steps(&l, &r2, &h, 1), quadratic_term);
     assert!(quadratic_term > Rational::from(&l * &r2) / 2u32 * q(4, 19));
@@ -658,7 +658,7 @@ fn nesterov_rate_is_one_over_k_squared_and_the_gap_ratio_to_gd_grows() {
     }
     let c: Vec<Rational> = nag
         .iter()
-        .map(|(n, g)| Rational::from(g * Rational::from((n + 1) * (n + 1))))
+        .map(|(n, g)| g * Rational::from((n + 1) * (n + 1)))
         .collect();
     for w in c.windows(2) {
         let ratio = Rational::from(&w[1] / &w[0]);

@@ -284,7 +284,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 fn compare_json(optimizer: &str, other: &str, arith: &str) -> Value {
-    let out = common::cli(&[
+    let out = common::cli([
         "trace",
         "--problem",
         "quadratic:dim=3,L=1,m=1/10,seed=4",
@@ -364,7 +364,7 @@ fn trace_compare_prints_floating_differences_with_their_bits() {
 
 #[test]
 fn trace_compare_rejects_a_bad_spec_in_one_line_with_exit_code_2() {
-    let out = common::cli(&[
+    let out = common::cli([
         "trace",
         "--problem",
         "quadratic",

@@ -116,8 +116,8 @@ fn simulate(p: &CharPoly) -> Option<Stability> {
         Rational::new(),
     ];
     for _ in 0..=16 {
-        let norm = (Rational::from(m[0].clone().abs()) + m[1].clone().abs())
-            .max(Rational::from(m[2].clone().abs()) + m[3].clone().abs());
+        let norm =
+            (m[0].clone().abs() + m[1].clone().abs()).max(m[2].clone().abs() + m[3].clone().abs());
         if norm < 1 {
             return Some(Stability::Stable);
         }
@@ -203,8 +203,8 @@ fn characteristic_polynomials_are_those_of_the_crates_iterations() {
             ),
         ] {
             for w in xs.windows(3) {
-                let r = Rational::from(&w[2] + Rational::from(&poly.a1 * &w[1]))
-                    + Rational::from(&poly.a0 * &w[0]);
+                let r =
+                    (&w[2] + Rational::from(&poly.a1 * &w[1])) + Rational::from(&poly.a0 * &w[0]);
                 assert_eq!(r, 0, "λ = {lambda}, γ = {lr}, μ = {mu}");
             }
         }
@@ -282,7 +282,7 @@ fn optimal_heavy_ball_has_rate_root_kappa_minus_one_over_plus_one_with_double_ro
         }
         // Inside the spectrum the roots are complex with modulus √μ = ρ: discriminant < 0.
         for i in 1..16 {
-            let lambda = Rational::from(&m + Rational::from(&l - &m) * q(i, 16));
+            let lambda = &m + Rational::from(&l - &m) * q(i, 16);
             let poly = CharPoly::heavy_ball(&Rational::from(&t.step * &lambda), &t.momentum);
             assert!(poly.discriminant() < 0);
         }
@@ -296,7 +296,7 @@ fn optimal_heavy_ball_has_rate_root_kappa_minus_one_over_plus_one_with_double_ro
             for (k, x) in xs.iter().enumerate() {
                 assert_eq!(
                     *x,
-                    Rational::from(&c1 + Rational::from(&c2 * Rational::from(k as u64))) * &power,
+                    (&c1 + (&c2 * Rational::from(k as u64))) * &power,
                     "j = {j}, k = {k}"
                 );
                 power *= &root;
@@ -337,19 +337,19 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
         previous: v1(&cycle[2]),
     };
     let phi = |x: &Rational, x_prev: &Rational, oracle: &mut Box<dyn Oracle<Rational> + '_>| {
-        let v = Rational::from(x_prev + 5u32 * Rational::from(x - x_prev));
+        let v = x_prev + 5u32 * Rational::from(x - x_prev);
         oracle.gap(&v1(x)).unwrap().unwrap() + Rational::from(&v * &v) / 2u32
     };
     let mut prev_phi = phi(&cycle[0], &cycle[2], &mut oracle);
     for k in 1..=60 {
         Optimizer::<Rational>::step(&nag, &mut s, &ctx(k, &nag_lr), oracle.as_mut()).unwrap();
         let cur = phi(&s.params.get(0), &s.previous.get(0), &mut oracle);
-        assert!(cur <= Rational::from(&prev_phi * q(4, 5)), "step {k}");
+        assert!(cur <= (&prev_phi * q(4, 5)), "step {k}");
         prev_phi = cur;
     }
     // With heavy ball's tuning instead, NAG is not even stable on the quadratic piece 25x²/2:
     // γλ = 25/9 exceeds NAG's limit 2(1 + μ)/(1 + 2μ) = 26/17 (Jury agrees).
-    let h = Rational::from(&lr * q(25, 1));
+    let h = &lr * q(25, 1);
     assert_eq!(stability::nag_step_limit(&mu), Some(q(26, 17)));
     assert_eq!(CharPoly::nag(&h, &mu).jury(), Stability::Unstable);
 }
