@@ -71,7 +71,24 @@ fn factor(q: &Integer) -> Primes {
     })
 }
 
-/// A product of powers of the (odd) `primes` below 2^32, each prime at least once if possible.
+/// The (odd) `primes` in groups whose product is below 2^32, so that one word modulus per group
+/// covers every prime (a prime is below 2^32 by construction, so each fits a group of its own).
+fn word_groups(primes: &[u32]) -> Vec<Vec<u32>> {
+    let mut groups: Vec<(u64, Vec<u32>)> = Vec::new();
+    for &p in primes {
+        match groups.last_mut() {
+            Some((m, g)) if *m * u64::from(p) < 1 << 32 => {
+                *m *= u64::from(p);
+                g.push(p);
+            }
+            _ => groups.push((u64::from(p), vec![p])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// A product of powers of the (odd) `primes`, each at least once, below 2^32 (`primes` is one of
+/// [`word_groups`]).
 fn word_modulus(primes: &[u32]) -> u32 {
     let mut m: u64 = 1;
     for &p in primes {
@@ -280,10 +297,11 @@ impl QVec {
         // The odd primes together: with P a product of their powers below 2^32, the common factor
         // is gcd(P, den mod P, num_0 mod P, …) — one O(n) remainder per number, word-sized gcds,
         // and an early exit once it is 1 (usually after one or two numerators). Repeated until it
-        // is 1, for common factors beyond the powers in P.
+        // is 1, for common factors beyond the powers in P. Primes whose product exceeds a word
+        // get one P per group (usually there is one group).
         let odd: Vec<u32> = primes.iter().copied().filter(|&p| p != 2).collect();
-        if !odd.is_empty() {
-            let modulus = word_modulus(&odd);
+        for group in word_groups(&odd) {
+            let modulus = word_modulus(&group);
             loop {
                 let mut g = gcd_u32(modulus, self.den.mod_u(modulus));
                 for n in &self.num {
@@ -956,6 +974,36 @@ mod tests {
         b.scale(&q(2, 1));
         assert_eq!(a, b);
         assert_eq!(a.denominator(), &Integer::from(6));
+    }
+
+    #[test]
+    fn the_normal_form_covers_primes_beyond_one_word() {
+        // Found by tests/scalar_laws.rs on a clean clone: the denominators' odd primes (3, 5, 7,
+        // 11, 17, 19, 23, 29, 79, 271, 461, 1973, 2357, 10369, 534697, 3308467) multiply to more
+        // than 2^32, and one word modulus left the largest out, so a common factor survived.
+        let q = |n: i64, d: u64| Rational::from((n, d));
+        let xs = [
+            q(0, 1),
+            q(0, 1),
+            q(1, 110_241_767_627),
+            q(-1, 53_382_115_045),
+            q(1, 438_742_086_816),
+        ];
+        let a = Rational::from((-865_810_933_901i64, 63_322_561_619u64));
+        let ys: Vec<Rational> = xs
+            .iter()
+            .rev()
+            .map(|x| Rational::from(x * 3u32) - 1u32)
+            .collect();
+        let (qx, mut qy) = (QVec::from_scalars(&xs), QVec::from_scalars(&ys));
+        qy.axpy(&a, &qx, Rounding::Naive);
+        let want: Vec<Rational> = (0..5)
+            .map(|i| Rational::from(&a * &xs[i]) + &ys[i])
+            .collect();
+        assert_eq!(qy.to_scalars(), want);
+        assert_eq!(qy, QVec::from_scalars(&want));
+        let d = want.iter().fold(Integer::from(1), |l, w| l.lcm(w.denom()));
+        assert_eq!(qy.denominator(), &d, "the least common denominator");
     }
 
     #[test]
