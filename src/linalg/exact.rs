@@ -71,24 +71,21 @@ fn factor(q: &Integer) -> Primes {
     })
 }
 
-/// The (odd) `primes` in groups whose product is below 2^32, so that one word modulus per group
-/// covers every prime (a prime is below 2^32 by construction, so each fits a group of its own).
-fn word_groups(primes: &[u32]) -> Vec<Vec<u32>> {
-    let mut groups: Vec<(u64, Vec<u32>)> = Vec::new();
-    for &p in primes {
-        match groups.last_mut() {
-            Some((m, g)) if *m * u64::from(p) < 1 << 32 => {
-                *m *= u64::from(p);
-                g.push(p);
-            }
-            _ => groups.push((u64::from(p), vec![p])),
-        }
+/// The end of the group of `primes` that starts at `start`: the longest run whose product stays
+/// below 2^32, so that one word modulus covers each of its primes (a prime is below 2^32 by
+/// construction, so a group has at least one).
+fn word_group_end(primes: &[u32], start: usize) -> usize {
+    let mut m: u64 = 1;
+    let mut end = start;
+    while end < primes.len() && m * u64::from(primes[end]) < 1 << 32 {
+        m *= u64::from(primes[end]);
+        end += 1;
     }
-    groups.into_iter().map(|(_, g)| g).collect()
+    end
 }
 
-/// A product of powers of the (odd) `primes`, each at least once, below 2^32 (`primes` is one of
-/// [`word_groups`]).
+/// A product of powers of the (odd) `primes`, each at least once, below 2^32 (`primes` is a group
+/// from [`word_group_end`]).
 fn word_modulus(primes: &[u32]) -> u32 {
     let mut m: u64 = 1;
     for &p in primes {
@@ -300,8 +297,11 @@ impl QVec {
         // is 1, for common factors beyond the powers in P. Primes whose product exceeds a word
         // get one P per group (usually there is one group).
         let odd: Vec<u32> = primes.iter().copied().filter(|&p| p != 2).collect();
-        for group in word_groups(&odd) {
-            let modulus = word_modulus(&group);
+        let mut start = 0;
+        while start < odd.len() {
+            let end = word_group_end(&odd, start);
+            let modulus = word_modulus(&odd[start..end]);
+            start = end;
             loop {
                 let mut g = gcd_u32(modulus, self.den.mod_u(modulus));
                 for n in &self.num {
