@@ -186,10 +186,15 @@ fn bounded_ops_enclose<F: Floating>(a: &Rational, b: &Rational, c: &Rational) {
             "values are plain {r:?} arithmetic"
         );
     }
-    // √|a| is irrational in general: both 300-bit roundings of it must be inside the bound.
+    // √|a| is irrational in general. lo = RD(√RD(|a|)) ≤ √|a| ≤ RU(√RU(|a|)) = hi at 1000 bits,
+    // rigorously (|a| is rounded in the same direction as the root); [lo, hi] inside the bound
+    // proves √|a| is. (At 300 bits, a run at 299 bits could hold √|a| but not a 300-bit neighbour
+    // of √(fl(|a|)): the reference must be far more precise than the run.)
     let s = x.abs().sqrt().unwrap();
-    let root =
-        |dir| Float::with_val_round(300, Float::with_val(300, a.clone().abs()).sqrt_ref(), dir).0;
+    let root = |dir| {
+        let abs = Float::with_val_round(1000, a.clone().abs(), dir).0;
+        Float::with_val_round(1000, abs.sqrt_ref(), dir).0
+    };
     assert!(s.encloses(&root(Round::Down).to_rational().unwrap()));
     assert!(s.encloses(&root(Round::Up).to_rational().unwrap()));
 }
