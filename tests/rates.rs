@@ -414,13 +414,10 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
         "quadratic:spectrum=1;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
     )
     .unwrap();
-    let applies = |spec: &str, lr: Rational| {
-        Guarantee::applicable(
-            &common::optimizer(spec),
-            p.as_ref(),
-            &Schedule::constant(lr),
-        )
+    let applies_on = |p: &dyn Problem, spec: &str, lr: Rational| {
+        Guarantee::applicable(&common::optimizer(spec), p, &Schedule::constant(lr))
     };
+    let applies = |spec: &str, lr: Rational| applies_on(p.as_ref(), spec, lr);
     for lr in [q(1, 4), q(1, 8)] {
         assert_eq!(
             applies("gd", lr.clone()),
@@ -472,11 +469,7 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
     )
     .unwrap();
     assert_eq!(
-        Guarantee::applicable(
-            &common::optimizer(&sc("2")),
-            m2.as_ref(),
-            &Schedule::constant(q(1, 4))
-        ),
+        applies_on(m2.as_ref(), &sc("2"), q(1, 4)),
         Some(Guarantee::StronglyConvex { kappa: q(2, 1) })
     );
     let convex = problem::from_spec(
@@ -484,11 +477,7 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
     )
     .unwrap();
     assert_eq!(
-        Guarantee::applicable(
-            &common::optimizer(&sc("4")),
-            convex.as_ref(),
-            &Schedule::constant(q(1, 4))
-        ),
+        applies_on(convex.as_ref(), &sc("4"), q(1, 4)),
         None,
         "m = 0: no strongly convex theorem"
     );
