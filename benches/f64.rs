@@ -7,16 +7,16 @@
 //! `cargo bench --bench f64`. Ratios against numpy are in `bench/compare`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use momentum_oracle::arith::Rounding;
+use momentum_oracle::arith::linalg::{Vector, momentum_update_f64};
 use momentum_oracle::benchmark::{
     self, COPY_BYTES_PER_ELEMENT, PYTORCH_UPDATE_BYTES_PER_ELEMENT, diagonal_quadratic,
     f64_final_iterate,
 };
-use momentum_oracle::linalg::{Vector, momentum_update_f64};
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::nag::Nag;
 use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::problem::to_vector;
-use momentum_oracle::scalar::Rounding;
 use rug::Rational;
 
 const DIM: usize = 1_000_000;

@@ -12,12 +12,12 @@
 
 use std::time::Instant;
 
+use momentum_oracle::arith::Rounding;
+use momentum_oracle::arith::linalg::{Vector, momentum_update_f64};
+use momentum_oracle::arith::text::format;
 use momentum_oracle::benchmark::{self, dominant_quadratic, exact_final_iterate};
-use momentum_oracle::linalg::{Vector, momentum_update_f64};
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::nag::Nag;
-use momentum_oracle::rational::format;
-use momentum_oracle::scalar::Rounding;
 use rug::Rational;
 use serde_json::json;
 

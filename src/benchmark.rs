@@ -25,8 +25,8 @@
 
 use rug::{Integer, Rational};
 
+use crate::arith::linalg::QMat;
 use crate::error::Result;
-use crate::linalg::QMat;
 use crate::optim::{Optimizer, Schedule};
 use crate::problem::{GradientForm, Oracle, QuadraticForm, to_vector};
 use crate::trace::{RunOptions, run_with_oracle};
@@ -145,7 +145,7 @@ pub fn f64_final_iterate<O: Optimizer<f64>>(
     x0: &Vec<f64>,
     lr: &Rational,
     steps: usize,
-    rounding: crate::scalar::Rounding,
+    rounding: crate::arith::Rounding,
 ) -> Result<Vec<f64>> {
     let options = RunOptions {
         rounding,
@@ -176,7 +176,7 @@ pub fn exact_final_iterate<O: Optimizer<Rational>>(
     lr: &Rational,
     steps: usize,
 ) -> Result<Vec<Rational>> {
-    use crate::linalg::Vector;
+    use crate::arith::linalg::Vector;
     let mut oracle = form.oracle::<Rational>();
     let x0v = to_vector::<Rational>(x0);
     let options = RunOptions {

@@ -22,7 +22,7 @@
 //! assert!(gap >= 0);
 //!
 //! // The same run in f64 is within the bound that `Bounded` derives for it.
-//! use momentum_oracle::bounded::Bounded;
+//! use momentum_oracle::arith::bounded::Bounded;
 //! let bounded = trace::run::<Bounded>(problem.as_ref(), &sgd, &lr, None, 20, &RunOptions::default()).unwrap();
 //! assert!(bounded.steps[19].gap.unwrap().encloses(&gap));
 //! ```
@@ -53,21 +53,17 @@
 // correct whichever it is, so the conversion clippy calls useless is kept on purpose.
 #![allow(clippy::useless_conversion)]
 
+pub mod arith;
 pub mod benchmark;
-pub mod bounded;
+pub mod cli;
 pub mod conformance;
-pub mod envelope;
 pub mod error;
 pub mod fixture;
 pub mod generate;
 pub mod identities;
-pub mod linalg;
 pub mod optim;
 pub mod plot;
 pub mod problem;
-pub mod rational;
-pub mod report;
-pub mod scalar;
 pub mod spec;
 pub mod theory;
 pub mod trace;

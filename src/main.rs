@@ -9,12 +9,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use momentum_oracle::arith::text as rational;
 use momentum_oracle::error::Error;
 use momentum_oracle::identities::CompareRequest;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
 use momentum_oracle::trace::{Arithmetic, RunOptions, RunRequest};
-use momentum_oracle::{fixture, problem, rational};
+use momentum_oracle::{fixture, problem};
 
 #[derive(Parser)]
 #[command(
@@ -190,7 +191,7 @@ fn main() -> ExitCode {
             arg: "--steps",
             error: Error::hyper("steps", 0, "must be at least 1"),
         }),
-        Command::Report { steps } => momentum_oracle::report::run(steps)
+        Command::Report { steps } => momentum_oracle::cli::report::run(steps)
             .map(|table| out.push_str(&table))
             .map_err(at("report")),
         Command::Fixtures { out_dir } => fixture::generate_all(&out_dir)

@@ -3,7 +3,7 @@
 //! Problems, optimizers and schedules are all named this way, e.g.
 //! `quadratic:dim=4,m=1/10,L=1,seed=3`, `pytorch:momentum=9/10,nesterov=true`,
 //! `step:lr=1/10,factor=1/2,every=5`. Values are exact: numbers go through
-//! [`rational::parse`](crate::rational::parse); lists separate items with `;`
+//! [`rational::parse`](crate::arith::text::parse); lists separate items with `;`
 //! (`spectrum=1/10;1/2;1`) and list-of-lists with `|`. Unknown keys are errors, so a typo never
 //! silently falls back to a default.
 
@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 
 use rug::Rational;
 
+use crate::arith::text as rational;
 use crate::error::{Error, Result};
-use crate::rational;
 
 /// One parameter of a family, for `list` and error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

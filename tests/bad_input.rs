@@ -5,11 +5,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use momentum_oracle::arith::text as rational;
 use momentum_oracle::error::Error;
 use momentum_oracle::fixture::{self, check};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
-use momentum_oracle::rational;
 use momentum_oracle::trace::{self, RunOptions};
 use rug::Rational;
 
@@ -242,7 +242,7 @@ fn the_library_rejects_bad_input_with_typed_errors() {
     let ogm = OptimizerConfig::from_spec("ogm:steps=2").unwrap();
     expect(
         "OGM past its N",
-        momentum_oracle::scalar::with_mpfr_precision(64, || {
+        momentum_oracle::arith::with_mpfr_precision(64, || {
             trace::run::<rug::Float>(quad.as_ref(), &ogm, &lr, None, 3, &RunOptions::default())
                 .map(|_| ())
         }),

@@ -391,10 +391,10 @@ fn an_off_by_one_in_fistas_t_k_is_flagged_by_the_proof_obligations_on_the_users_
     // A user's FISTA on a quadratic, recording its t_k = (k + 1)/2 but computing β_k = k/(k + 2)
     // (t_k off by one in the numerator): its own trace fails FISTA's potential obligation, while
     // the correct β_k = (k − 1)/(k + 2) passes.
-    use momentum_oracle::linalg::{QVec, Vector};
+    use momentum_oracle::arith::Rounding;
+    use momentum_oracle::arith::linalg::{QVec, Vector};
     use momentum_oracle::optim::StateRecord;
     use momentum_oracle::problem;
-    use momentum_oracle::scalar::Rounding;
     use momentum_oracle::theory::potentials::{self, Instance, Obligation, first_violation};
     use momentum_oracle::trace::{Outcome, StepRecord, Trace};
     use rug::Rational;

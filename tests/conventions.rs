@@ -13,11 +13,13 @@ use common::{
     Identity, Property, check_exact_and_f64, check_same_computation, keras, optimizer, pytorch, q,
     state, trace_of, trace_with,
 };
-use momentum_oracle::bounded::Bounded;
+use momentum_oracle::arith::bounded::Bounded;
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::text::f64_bits;
+use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
     Negated, WeightDecayed, compare, decoupled_weight_decay_difference, sutskever_velocity,
 };
-use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::gd::GradientDescent;
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::keras::KerasSgd;
@@ -26,8 +28,6 @@ use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
 use momentum_oracle::problem::quadratic::{Curvature, QuadraticParams, QuadraticProblem};
 use momentum_oracle::problem::{Oracle, Problem, to_vector};
-use momentum_oracle::rational::f64_bits;
-use momentum_oracle::scalar::{Rounding, Scalar};
 use proptest::prelude::*;
 use rug::Rational;
 
@@ -95,7 +95,7 @@ impl Property for OptaxIsPytorch {
         let name = if self.via_tf { "tf" } else { "optax" };
         let optax = optimizer(&format!(
             "{name}:momentum={},nesterov={}",
-            momentum_oracle::rational::format(&self.momentum),
+            momentum_oracle::arith::text::format(&self.momentum),
             self.nesterov
         ));
         assert_eq!(
@@ -239,7 +239,7 @@ impl Property for ZeroMomentumIsGd {
             STEPS,
             rounding,
         );
-        let tau = momentum_oracle::rational::format(&self.dampening);
+        let tau = momentum_oracle::arith::text::format(&self.dampening);
         let specs = [
             format!("pytorch:momentum=0,dampening={tau}"),
             "keras:momentum=0".into(),

@@ -4,7 +4,7 @@
 mod common;
 
 use approx::assert_abs_diff_eq;
-use momentum_oracle::linalg::QMat;
+use momentum_oracle::arith::linalg::QMat;
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::lower_bound::lower_bound;
 use momentum_oracle::problem::quadratic::{QuadraticParams, quadratic};
@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use rug::{Float, Rational};
 
 fn to_f64(q: &Rational) -> f64 {
-    momentum_oracle::scalar::rational_to_f64(q)
+    momentum_oracle::arith::rational_to_f64(q)
 }
 
 fn dense_f64(m: &QMat) -> DMatrix<f64> {

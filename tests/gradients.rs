@@ -23,9 +23,10 @@ use common::q;
 
 use std::fmt::Debug;
 
-use momentum_oracle::bounded::{Bounded, BoundedVec};
+use momentum_oracle::arith::bounded::{Bounded, BoundedVec};
+use momentum_oracle::arith::linalg::{QVec, Vector, norm_sq, sqrt_upper};
+use momentum_oracle::arith::{Number, with_mpfr_precision};
 use momentum_oracle::generate::{Generated, Quick};
-use momentum_oracle::linalg::{QVec, Vector, norm_sq, sqrt_upper};
 use momentum_oracle::problem::huber::{HuberProblem, huber};
 use momentum_oracle::problem::least_squares::{LeastSquaresProblem, least_squares};
 use momentum_oracle::problem::logistic::{LogisticProblem, logistic};
@@ -34,7 +35,6 @@ use momentum_oracle::problem::lrp::{LrpProblem, lrp};
 use momentum_oracle::problem::quadratic::{QuadraticParams, QuadraticProblem, quadratic};
 use momentum_oracle::problem::rosenbrock::{RosenbrockProblem, rosenbrock};
 use momentum_oracle::problem::{self, Problem};
-use momentum_oracle::scalar::{Number, with_mpfr_precision};
 use momentum_oracle::spec::Spec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -4,13 +4,13 @@
 mod common;
 
 use common::methods::any_method;
-use momentum_oracle::bounded::BoundedMpfr;
+use momentum_oracle::arith::bounded::BoundedMpfr;
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Scalar, with_mpfr_precision};
 use momentum_oracle::error::Error;
-use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem::lower_bound::LowerBoundProblem;
 use momentum_oracle::problem::{self, Problem};
-use momentum_oracle::scalar::{Scalar, with_mpfr_precision};
 use momentum_oracle::trace::{self, RunOptions, Trace};
 use proptest::prelude::*;
 use rug::Rational;

@@ -7,11 +7,12 @@
 mod common;
 
 use common::{Identity, Property, check_exact_and_f64, pytorch, state, trace_of};
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
     look_ahead_from_pytorch_nesterov, look_ahead_point, nag_velocity_factor,
     nesterov_gradient_correction,
 };
-use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::nag::{Nag, NagPc};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
@@ -19,7 +20,6 @@ use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
 };
 use momentum_oracle::problem::{Problem, to_vector};
-use momentum_oracle::scalar::{Rounding, Scalar};
 use proptest::prelude::*;
 use rug::Rational;
 

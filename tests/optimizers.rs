@@ -9,8 +9,9 @@ use common::{optimizer as config, q, within_certified_bound};
 use std::collections::BTreeSet;
 
 use momentum_oracle::Error;
-use momentum_oracle::bounded::{Bounded, BoundedMpfr};
-use momentum_oracle::linalg::Vector;
+use momentum_oracle::arith::bounded::{Bounded, BoundedMpfr};
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Rounding, round_to_f32, with_mpfr_precision};
 use momentum_oracle::optim::fista::{Fista, FistaMomentum};
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::ogm::Ogm;
@@ -20,7 +21,6 @@ use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
 };
-use momentum_oracle::scalar::{Rounding, round_to_f32, with_mpfr_precision};
 use momentum_oracle::trace::{Outcome, RunOptions, Trace, run};
 use proptest::prelude::*;
 use rug::{Float, Rational};

@@ -5,8 +5,8 @@ mod common;
 
 use common::q;
 
+use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::error::Result;
-use momentum_oracle::linalg::{QVec, Vector};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem::{self, Oracle, Problem};
 use momentum_oracle::theory::bounds;
@@ -36,7 +36,7 @@ impl Oracle<Rational> for ConstantGradient {
 fn buffers(mu: &Rational, g: &[Rational], steps: usize) -> Trace<Rational> {
     let opt = OptimizerConfig::from_spec(&format!(
         "pytorch:momentum={}",
-        momentum_oracle::rational::format(mu)
+        momentum_oracle::arith::text::format(mu)
     ))
     .unwrap();
     let mut oracle = ConstantGradient(QVec::from_scalars(g));
@@ -87,7 +87,7 @@ impl PowU for Rational {
 }
 
 fn final_abs(spec: &str, lambda: &Rational, lr: &Rational, steps: usize) -> Rational {
-    let l = momentum_oracle::rational::format(lambda);
+    let l = momentum_oracle::arith::text::format(lambda);
     let p = problem::from_spec(&format!(
         "quadratic:spectrum={l},householder=none,minimizer=0,optimum=0,x0=1"
     ))
@@ -183,7 +183,7 @@ fn nesterov_does_not_always_beat_heavy_ball() {
     // Python's fractions, independently of this crate): heavy ball's underdamped oscillation
     // crosses the minimiser while NAG, damped by its look-ahead, is still on its way.
     for (lambda, ks) in [(q(1, 10), vec![5]), (q(1, 100), vec![21, 22, 23])] {
-        let l = momentum_oracle::rational::format(&lambda);
+        let l = momentum_oracle::arith::text::format(&lambda);
         let p = problem::from_spec(&format!(
             "quadratic:spectrum={l},householder=none,minimizer=0,optimum=0,x0=1"
         ))

@@ -9,11 +9,11 @@ mod common;
 use common::{q, run_constant as run};
 
 use common::problems::{Shared, convex_exact, square_condition};
-use momentum_oracle::bounded::BoundedMpfr;
-use momentum_oracle::linalg::{QVec, Vector};
+use momentum_oracle::arith::bounded::BoundedMpfr;
+use momentum_oracle::arith::linalg::{QVec, Vector};
+use momentum_oracle::arith::{Number, Rounding, with_mpfr_precision};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, StateRecord};
 use momentum_oracle::problem;
-use momentum_oracle::scalar::{Number, Rounding, with_mpfr_precision};
 use momentum_oracle::theory::guarantees::Guarantee;
 use momentum_oracle::theory::potentials::{self, Check, Instance, Obligation, first_violation};
 use momentum_oracle::trace::{self, Outcome, RunOptions, StepRecord, Trace};
@@ -75,10 +75,10 @@ proptest! {
     fn strongly_convex_potential_contracts(p in square_condition()) {
         let l = p.smoothness().unwrap();
         let kappa = &l / p.strong_convexity().unwrap();
-        let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::rational::format(&kappa));
+        let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::arith::text::format(&kappa));
         let t = run::<Rational>(p.as_ref(), &spec, &l.recip(), STEPS);
         let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
-        let sk = momentum_oracle::scalar::rational_sqrt(&kappa).unwrap();
+        let sk = momentum_oracle::arith::rational_sqrt(&kappa).unwrap();
         assert_all_hold(&potentials::strongly_convex_nag(&t, &inst, &sk).unwrap(), "strongly convex NAG", &p)?;
     }
 

@@ -10,14 +10,14 @@ mod common;
 use common::{q, run_constant as run};
 
 use common::problems::{convex_exact, square_condition};
-use momentum_oracle::bounded::BoundedMpfr;
-use momentum_oracle::linalg::Vector;
+use momentum_oracle::arith::bounded::BoundedMpfr;
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::text as rational;
+use momentum_oracle::arith::{Number, Scalar, with_mpfr_precision};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem::huber::{HuberProblem, Scale, huber_ogm};
 use momentum_oracle::problem::lower_bound::LowerBoundProblem;
 use momentum_oracle::problem::{self, Problem};
-use momentum_oracle::rational;
-use momentum_oracle::scalar::{Number, Scalar, with_mpfr_precision};
 use momentum_oracle::theory::bounds;
 use momentum_oracle::theory::rates;
 use momentum_oracle::trace::{self, RunOptions, Trace};
@@ -125,13 +125,13 @@ proptest! {
     fn strongly_convex_nesterov_contracts_at_one_minus_one_over_root_kappa(p in square_condition()) {
         let (l, m, r2) = (l_of(p.as_ref()), p.strong_convexity().unwrap(), r2_of(p.as_ref()));
         let kappa = Rational::from(&l / &m);
-        let sk = momentum_oracle::scalar::rational_sqrt(&kappa).expect("κ is a perfect square");
-        let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::rational::format(&kappa));
+        let sk = momentum_oracle::arith::rational_sqrt(&kappa).expect("κ is a perfect square");
+        let spec = format!("fista:momentum=strongly-convex,kappa={}", momentum_oracle::arith::text::format(&kappa));
         let t = run::<Rational>(p.as_ref(), &spec, &l.clone().recip(), STEPS);
         // The theorem's own form, (1 − √(m/L))^k (f(x₀) − f* + (m/2)R²), with √(m/L) taken
         // separately: it bounds the gap, and the crate's form (which replaces f(x₀) − f* by its
         // upper bound (L/2)R²) bounds it, with equality when f(x₀) − f* = (L/2)R².
-        let root = momentum_oracle::scalar::rational_sqrt(&Rational::from(&m / &l)).expect("m/L is a square");
+        let root = momentum_oracle::arith::rational_sqrt(&Rational::from(&m / &l)).expect("m/L is a square");
         let gap0 = t.initial_gap.clone().unwrap();
         let start = gap0.clone() + Rational::from(&m * &r2) / 2u32;
         let mut theorem = start.clone();

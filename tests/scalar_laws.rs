@@ -7,9 +7,9 @@
 
 mod common;
 
-use momentum_oracle::bounded::{Bounded, BoundedValue, BoundedVec, Floating};
-use momentum_oracle::linalg::{F64Mat, Matrix, QMat, QVec, Vector};
-use momentum_oracle::scalar::{Number, Rounding, Scalar, rational_cos_pi, with_mpfr_precision};
+use momentum_oracle::arith::bounded::{Bounded, BoundedValue, BoundedVec, Floating};
+use momentum_oracle::arith::linalg::{F64Mat, Matrix, QMat, QVec, Vector};
+use momentum_oracle::arith::{Number, Rounding, Scalar, rational_cos_pi, with_mpfr_precision};
 use proptest::prelude::*;
 use rug::float::Round;
 use rug::{Float, Rational};
@@ -51,7 +51,7 @@ impl Reference for f64 {
 }
 impl Reference for Float {
     fn round(x: &Rational) -> Rational {
-        nearest(x, momentum_oracle::scalar::mpfr_precision())
+        nearest(x, momentum_oracle::arith::mpfr_precision())
     }
 }
 
@@ -150,7 +150,7 @@ fn sqrt_law<S: Reference>(a: &Rational) {
         let prec = if S::arithmetic_name() == "f64" {
             53
         } else {
-            momentum_oracle::scalar::mpfr_precision()
+            momentum_oracle::arith::mpfr_precision()
         };
         let wide = Float::with_val(2 * prec + 20, exact(&x)).sqrt();
         let reference = nearest(&wide.to_rational().expect("finite"), prec);

@@ -9,15 +9,15 @@ use common::{
     Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
     pytorch, q, state, trace_of, within_certified_bound,
 };
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
     compare, first_rate_change, predict_schedule_breakage, schedule_breakage, sutskever_velocity,
 };
-use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::keras::KerasState;
 use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule, StepContext, strategy};
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
-use momentum_oracle::scalar::{Rounding, Scalar};
 use proptest::prelude::*;
 use rug::Rational;
 use serde_json::Value;
@@ -477,8 +477,8 @@ fn schedule_parameters_are_checked_at_their_boundaries() {
 fn an_irrational_cosine_rate_is_correctly_valued_and_changes_while_its_phase_moves() {
     // T = 4, k = 2: γ₂ = min + (lr − min)(1 + cos(π/4))/2 = 1/4 + (3/4)(1 + √2/2)/2.
     let s = Schedule::from_spec("cosine:lr=1,min_lr=1/4,period=4").unwrap();
-    momentum_oracle::scalar::with_mpfr_precision(256, || {
-        let got: momentum_oracle::bounded::BoundedMpfr = s.learning_rate(2).unwrap();
+    momentum_oracle::arith::with_mpfr_precision(256, || {
+        let got: momentum_oracle::arith::bounded::BoundedMpfr = s.learning_rate(2).unwrap();
         let half_root2 = rug::Float::with_val(512, 2).sqrt() / 2u32;
         let want = rug::Float::with_val(512, 1) / 4u32
             + rug::Float::with_val(512, 3) / 4u32 * (half_root2 + 1u32) / 2u32;

@@ -2,10 +2,10 @@
 //! stored under `snapshots/`. A changed trace is a reviewed diff (`cargo insta review`); with
 //! `CI=true` a changed snapshot fails the run.
 
-use momentum_oracle::bounded::Bounded;
+use momentum_oracle::arith::bounded::Bounded;
+use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem::{self, Problem};
-use momentum_oracle::scalar::{Rounding, Scalar};
 use momentum_oracle::theory::guarantees::Guarantee;
 use momentum_oracle::trace::{self, RunOptions, Trace};
 use rug::Rational;

@@ -6,21 +6,21 @@ mod common;
 
 use common::q;
 
-use momentum_oracle::bounded::BoundedMpfr;
-use momentum_oracle::linalg::{QVec, Vector};
+use momentum_oracle::arith::bounded::BoundedMpfr;
+use momentum_oracle::arith::linalg::{QVec, Vector};
+use momentum_oracle::arith::{Number, Rounding};
 use momentum_oracle::optim::heavy_ball::{HeavyBall, HeavyBallState};
 use momentum_oracle::optim::nag::{Nag, NagPc, NagPcState, NagState};
 use momentum_oracle::optim::{Optimizer, StepContext};
 use momentum_oracle::problem::lrp::LrpProblem;
 use momentum_oracle::problem::{self, Oracle, Problem};
-use momentum_oracle::scalar::{Number, Rounding};
 use momentum_oracle::theory::stability::{self, CharPoly, OptimalHeavyBall, Stability};
 use proptest::prelude::*;
 use rug::Rational;
 
 /// The 1-d quadratic `λx²/2` (x* = 0, f* = 0) as a problem.
 fn one_d(lambda: &Rational) -> Box<dyn Problem> {
-    let l = momentum_oracle::rational::format(lambda);
+    let l = momentum_oracle::arith::text::format(lambda);
     problem::from_spec(&format!(
         "quadratic:spectrum={l},householder=none,minimizer=0,optimum=0,x0=1"
     ))
@@ -161,7 +161,7 @@ fn agree(h: &Rational, mu: &Rational) -> Result<(), String> {
                 None => {
                     // Undecided by n = 2^16 (ρ is then close to 1): a certified MPFR spectral
                     // radius must put ρ on Jury's side of 1.
-                    let decided = momentum_oracle::scalar::with_mpfr_precision(256, || {
+                    let decided = momentum_oracle::arith::with_mpfr_precision(256, || {
                         let rho = poly.spectral_radius::<BoundedMpfr>().unwrap();
                         let one = BoundedMpfr::one();
                         match jury {

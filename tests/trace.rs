@@ -4,10 +4,10 @@ mod common;
 
 use common::q;
 
+use momentum_oracle::arith::{Number, Rounding};
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
-use momentum_oracle::scalar::{Number, Rounding};
 use momentum_oracle::trace::{self, Outcome, RunOptions};
 use rug::Rational;
 

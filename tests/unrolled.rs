@@ -9,17 +9,17 @@
 mod common;
 
 use common::{Identity, Property, check_exact_and_f64, q, state, trace_of};
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
     Replay, effective_memory, gradient_weight, sutskever_velocity, unrolled_buffer,
     unrolled_velocity,
 };
-use momentum_oracle::linalg::Vector;
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
 use momentum_oracle::problem::quadratic::QuadraticProblem;
 use momentum_oracle::problem::to_vector;
-use momentum_oracle::scalar::{Rounding, Scalar};
 use proptest::prelude::*;
 use rug::Rational;
 

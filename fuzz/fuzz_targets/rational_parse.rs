@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use momentum_oracle::{rational, spec};
+use momentum_oracle::arith::text as rational;
+use momentum_oracle::spec;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -42,10 +42,10 @@
 use rug::Rational;
 
 use super::{Optimizer, Query, StateRecord, StepContext};
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar, rational_sqrt};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::{Number, Scalar, rational_sqrt};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -105,7 +105,7 @@ impl Fista {
             if *kappa < 1 {
                 return Err(Error::hyper(
                     "kappa",
-                    crate::rational::format(kappa),
+                    crate::arith::text::format(kappa),
                     "the condition number L/m must be at least 1",
                 ));
             }
@@ -133,7 +133,7 @@ impl Fista {
             (_, Some(kappa)) => {
                 return Err(Error::hyper(
                     "kappa",
-                    crate::rational::format(&kappa),
+                    crate::arith::text::format(&kappa),
                     "only momentum=strongly-convex takes a condition number",
                 ));
             }
@@ -205,7 +205,7 @@ impl Fista {
                                     operation: "FISTA's strongly convex momentum (√κ − 1)/(√κ + 1)",
                                     detail: format!(
                                         " at step {k} (κ = {} is not the square of a rational)",
-                                        crate::rational::format(kappa)
+                                        crate::arith::text::format(kappa)
                                     ),
                                 })?;
                         (root.clone() - &S::one()) / &(root + &S::one())

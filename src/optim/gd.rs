@@ -10,10 +10,10 @@
 //! eq. (2.1.14); with γ = h/L, Drori & Teboulle (2014) give the tight worst case.
 
 use super::{Optimizer, Query, StateCheck, StateRecord, StepContext};
+use crate::arith::Scalar;
+use crate::arith::linalg::Vector;
 use crate::error::Result;
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, Spec};
 
 /// Catalogue entry.

@@ -50,11 +50,11 @@
 use rug::Rational;
 
 use super::{Optimizer, Query, StateRecord, StepContext, kv};
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar, round_to_f32};
 use crate::error::{Error, Result};
 use crate::identities::momentum_correction;
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::{Number, Scalar, round_to_f32};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -111,7 +111,7 @@ impl KerasSgd {
         if !(0..=1).contains(&momentum) {
             return Err(Error::hyper(
                 "momentum",
-                crate::rational::format(&momentum),
+                crate::arith::text::format(&momentum),
                 "Keras requires a momentum in [0, 1]",
             ));
         }

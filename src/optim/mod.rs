@@ -39,9 +39,9 @@ use std::fmt::Debug;
 
 use rug::Rational;
 
+use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
 use crate::problem::Oracle;
-use crate::scalar::{Number, Rounding, Scalar};
 use crate::spec::{EntryInfo, Spec};
 
 /// What one step is told besides its state and oracle.
@@ -141,14 +141,14 @@ pub trait Optimizer<S: Scalar>: Debug {
 pub struct StateCheck {
     /// Whether the iterate and every state value are finite.
     pub finite: bool,
-    /// The largest [`Vector::max_bits`](crate::linalg::Vector::max_bits) or
+    /// The largest [`Vector::max_bits`](crate::arith::linalg::Vector::max_bits) or
     /// [`Number::size_bits`] among them.
     pub max_bits: u64,
 }
 
 impl StateCheck {
     /// The check of the given vectors.
-    pub fn of_vectors<'a, V: crate::linalg::Vector<S> + 'a, S: 'a>(
+    pub fn of_vectors<'a, V: crate::arith::linalg::Vector<S> + 'a, S: 'a>(
         vectors: impl IntoIterator<Item = &'a V>,
     ) -> Self {
         let mut check = StateCheck {
@@ -255,7 +255,7 @@ pub(crate) fn non_negative(name: &'static str, value: &Rational) -> Result<()> {
     if *value < 0 {
         return Err(Error::hyper(
             name,
-            crate::rational::format(value),
+            crate::arith::text::format(value),
             "must be non-negative",
         ));
     }
@@ -267,7 +267,7 @@ pub(crate) fn momentum_below_one(momentum: &Rational) -> Result<()> {
     if *momentum < 0 || *momentum >= 1 {
         return Err(Error::hyper(
             "momentum",
-            crate::rational::format(momentum),
+            crate::arith::text::format(momentum),
             "must be in [0, 1)",
         ));
     }
@@ -276,5 +276,5 @@ pub(crate) fn momentum_below_one(momentum: &Rational) -> Result<()> {
 
 /// Formats `key=value` for a rational, for `spec()` methods.
 pub(crate) fn kv(key: &str, value: &Rational) -> String {
-    format!("{key}={}", crate::rational::format(value))
+    format!("{key}={}", crate::arith::text::format(value))
 }

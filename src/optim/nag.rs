@@ -41,10 +41,10 @@
 use rug::Rational;
 
 use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, momentum_below_one};
+use crate::arith::Scalar;
+use crate::arith::linalg::Vector;
 use crate::error::Result;
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 const PARAMS: &[ParamInfo] = &[ParamInfo {

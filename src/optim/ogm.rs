@@ -33,10 +33,10 @@
 //! exact information-based complexity of smooth convex minimization*, J. Complexity 39 (2017).
 
 use super::{Optimizer, Query, StateRecord, StepContext};
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::{Number, Scalar};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.

@@ -30,10 +30,10 @@
 use rug::Rational;
 
 use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv, non_negative};
+use crate::arith::Scalar;
+use crate::arith::linalg::Vector;
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::problem::Oracle;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -94,8 +94,8 @@ impl PytorchSgd {
                 "nesterov",
                 format!(
                     "true (momentum={}, dampening={})",
-                    crate::rational::format(&momentum),
-                    crate::rational::format(&dampening)
+                    crate::arith::text::format(&momentum),
+                    crate::arith::text::format(&dampening)
                 ),
                 "Nesterov momentum requires a momentum and zero dampening",
             ));

@@ -19,9 +19,9 @@
 use rug::Rational;
 use rug::ops::Pow;
 
+use crate::arith::Scalar;
+use crate::arith::text::format;
 use crate::error::{Error, Result};
-use crate::rational::format;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list};
 
 /// Catalogue entries, one per schedule.
@@ -282,7 +282,7 @@ impl Schedule {
             }
             Schedule::Cosine { lr, min_lr, period } => {
                 let q = Rational::from(((k - 1).min(*period) as u64, *period as u64));
-                let c = crate::scalar::rational_cos_pi(&q)?;
+                let c = crate::arith::rational_cos_pi(&q)?;
                 Rational::from(min_lr + Rational::from(lr - min_lr) * (c + 1u32) / 2u32)
             }
         })

@@ -30,12 +30,12 @@ use super::{
     Area, Canvas, Entry, Mark, Run, colour, dash, drawing, font, fraction, label, legend, number,
     provenance, run, title,
 };
+use crate::arith::Scalar;
+use crate::arith::linalg::Vector;
 use crate::error::Result;
-use crate::linalg::Vector;
 use crate::optim::heavy_ball::{HeavyBall, HeavyBallState};
 use crate::optim::{Optimizer, OptimizerConfig, Query, Schedule, StateRecord, StepContext};
 use crate::problem::{self, Oracle, Problem};
-use crate::scalar::Scalar;
 use crate::trace::{self, RunOptions, Trace};
 
 /// The problem (the paper's instance; its start x₀ = 3).
@@ -120,8 +120,8 @@ pub fn cycle(steps: usize) -> Result<String> {
     let spec = p.spec();
     let started_spec = format!(
         "heavy-ball:momentum=4/9 from (θ₀, θ₋₁) = ({}, {})",
-        crate::rational::format(&cycle_point(0)),
-        crate::rational::format(&cycle_point(2))
+        crate::arith::text::format(&cycle_point(0)),
+        crate::arith::text::format(&cycle_point(2))
     );
     let cycle_trace = trace::run_with_oracle(
         &started,

@@ -36,11 +36,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rug::{Float, Rational};
 
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar, with_mpfr_precision};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::Problem;
-use crate::scalar::{Number, Scalar, with_mpfr_precision};
 use crate::trace::{self, Outcome, RunOptions, Trace};
 
 pub(crate) use svg::{Canvas, TaggedSvg};
@@ -719,7 +719,7 @@ pub(crate) fn fraction(q: &Rational) -> String {
     let s = if *q.denom() == 1 {
         q.numer().to_string()
     } else {
-        crate::rational::format(q)
+        crate::arith::text::format(q)
     };
     s.replace('-', "−")
 }

@@ -399,7 +399,7 @@ fn draw(
             format!("Problem: {spec}."),
             format!(
                 "Learning rate {}, {steps} steps.",
-                crate::rational::format(lr)
+                crate::arith::text::format(lr)
             ),
             format!(
                 "Runs: {}.",

@@ -31,10 +31,10 @@ use super::{
     Area, Canvas, Entry, Mark, Run, colour, drawing, font, fraction, label, legend, legend_size,
     provenance, run, title,
 };
+use crate::arith::rational_sqrt;
 use crate::error::{Error, Result};
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{self, Problem};
-use crate::scalar::rational_sqrt;
 use crate::theory::stability::OptimalHeavyBall;
 
 /// The default quadratic: spectrum {1, 1/25}, rotated, minimiser 0, start far along the ravine.
@@ -125,7 +125,7 @@ fn methods(p: &dyn Problem) -> Result<Vec<Method>> {
                         ),
                         optimizer: cfg(&format!(
                             "heavy-ball:momentum={}",
-                            crate::rational::format(&polyak.momentum)
+                            crate::arith::text::format(&polyak.momentum)
                         ))?,
                         schedule: constant(&polyak.step),
                         colour: colour::HEAVY_BALL,
@@ -139,7 +139,7 @@ fn methods(p: &dyn Problem) -> Result<Vec<Method>> {
                         ),
                         optimizer: cfg(&format!(
                             "nag:momentum={}",
-                            crate::rational::format(&nag_mu)
+                            crate::arith::text::format(&nag_mu)
                         ))?,
                         schedule: constant(&nag_lr),
                         colour: colour::NAG,

@@ -24,8 +24,8 @@ use super::{
     Area, Canvas, Entry, Mark, Run, colour, dash, drawing, font, label, legend, legend_size,
     number, provenance, run, title,
 };
+use crate::arith::linalg::Vector;
 use crate::error::Result;
-use crate::linalg::Vector;
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{self, Problem};
 

@@ -23,7 +23,7 @@
 //! J. Optim. Theory Appl. 172: this piecewise affine-quadratic function is one of OGM's two worst
 //! cases) — [`HuberProblem::for_ogm`]. `θ_N` is irrational for `N ≥ 2` (`θ_1 = (1 + √5)/2` when
 //! `N ≥ 2`), so that variant keeps `c` symbolic, computes it in the run's arithmetic with
-//! [`Number::sqrt`](crate::scalar::Number::sqrt), and has no exact oracle; for `N = 1`, `θ_1 = 2` and it is exact.
+//! [`Number::sqrt`](crate::arith::Number::sqrt), and has no exact oracle; for `N = 1`, `θ_1 = 2` and it is exact.
 //!
 //! **Exactness.** In ℚ the branch is decided by `‖x‖² ≥ ρ²` (no root needed), the quadratic region
 //! is always exact, and the linear region needs `‖x‖ = √(‖x‖²)`: exact when `‖x‖²` is the square of
@@ -47,11 +47,11 @@ use rug::{Float, Rational};
 
 use super::quadratic::{small_rational, smoothness_constant};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
-use crate::bounded::{BoundedValue, BoundedVector, Floating, rational_to_f64_up};
+use crate::arith::Scalar;
+use crate::arith::bounded::{BoundedValue, BoundedVector, Floating, rational_to_f64_up};
+use crate::arith::linalg::{Vector, sqrt_upper};
 use crate::error::{Error, Result};
 use crate::generate::Generated;
-use crate::linalg::{Vector, sqrt_upper};
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -286,7 +286,7 @@ impl HuberProblem {
             (Some(c), _) => {
                 return Err(Error::hyper(
                     "c",
-                    crate::rational::format(&c),
+                    crate::arith::text::format(&c),
                     "give only one of c, steps/h, ogm",
                 ));
             }
@@ -322,13 +322,13 @@ impl Problem for HuberProblem {
     }
     fn spec(&self) -> String {
         let scale = match &self.scale {
-            Scale::Rational(c) => format!("c={}", crate::rational::format(c)),
+            Scale::Rational(c) => format!("c={}", crate::arith::text::format(c)),
             Scale::OgmThetaSquared(n) => format!("ogm={n}"),
         };
         format!(
             "huber:L={},R={},dim={},{scale}",
-            crate::rational::format(&self.l),
-            crate::rational::format(&self.r),
+            crate::arith::text::format(&self.l),
+            crate::arith::text::format(&self.r),
             self.dim
         )
     }
@@ -370,12 +370,12 @@ impl Problem for HuberProblem {
     }
     fn data_json(&self) -> serde_json::Value {
         let c = match &self.scale {
-            Scale::Rational(c) => serde_json::json!(crate::rational::format(c)),
+            Scale::Rational(c) => serde_json::json!(crate::arith::text::format(c)),
             Scale::OgmThetaSquared(n) => serde_json::json!({ "ogm_theta_squared": n }),
         };
         serde_json::json!({
-            "L": crate::rational::format(&self.l),
-            "R": crate::rational::format(&self.r),
+            "L": crate::arith::text::format(&self.l),
+            "R": crate::arith::text::format(&self.r),
             "dim": self.dim,
             "c": c,
             "minimizer": vec!["0/1"; self.dim],
@@ -390,7 +390,7 @@ impl HuberProblem {
         // Derivation. The f64 oracle is `HuberOracle<f64>`; running the same generic code in
         // `Bounded` at the exact point x̂ (error 0) performs bit for bit the same operations — the
         // branch is decided on the values alone (`at_least`) — and bounds, by the per-operation
-        // rules of `crate::bounded` (Higham's model, every constant's own rounding included, OGM's
+        // rules of `crate::arith::bounded` (Higham's model, every constant's own rounding included, OGM's
         // square roots too), the distance of each f64 result to the exact result *of the branch
         // the f64 run took*:
         //   linear:    |fl(q) − Lρ/ν| via ⊘ of the errors of slope and ν = √s, then ‖ĝ − (Lρ/ν)x̂‖
@@ -542,8 +542,8 @@ impl Generated for HuberProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::QVec;
-    use crate::scalar::Rounding;
+    use crate::arith::Rounding;
+    use crate::arith::linalg::QVec;
 
     fn q(n: i64, d: u64) -> Rational {
         Rational::from((n, d))
@@ -639,7 +639,7 @@ mod tests {
             (1.0 - 2f64.powi(-30)) * 2f64.powi(-26),
         ];
         let exact_x: Vec<Rational> = x.iter().map(|v| Rational::from_f64(*v).unwrap()).collect();
-        assert!(crate::linalg::norm_sq(&exact_x) < 1);
+        assert!(crate::arith::linalg::norm_sq(&exact_x) < 1);
         assert!(x.to_vec().dot(&x.to_vec()) >= 1.0);
         let g = p.f64_oracle().unwrap().gradient(&x.to_vec()).unwrap();
         let want = p

@@ -36,10 +36,10 @@ use rug::{Float, Rational};
 
 use super::quadratic::small_vector;
 use super::{F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm};
-use crate::bounded::{Bounded, BoundedMpfr};
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::linalg::{QMat, norm_sq};
 use crate::error::{Error, Result};
 use crate::generate::{Generated, sample};
-use crate::linalg::{QMat, norm_sq};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// Catalogue entry.
@@ -227,7 +227,7 @@ impl LeastSquaresProblem {
         if let Some(s) = sigma.iter().find(|s| **s <= 0) {
             return Err(Error::hyper(
                 "sigma",
-                crate::rational::format(s),
+                crate::arith::text::format(s),
                 "singular values must be positive",
             ));
         }
@@ -542,7 +542,7 @@ impl Problem for LeastSquaresProblem {
         None
     }
     fn data_json(&self) -> serde_json::Value {
-        use crate::rational::format;
+        use crate::arith::text::format;
         let fmt = |v: &[Rational]| v.iter().map(format).collect::<Vec<_>>();
         let mut extra = serde_json::json!({
             "B": self.b.to_dense().iter().map(|r| fmt(r)).collect::<Vec<_>>(),

@@ -16,11 +16,11 @@
 //!
 //! **No exact oracle**: values and gradients involve `exp` and `log`, so
 //! [`Problem::exact_oracle`] is [`Error::Unsupported`]; the oracle runs in f64 (exp and log
-//! correctly rounded through MPFR, see [`crate::scalar`]) and MPFR. Both branches below compute
+//! correctly rounded through MPFR, see [`crate::arith::scalar`]) and MPFR. Both branches below compute
 //! the same real function, `log(1 + e^{−z}) = max(−z, 0) + log(1 + e^{−|z|})` (the stable
 //! softplus) and `σ(−z) = e^{−z}/(1 + e^{−z}) = 1/(1 + e^{z})`; the branch only avoids overflow.
 //!
-//! **f64 operation order**: `p = Â w` ([`crate::linalg`]'s sequential rows), `z_i = ±p_i` (exact);
+//! **f64 operation order**: `p = Â w` ([`crate::arith::linalg`]'s sequential rows), `z_i = ±p_i` (exact);
 //! value: `s = 0; s ← s ⊕ sp(z_i)` in order with `sp(z) = ln(1 ⊕ exp(−z))` for `z ≥ 0` and
 //! `(−z) ⊕ ln(1 ⊕ exp(z))` otherwise, then `f = (s ⊗ (1/n)^) ⊕ ((λ/2)^ ⊗ (w·w))`; gradient:
 //! `r_i = (−y_i σ_i) ⊗ (1/n)^` with `σ_i = e ⊘ (1 ⊕ e)`, `e = exp(−z_i)` for `z_i ≥ 0` and
@@ -52,11 +52,11 @@ use rug::{Float, Rational};
 
 use super::quadratic::small_vector;
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
-use crate::bounded::{Bounded, BoundedVec, rational_to_f64_up};
+use crate::arith::bounded::{Bounded, BoundedVec, rational_to_f64_up};
+use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::{Rounding, Scalar};
 use crate::error::{Error, Result};
 use crate::generate::{Generated, sample};
-use crate::linalg::{Matrix, QMat, Vector};
-use crate::scalar::{Rounding, Scalar};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// The MPFR precision of the Newton solve and of the directed-rounding enclosure.
@@ -166,7 +166,7 @@ impl LogisticProblem {
                 y if *y == -1 => Ok(-1),
                 _ => Err(Error::hyper(
                     "y",
-                    crate::rational::format(y),
+                    crate::arith::text::format(y),
                     "labels must be 1 or -1",
                 )),
             })
@@ -521,7 +521,7 @@ fn certify(features: &[Vec<Rational>], labels: &[i8], lambda: &Rational) -> Refe
             g_hi[j] += hi;
         }
     }
-    let reg = crate::linalg::norm_sq(&w) * Rational::from(lambda / 2u32);
+    let reg = crate::arith::linalg::norm_sq(&w) * Rational::from(lambda / 2u32);
     f_lo += &reg;
     f_hi += &reg;
     let gradient_norm_sq = g_lo
@@ -558,7 +558,7 @@ impl Problem for LogisticProblem {
             "logistic:A={},y={},lambda={},x0={}",
             format_lists(&self.features),
             format_list(&labels),
-            crate::rational::format(&self.lambda),
+            crate::arith::text::format(&self.lambda),
             format_list(&self.x0)
         )
     }
@@ -594,7 +594,7 @@ impl Problem for LogisticProblem {
     fn f64_rounding(&self, x: &[f64]) -> Option<F64RoundingBound> {
         // Derivation: the f64 oracle is `LogisticOracle<f64>`; the same generic code in `Bounded`
         // at the exact point x̂ (error 0) performs the same operations bit for bit (branches are
-        // decided on values by `at_least`) and bounds each by the rules of `crate::bounded`: the
+        // decided on values by `at_least`) and bounds each by the rules of `crate::arith::bounded`: the
         // matrix–vector products through the rational norm bound of A, exp and ln by the mean
         // value theorem, ⊘ and ⊕ by Higham's model. Whichever branch the rounded z̃_i selects, the
         // exact result of that branch's formula is the true softplus (resp. σ) at the exact z_i,
@@ -619,7 +619,7 @@ impl Problem for LogisticProblem {
         })
     }
     fn data_json(&self) -> serde_json::Value {
-        use crate::rational::format;
+        use crate::arith::text::format;
         let fmt = |v: &[Rational]| v.iter().map(format).collect::<Vec<_>>();
         serde_json::json!({
             "A": self.features.iter().map(|r| fmt(r)).collect::<Vec<_>>(),

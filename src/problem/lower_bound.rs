@@ -23,7 +23,7 @@
 //! `g = (Â x) ⊖ b̂` with `b = A x* = (L/4)e₁`, so an f64 gradient is exactly zero wherever the exact
 //! one is zero by sparsity, and the Krylov structure survives rounding. Value and gap as in
 //! [`QuadraticForm`]: `gap = ½ ⊗ ((x ⊖ x̂*) · (Â (x ⊖ x̂*)))`, `value = f̂* ⊕ gap`. Bounded runs use
-//! the same generic oracle (the bounds of [`crate::bounded`] follow its operations).
+//! the same generic oracle (the bounds of [`crate::arith::bounded`] follow its operations).
 //!
 //! Spec: `lower-bound:k=7,n=7,L=1` (defaults: `k = 7`, `n = k`, `L = 1`).
 
@@ -35,10 +35,10 @@ use super::{
     F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm, initial_distance_sq,
     require_positive,
 };
-use crate::bounded::{Bounded, BoundedMpfr};
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::linalg::QMat;
 use crate::error::{Error, Result};
 use crate::generate::Generated;
-use crate::linalg::QMat;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -190,7 +190,7 @@ impl Problem for LowerBoundProblem {
             "lower-bound:k={},n={},L={}",
             self.k,
             self.n,
-            crate::rational::format(&self.l)
+            crate::arith::text::format(&self.l)
         )
     }
     fn dim(&self) -> usize {
@@ -234,7 +234,7 @@ impl Problem for LowerBoundProblem {
         self.form.data_json(serde_json::json!({
             "k": self.k,
             "n": self.n,
-            "L": crate::rational::format(&self.l),
+            "L": crate::arith::text::format(&self.l),
         }))
     }
 }
@@ -256,7 +256,7 @@ impl Generated for LowerBoundProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::Vector;
+    use crate::arith::linalg::Vector;
 
     #[test]
     fn minimiser_and_optimum_are_nesterovs() {
@@ -288,13 +288,13 @@ mod tests {
         let p = LowerBoundProblem::for_steps(4, Rational::from(1)).unwrap();
         let mut exact = p.exact_oracle().unwrap();
         let mut float = p.f64_oracle().unwrap();
-        let mut x = crate::linalg::QVec::zeros(9);
+        let mut x = crate::arith::linalg::QVec::zeros(9);
         let mut y = vec![0.0; 9];
         for j in 1..=8 {
             let g = exact.gradient(&x).unwrap();
-            x.axpy(&Rational::from(-1), &g, crate::scalar::Rounding::Naive);
+            x.axpy(&Rational::from(-1), &g, crate::arith::Rounding::Naive);
             let h = float.gradient(&y).unwrap();
-            y.axpy(&-1.0, &h, crate::scalar::Rounding::Naive);
+            y.axpy(&-1.0, &h, crate::arith::Rounding::Naive);
             assert!((j..9).all(|i| x.is_zero_at(i) && y[i] == 0.0), "step {j}");
             let gap = exact.gap(&x).unwrap().unwrap();
             assert!(gap >= p.krylov_gap_lower_bound(j));

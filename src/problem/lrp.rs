@@ -29,11 +29,11 @@ use rug::{Float, Rational};
 
 use super::quadratic::{small_rational, smoothness_constant};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
-use crate::bounded::{BoundedValue, BoundedVector, Floating};
+use crate::arith::Scalar;
+use crate::arith::bounded::{BoundedValue, BoundedVector, Floating};
+use crate::arith::linalg::Vector;
 use crate::error::{Error, Result};
 use crate::generate::Generated;
-use crate::linalg::Vector;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -98,8 +98,8 @@ impl LrpProblem {
         if l <= m {
             return Err(Error::hyper(
                 "L",
-                crate::rational::format(&l),
-                format!("must exceed m = {}", crate::rational::format(&m)),
+                crate::arith::text::format(&l),
+                format!("must exceed m = {}", crate::arith::text::format(&m)),
             ));
         }
         Ok(LrpProblem { m, l, x0 })
@@ -146,9 +146,9 @@ impl Problem for LrpProblem {
     fn spec(&self) -> String {
         format!(
             "lrp:m={},L={},x0={}",
-            crate::rational::format(&self.m),
-            crate::rational::format(&self.l),
-            crate::rational::format(&self.x0)
+            crate::arith::text::format(&self.m),
+            crate::arith::text::format(&self.l),
+            crate::arith::text::format(&self.x0)
         )
     }
     fn dim(&self) -> usize {
@@ -187,9 +187,9 @@ impl Problem for LrpProblem {
     }
     fn data_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "m": crate::rational::format(&self.m),
-            "L": crate::rational::format(&self.l),
-            "x0": crate::rational::format(&self.x0),
+            "m": crate::arith::text::format(&self.m),
+            "L": crate::arith::text::format(&self.l),
+            "x0": crate::arith::text::format(&self.x0),
             "minimizer": ["0/1"],
             "optimum": "0/1",
         })
@@ -204,7 +204,7 @@ impl LrpProblem {
         // the exact x̂ is on — there is no wrong-branch term (unlike the Huber function, whose
         // branch depends on a rounded ‖x‖²). What remains is the arithmetic of that piece, and the
         // same generic oracle run in `Bounded` at x̂ (error 0) performs bit for bit the f64
-        // operations and bounds each by the rules of `crate::bounded` (u = 2⁻⁵³, η = 2⁻¹⁰⁷⁴,
+        // operations and bounds each by the rules of `crate::arith::bounded` (u = 2⁻⁵³, η = 2⁻¹⁰⁷⁴,
         // e_c = |ĉ − c| for each constant, exactly). For the middle piece, for instance,
         //   p = m̂ ⊗ x̂:   |p − m x̂| ≤ e_m|x̂| + u|p| + η,
         //   ĝ = p ⊕ d̂:   |ĝ − (m x̂ + d)| ≤ e_m|x̂| + u|p| + η + e_d + u|ĝ| + η,
@@ -291,7 +291,7 @@ impl Generated for LrpProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::QVec;
+    use crate::arith::linalg::QVec;
 
     fn q(n: i64, d: u64) -> Rational {
         Rational::from((n, d))

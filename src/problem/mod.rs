@@ -16,7 +16,7 @@
 //! | Rosenbrock, 2-d and chained | [`rosenbrock`] | yes | nonconvex: no L, m |
 //!
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
-//! the oracle through [`Number::oracle`](crate::scalar::Number::oracle).
+//! the oracle through [`Number::oracle`](crate::arith::Number::oracle).
 
 pub mod huber;
 pub mod least_squares;
@@ -33,9 +33,9 @@ use std::fmt::Debug;
 
 use rug::{Float, Rational};
 
-use crate::bounded::{Bounded, BoundedMpfr};
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
-use crate::scalar::{Number, Scalar};
 use crate::spec::{EntryInfo, Spec};
 
 /// A gradient oracle in one arithmetic: what an optimizer sees of a problem.
@@ -139,7 +139,7 @@ pub trait Problem: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
     fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
-        crate::bounded::BoundedOracle::wrap(self)
+        crate::arith::bounded::BoundedOracle::wrap(self)
     }
 
     /// Rigorous rounding bounds of the MPFR oracle at `x` (at the precision in scope), or `None`
@@ -154,7 +154,7 @@ pub trait Problem: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
     fn bounded_mpfr_oracle(&self) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
-        crate::bounded::BoundedOracle::wrap(self)
+        crate::arith::bounded::BoundedOracle::wrap(self)
     }
 
     /// The problem data as JSON (exact rationals as `"p/q"`), for fixtures.
@@ -214,7 +214,7 @@ pub fn initial_distance_sq(p: &dyn Problem) -> Result<Rational> {
 
 /// Checks that `x` has the problem's dimension.
 pub fn check_dim<S: Scalar>(context: &str, expected: usize, x: &S::Vector) -> Result<()> {
-    use crate::linalg::Vector;
+    use crate::arith::linalg::Vector;
     if x.len() == expected {
         Ok(())
     } else {
@@ -224,7 +224,7 @@ pub fn check_dim<S: Scalar>(context: &str, expected: usize, x: &S::Vector) -> Re
 
 /// Converts exact coordinates into a run's arithmetic.
 pub fn to_vector<S: Scalar>(xs: &[Rational]) -> S::Vector {
-    use crate::linalg::Vector;
+    use crate::arith::linalg::Vector;
     S::Vector::from_scalars(&xs.iter().map(S::from_rational).collect::<Vec<_>>())
 }
 
@@ -246,7 +246,7 @@ pub(crate) fn require_positive(name: &'static str, value: &Rational) -> Result<(
     if *value <= 0 {
         return Err(Error::hyper(
             name,
-            crate::rational::format(value),
+            crate::arith::text::format(value),
             "must be positive",
         ));
     }

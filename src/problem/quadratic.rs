@@ -13,10 +13,10 @@ use proptest::prelude::*;
 use rug::{Float, Rational};
 
 use super::{F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm};
-use crate::bounded::{Bounded, BoundedMpfr};
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::linalg::QMat;
 use crate::error::{Error, Result};
 use crate::generate::{Generated, sample};
-use crate::linalg::QMat;
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// Catalogue entry.
@@ -75,7 +75,7 @@ pub struct QuadraticProblem {
 /// `H M H` for the Householder reflection of `v`, exactly (two rank-one updates, O(d²)).
 fn reflect_both_sides(m: &[Vec<Rational>], v: &[Rational]) -> Vec<Vec<Rational>> {
     let n = v.len();
-    let s = crate::linalg::norm_sq(v);
+    let s = crate::arith::linalg::norm_sq(v);
     // H M H = M − (2/s)(v wᵀ + u vᵀ) + (4 vᵀMv / s²) v vᵀ with u = M v, w = Mᵀ v (= u: M symmetric).
     let u: Vec<Rational> = (0..n)
         .map(|i| {
@@ -187,7 +187,7 @@ impl QuadraticProblem {
         let n = self.spectrum.len();
         let mut q = QMat::identity(n);
         for v in &self.reflections {
-            let s = crate::linalg::norm_sq(v);
+            let s = crate::arith::linalg::norm_sq(v);
             let h: Vec<Vec<Rational>> = (0..n)
                 .map(|i| {
                     (0..n)
@@ -240,14 +240,14 @@ impl QuadraticProblem {
             if l <= 0 {
                 return Err(Error::hyper(
                     "L",
-                    crate::rational::format(&l),
+                    crate::arith::text::format(&l),
                     "must be positive",
                 ));
             }
             if m < 0 || m > l {
                 return Err(Error::hyper(
                     "m",
-                    crate::rational::format(&m),
+                    crate::arith::text::format(&m),
                     "must satisfy 0 <= m <= L",
                 ));
             }
@@ -300,7 +300,7 @@ impl Problem for QuadraticProblem {
         s + &format!(
             ",minimizer={},optimum={},x0={}",
             format_list(self.form.minimizer()),
-            crate::rational::format(self.form.optimal_value()),
+            crate::arith::text::format(self.form.optimal_value()),
             format_list(&self.x0)
         )
     }
@@ -343,8 +343,8 @@ impl Problem for QuadraticProblem {
     }
     fn data_json(&self) -> serde_json::Value {
         self.form.data_json(serde_json::json!({
-            "spectrum": self.spectrum.iter().map(crate::rational::format).collect::<Vec<_>>(),
-            "householder": self.reflections.iter().map(|v| v.iter().map(crate::rational::format).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "spectrum": self.spectrum.iter().map(crate::arith::text::format).collect::<Vec<_>>(),
+            "householder": self.reflections.iter().map(|v| v.iter().map(crate::arith::text::format).collect::<Vec<_>>()).collect::<Vec<_>>(),
         }))
     }
 }

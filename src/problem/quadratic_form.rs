@@ -4,9 +4,9 @@
 use rug::Rational;
 
 use super::{Oracle, check_dim, to_vector};
+use crate::arith::Scalar;
+use crate::arith::linalg::{Matrix, QMat, Vector};
 use crate::error::{Error, Result};
-use crate::linalg::{Matrix, QMat, Vector};
-use crate::scalar::Scalar;
 
 /// How the oracle forms the gradient. Both are `A(x − x*)` exactly; they differ in f64 rounding
 /// and in sparsity: the linear form `Ax − b` keeps `∇f(x)` supported where `Ax` and `b` are (the
@@ -106,7 +106,7 @@ impl QuadraticForm {
     /// The exact data as JSON: Hessian rows, minimiser and optimal value as `"p/q"`, merged with
     /// the family's own fields in `extra` (an object).
     pub fn data_json(&self, extra: serde_json::Value) -> serde_json::Value {
-        use crate::rational::format;
+        use crate::arith::text::format;
         let mut obj = serde_json::json!({
             "hessian": self.a.to_dense().iter().map(|r| r.iter().map(format).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "minimizer": self.x_star.iter().map(format).collect::<Vec<_>>(),

@@ -40,10 +40,10 @@ use rug::{Float, Rational};
 
 use super::quadratic::{small_rational, small_vector};
 use super::{F64RoundingBound, Oracle, Problem, check_dim, require_positive};
+use crate::arith::Scalar;
+use crate::arith::linalg::Vector;
 use crate::error::{Error, Result};
 use crate::generate::Generated;
-use crate::linalg::Vector;
-use crate::scalar::Scalar;
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list};
 
 /// Catalogue entry.
@@ -93,7 +93,7 @@ impl RosenbrockProblem {
         if n > 2 && a != 1 {
             return Err(Error::hyper(
                 "a",
-                crate::rational::format(&a),
+                crate::arith::text::format(&a),
                 "the chained form (n > 2) has a rational minimiser only for a = 1",
             ));
         }
@@ -155,8 +155,8 @@ impl Problem for RosenbrockProblem {
     fn spec(&self) -> String {
         format!(
             "rosenbrock:a={},b={},n={},x0={}",
-            crate::rational::format(&self.a),
-            crate::rational::format(&self.b),
+            crate::arith::text::format(&self.a),
+            crate::arith::text::format(&self.b),
             self.x0.len(),
             format_list(&self.x0)
         )
@@ -198,10 +198,10 @@ impl Problem for RosenbrockProblem {
         None
     }
     fn data_json(&self) -> serde_json::Value {
-        let fmt = |v: &[Rational]| v.iter().map(crate::rational::format).collect::<Vec<_>>();
+        let fmt = |v: &[Rational]| v.iter().map(crate::arith::text::format).collect::<Vec<_>>();
         serde_json::json!({
-            "a": crate::rational::format(&self.a),
-            "b": crate::rational::format(&self.b),
+            "a": crate::arith::text::format(&self.a),
+            "b": crate::arith::text::format(&self.b),
             "n": self.x0.len(),
             "x0": fmt(&self.x0),
             "minimizer": self.minimizer().map(|x| fmt(&x)),
@@ -292,7 +292,7 @@ impl Generated for RosenbrockProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::QVec;
+    use crate::arith::linalg::QVec;
 
     fn q(n: i64, d: u64) -> Rational {
         Rational::from((n, d))

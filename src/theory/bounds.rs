@@ -6,14 +6,14 @@
 use rug::Rational;
 use rug::ops::Pow;
 
+use crate::arith::Scalar;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 
 fn pos(name: &'static str, x: &Rational) -> Result<()> {
     if *x <= 0 {
         return Err(Error::hyper(
             name,
-            crate::rational::format(x),
+            crate::arith::text::format(x),
             "must be positive",
         ));
     }
@@ -184,7 +184,7 @@ pub fn effective_learning_rate(lr: &Rational, momentum: &Rational) -> Result<Rat
     if *momentum < 0 || *momentum >= 1 {
         return Err(Error::hyper(
             "momentum",
-            crate::rational::format(momentum),
+            crate::arith::text::format(momentum),
             "must be in [0, 1)",
         ));
     }

@@ -10,11 +10,11 @@ use rug::Rational;
 
 use super::bounds;
 use super::potentials::{self, Check, Instance};
+use crate::arith::Scalar;
 use crate::error::{Error, Result};
 use crate::optim::fista::FistaMomentum;
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{Oracle, Problem};
-use crate::scalar::Scalar;
 use crate::trace::Trace;
 
 /// A convergence theorem that applies to a run.
@@ -110,7 +110,7 @@ impl Guarantee {
                 .collect(),
             Guarantee::StronglyConvex { kappa } => {
                 let m_eff = Rational::from(l / kappa);
-                match crate::scalar::rational_sqrt(kappa) {
+                match crate::arith::rational_sqrt(kappa) {
                     Some(sk) => (1..=steps)
                         .map(|k| {
                             Some(S::from_rational(&bounds::nesterov_strongly_convex(

@@ -5,7 +5,7 @@
 //! the problem's oracle. It returns one [`Check`] per obligation and step: the obligation, the
 //! step, both sides. A check *fails* when `lhs ≤ rhs` is certainly false
 //! ([`Number::certainly_greater`]): exactly in ℚ, with certified enclosures in bounded arithmetic
-//! ([`crate::bounded`]), and by plain comparison in plain floating point (uncertified — use a bounded
+//! ([`crate::arith::bounded`]), and by plain comparison in plain floating point (uncertified — use a bounded
 //! arithmetic where a constant is irrational and the inequality may be tight).
 //!
 //! Users can run these on their own traces: record a trace with [`crate::trace::run_with_oracle`]
@@ -22,10 +22,10 @@ use std::fmt;
 
 use rug::Rational;
 
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::problem::{Oracle, Problem, to_vector};
-use crate::scalar::{Number, Scalar};
 use crate::trace::{StepRecord, Trace};
 
 /// A named inequality of a convergence proof.
@@ -169,7 +169,7 @@ fn lerp<S: Scalar>(
     a: &S::Vector,
     b: &S::Vector,
     s: &S,
-    rounding: crate::scalar::Rounding,
+    rounding: crate::arith::Rounding,
 ) -> S::Vector {
     let mut d = b.clone();
     d.sub_assign(a);

@@ -7,8 +7,8 @@
 
 use rug::Float;
 
+use crate::arith::Number;
 use crate::error::{Error, Result};
-use crate::scalar::Number;
 use crate::trace::Trace;
 
 /// The result of a log-log fit.

@@ -20,8 +20,8 @@
 
 use rug::Rational;
 
+use crate::arith::Scalar;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 
 /// A monic quadratic `z² + a₁ z + a₀` with exact coefficients.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -166,7 +166,7 @@ impl OptimalHeavyBall {
         if *sqrt_m <= 0 || sqrt_m > sqrt_l {
             return Err(Error::hyper(
                 "sqrt_m",
-                crate::rational::format(sqrt_m),
+                crate::arith::text::format(sqrt_m),
                 "need 0 < √m ≤ √L",
             ));
         }

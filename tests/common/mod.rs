@@ -151,8 +151,9 @@ pub mod methods {
     }
 }
 
-use momentum_oracle::bounded::{Bounded, BoundedMpfr, BoundedVector, Floating};
-use momentum_oracle::linalg::Vector;
+use momentum_oracle::arith::bounded::{Bounded, BoundedMpfr, BoundedVector, Floating};
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::arith::{Number, Rounding, Scalar, with_mpfr_precision};
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::strategy;
@@ -161,7 +162,6 @@ use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
 };
 use momentum_oracle::problem::{Oracle, Problem, to_vector};
-use momentum_oracle::scalar::{Number, Rounding, Scalar, with_mpfr_precision};
 use momentum_oracle::trace::{RunOptions, Trace, run, run_with_oracle};
 use proptest::prelude::*;
 use rug::Rational;

@@ -13,11 +13,11 @@
 
 use rug::Rational;
 
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::optim::{Optimizer, OptimizerConfig, Schedule, StateRecord, StepContext};
 use crate::problem::{Oracle, Problem, to_vector};
-use crate::scalar::{Number, Rounding, Scalar};
 
 /// Options of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -405,11 +405,11 @@ impl Arithmetic {
             Arithmetic::Exact => visitor.visit::<Rational>(Rounding::Naive),
             Arithmetic::F64(r) => visitor.visit::<f64>(r),
             Arithmetic::Mpfr(bits, r) => {
-                crate::scalar::with_mpfr_precision(bits, || visitor.visit::<rug::Float>(r))
+                crate::arith::with_mpfr_precision(bits, || visitor.visit::<rug::Float>(r))
             }
-            Arithmetic::Bounded(r) => visitor.visit::<crate::bounded::Bounded>(r),
-            Arithmetic::BoundedMpfr(bits, r) => crate::scalar::with_mpfr_precision(bits, || {
-                visitor.visit::<crate::bounded::BoundedMpfr>(r)
+            Arithmetic::Bounded(r) => visitor.visit::<crate::arith::bounded::Bounded>(r),
+            Arithmetic::BoundedMpfr(bits, r) => crate::arith::with_mpfr_precision(bits, || {
+                visitor.visit::<crate::arith::bounded::BoundedMpfr>(r)
             }),
         }
     }

@@ -62,12 +62,12 @@
 
 use rug::Rational;
 
+use crate::arith::rational_to_f64;
 use crate::error::{Error, Result};
 use crate::fixture::check::{CheckReport, ExternalStep, ExternalTrace, ReplayFixture, check};
 pub use crate::fixture::replay::Convention;
 use crate::fixture::replay::{self, REPLAY_CASES};
 use crate::optim::OptimizerConfig;
-use crate::scalar::rational_to_f64;
 use crate::theory::stability::CharPoly;
 
 /// The hyper-parameters of a run, as your optimizer receives them (f64, as a user passes them).
@@ -119,10 +119,10 @@ pub struct Outcome {
 fn oracle_config(config: &Config) -> Result<OptimizerConfig> {
     let q = |x: f64| -> Result<String> {
         Rational::from_f64(x)
-            .map(|r| crate::rational::format(&r))
+            .map(|r| crate::arith::text::format(&r))
             .ok_or_else(|| Error::NonFinite {
                 context: "conformance config".into(),
-                value: crate::rational::format_f64(x),
+                value: crate::arith::text::format_f64(x),
             })
     };
     let spec = match config.convention {
@@ -403,7 +403,7 @@ pub fn stability_properties<T: UnderTest>(make: impl Fn() -> T, cases: u32) -> R
             let config = Config { convention, momentum, dampening: 0.0, weight_decay: 0.0, nesterov: nest && mu16 > 0, maximize: false };
             let h = Rational::from((h20, 20u32));
             let Some(poly) = char_poly(&config, &h) else { return Ok(()) };
-            let rho = crate::scalar::with_mpfr_precision(128, || poly.spectral_radius::<rug::Float>()).map_err(|e| TestCaseError::reject(e.to_string()))?;
+            let rho = crate::arith::with_mpfr_precision(128, || poly.spectral_radius::<rug::Float>()).map_err(|e| TestCaseError::reject(e.to_string()))?;
             let stable = rho <= 0.9;
             if !stable && rho < 1.1 {
                 return Ok(());

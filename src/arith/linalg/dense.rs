@@ -3,7 +3,7 @@
 use rug::Float;
 
 use super::{Matrix, QMat, Vector};
-use crate::scalar::{Number, Rounding, mpfr_precision};
+use crate::arith::{Number, Rounding, mpfr_precision};
 
 fn check_len(a: usize, b: usize) {
     assert_eq!(a, b, "vector length mismatch");

@@ -8,7 +8,7 @@
 //! | `Rational` | [`QVec`]: integer numerators over one shared denominator | [`QMat`] (integer entries over one denominator, sparse rows) |
 //! | `f64` | `Vec<f64>` | [`F64Mat`] |
 //! | `rug::Float` | `Vec<Float>` | [`MpfrMat`] |
-//! | `Bounded` | [`BoundedVec`](crate::bounded::BoundedVec) | [`BoundedMat`](crate::bounded::BoundedMat) |
+//! | `Bounded` | [`BoundedVec`](crate::arith::bounded::BoundedVec) | [`BoundedMat`](crate::arith::bounded::BoundedMat) |
 //!
 //! Why the exact vector shares a denominator: with one `Rational` per coordinate every product and
 //! sum canonicalises (a big gcd), so a dense matrix–vector product costs d² big gcds. With integer
@@ -47,7 +47,7 @@ use std::fmt::Debug;
 
 use rug::Rational;
 
-use crate::scalar::{Number, Rounding};
+use crate::arith::{Number, Rounding};
 
 /// A vector in one arithmetic. See the [module documentation](self) for the floating-point order.
 pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {

@@ -5,8 +5,8 @@ use std::fmt;
 use rug::{Integer, Rational};
 
 use super::{Matrix, Vector, sqrt_upper};
+use crate::arith::Rounding;
 use crate::error::{Error, Result};
-use crate::scalar::Rounding;
 
 /// The distinct primes of a denominator, when all of them are known and fit in 32 bits.
 ///

@@ -3,7 +3,7 @@
 //!
 //! Every function is generic over [`Scalar`]: in ℚ the identities below hold with equality (the
 //! test suites check them with `assert_eq!`), in floating arithmetic they hold up to rounding, and
-//! with [`Bounded`](crate::bounded::Bounded) values the rounding is enclosed by a derived bound.
+//! with [`Bounded`](crate::arith::bounded::Bounded) values the rounding is enclosed by a derived bound.
 //! Each formula states its source or its derivation. Notation as in DESIGN.md: γ_t the learning
 //! rate of step t, μ momentum, τ dampening, λ weight decay, g_t the gradient queried at step t.
 //!
@@ -32,11 +32,11 @@
 use rug::Rational;
 use serde_json::{Value, json};
 
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::Oracle;
-use crate::scalar::{Number, Rounding, Scalar};
 use crate::trace::{self, ArithmeticVisitor, Outcome, RunOptions, Trace};
 
 // ---------------------------------------------------------------------------------------------

@@ -16,12 +16,12 @@
 
 use rug::{Float, Rational};
 
-use crate::bounded::{Bounded, BoundedMpfr};
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Scalar, with_mpfr_precision};
 use crate::error::{Error, Result};
-use crate::linalg::Vector;
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{self, Problem};
-use crate::scalar::{Number, Scalar, with_mpfr_precision};
 use crate::theory::bounds;
 use crate::theory::guarantees::Guarantee;
 use crate::theory::potentials::Instance;
@@ -50,7 +50,7 @@ pub fn methods(p: &dyn Problem, steps: usize) -> Vec<String> {
         if mu > 0 {
             m.push(format!(
                 "fista:momentum=strongly-convex,kappa={}",
-                crate::rational::format(&(l / mu))
+                crate::arith::text::format(&(l / mu))
             ));
         }
     }

@@ -7,7 +7,7 @@
 //! * [`f64`]: IEEE binary64, with the rounding model ([`Rounding`]) chosen per run.
 //! * [`rug::Float`]: MPFR at a chosen precision ([`with_mpfr_precision`]), for the places where an
 //!   irrational constant appears (√κ, FISTA's `t_k`, cosine schedules).
-//! * [`Bounded`](crate::bounded::Bounded): an `f64` value carrying a rigorous bound on its distance
+//! * [`Bounded`](crate::arith::bounded::Bounded): an `f64` value carrying a rigorous bound on its distance
 //!   to the exact real result; it runs the very same code and derives the f64-versus-ℚ error bound.
 //!
 //! # The laws
@@ -39,8 +39,8 @@ use rug::float::Round;
 use rug::{Float, Integer, Rational};
 use serde::{Deserialize, Serialize};
 
+use crate::arith::linalg::{Matrix, Vector};
 use crate::error::Result;
-use crate::linalg::{Matrix, Vector};
 use crate::problem::{Oracle, Problem};
 
 /// How a floating-point run rounds the multiply-adds of an optimizer step.
@@ -114,7 +114,7 @@ pub fn with_mpfr_precision<R>(bits: u32, f: impl FnOnce() -> R) -> R {
 
 /// What a type must provide beyond the operator traits to be a [`Scalar`].
 ///
-/// Implemented for [`Rational`], [`f64`], [`Float`] and [`Bounded`](crate::bounded::Bounded).
+/// Implemented for [`Rational`], [`f64`], [`Float`] and [`Bounded`](crate::arith::bounded::Bounded).
 /// See the [module documentation](self) for the laws.
 pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static {
     /// The vector type runs in this arithmetic use (exact vectors share one denominator).
@@ -174,7 +174,7 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
     ///
     /// # Panics
     /// Panics if `den == 0` (constants in code are literals; parsed input goes through
-    /// [`crate::rational::parse`], which returns an error instead).
+    /// [`crate::arith::text::parse`], which returns an error instead).
     fn from_ratio(num: i64, den: u64) -> Self {
         assert!(den != 0, "from_ratio: zero denominator");
         Self::from_rational(&Rational::from((num, den)))
@@ -240,8 +240,8 @@ impl<T> Scalar for T where
 // ---------------------------------------------------------------------------------------------
 
 impl Number for Rational {
-    type Vector = crate::linalg::QVec;
-    type Matrix = crate::linalg::QMat;
+    type Vector = crate::arith::linalg::QVec;
+    type Matrix = crate::arith::linalg::QMat;
     const EXACT: bool = true;
 
     fn arithmetic_name() -> String {
@@ -281,7 +281,7 @@ impl Number for Rational {
         self.clone().abs()
     }
     fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::String(crate::rational::format(self))
+        serde_json::Value::String(crate::arith::text::format(self))
     }
     fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
         problem.exact_oracle()
@@ -370,7 +370,7 @@ fn f64_via_mpfr(x: f64, op: impl FnOnce(Float) -> Float) -> f64 {
 
 impl Number for f64 {
     type Vector = Vec<f64>;
-    type Matrix = crate::linalg::F64Mat;
+    type Matrix = crate::arith::linalg::F64Mat;
     const EXACT: bool = false;
 
     fn arithmetic_name() -> String {
@@ -413,7 +413,7 @@ impl Number for f64 {
         f64::abs(*self)
     }
     fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "dec": crate::rational::format_f64(*self), "bits": crate::rational::f64_bits(*self) })
+        serde_json::json!({ "dec": crate::arith::text::format_f64(*self), "bits": crate::arith::text::f64_bits(*self) })
     }
     fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
         problem.f64_oracle()
@@ -435,7 +435,7 @@ fn cos_pi_exact_enough(q: &Rational) -> Rational {
 
 impl Number for Float {
     type Vector = Vec<Float>;
-    type Matrix = crate::linalg::MpfrMat;
+    type Matrix = crate::arith::linalg::MpfrMat;
     const EXACT: bool = false;
 
     fn arithmetic_name() -> String {
@@ -487,7 +487,7 @@ impl Number for Float {
     }
     fn to_json(&self) -> serde_json::Value {
         let exact = Float::to_rational(self)
-            .map(|q| crate::rational::format(&q))
+            .map(|q| crate::arith::text::format(&q))
             .unwrap_or_else(|| self.to_string());
         let dec = self.to_string_radix(10, Some(40));
         serde_json::json!({ "dec": dec, "exact": exact })

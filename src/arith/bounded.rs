@@ -51,10 +51,10 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 use rug::float::Round;
 use rug::{Float, Rational};
 
+use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::{Number, Rounding, Scalar, mpfr_precision};
 use crate::error::{Error, Result};
-use crate::linalg::{Matrix, QMat, Vector};
 use crate::problem::{F64RoundingBound, Oracle, Problem};
-use crate::scalar::{Number, Rounding, Scalar, mpfr_precision};
 
 /// The unit roundoff of binary64, `2⁻⁵³`.
 pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
@@ -468,7 +468,7 @@ impl<F: Floating> Number for BoundedValue<F> {
         if let Some(o) = j.as_object_mut() {
             o.insert(
                 "err".into(),
-                serde_json::Value::String(crate::rational::format_f64(self.e)),
+                serde_json::Value::String(crate::arith::text::format_f64(self.e)),
             );
         }
         j

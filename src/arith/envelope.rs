@@ -1,6 +1,6 @@
 //! An elementwise error envelope valid for *other* implementations' operation orders.
 //!
-//! [`crate::bounded`] bounds the error of this crate's own f64 program. A conformance check of
+//! [`crate::arith::bounded`] bounds the error of this crate's own f64 program. A conformance check of
 //! someone else's optimizer needs more: their kernel may fuse where ours does not, compute the
 //! products of `v·μ − g·γ` in another order, or distribute the learning rate over a sum as TF does
 //! (`var −= g·γ + accum·μ·γ` for `γ(g + μ·accum)`). [`Envelope`] tracks, for every element:
@@ -12,7 +12,7 @@
 //!   absolute value at most `m` of the enclosing operation's result;
 //! * `e` — a bound on `|x̂ − x|` for the implementation's value x̂ and the exact x.
 //!
-//! Each operation adds the propagated error of its inputs (as in [`crate::bounded`], with `m + e`
+//! Each operation adds the propagated error of its inputs (as in [`crate::arith::bounded`], with `m + e`
 //! bounding computed magnitudes) and charges `2·(u·(m + e) + η)` for rounding: room for twice the
 //! documented number of roundings per operation, each at most `u` relative to a magnitude that no
 //! intermediate of the operation exceeds.
@@ -30,11 +30,11 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use rug::Rational;
 
-use crate::bounded::{UNIT_ROUNDOFF, add_up, clean, div_up, mul_up, rational_to_f64_up};
+use crate::arith::bounded::{UNIT_ROUNDOFF, add_up, clean, div_up, mul_up, rational_to_f64_up};
+use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::{Number, Rounding, rational_to_f64};
 use crate::error::{Error, Result};
-use crate::linalg::{Matrix, QMat, Vector};
 use crate::problem::{Oracle, Problem};
-use crate::scalar::{Number, Rounding, rational_to_f64};
 
 /// Absolute error of a rounding in the subnormal range, or of flushing it to zero (2⁻¹⁰²²).
 const ETA: f64 = f64::MIN_POSITIVE;
@@ -112,7 +112,7 @@ impl Mul<&Envelope> for Envelope {
 impl Div<&Envelope> for Envelope {
     type Output = Self;
     fn div(self, rhs: &Self) -> Self {
-        // Divisions only appear in constants (γ_t/γ_{t−1}); bound them as in `crate::bounded`.
+        // Divisions only appear in constants (γ_t/γ_{t−1}); bound them as in `crate::arith::bounded`.
         let b = rhs.v.abs();
         let v = self.v / rhs.v;
         if rhs.e >= b {
@@ -198,9 +198,9 @@ impl Number for Envelope {
     }
     fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "dec": crate::rational::format_f64(self.v),
-            "bits": crate::rational::f64_bits(self.v),
-            "err": crate::rational::format_f64(self.e),
+            "dec": crate::arith::text::format_f64(self.v),
+            "bits": crate::arith::text::f64_bits(self.v),
+            "err": crate::arith::text::format_f64(self.e),
         })
     }
     fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
