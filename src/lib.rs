@@ -56,6 +56,7 @@
 pub mod arith;
 pub mod benchmark;
 pub mod cli;
+pub mod compare;
 pub mod conformance;
 pub mod error;
 pub mod fixture;

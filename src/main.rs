@@ -10,11 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::arith::text as rational;
+use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest};
 use momentum_oracle::error::Error;
-use momentum_oracle::identities::CompareRequest;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
-use momentum_oracle::trace::{Arithmetic, RunOptions, RunRequest};
+use momentum_oracle::trace::RunOptions;
 use momentum_oracle::{fixture, problem};
 
 #[derive(Parser)]

@@ -33,7 +33,7 @@
 //!   a matrix–vector product adds `‖A‖₂ e_x` (from the matrix's rational norm bound) plus, per row,
 //!   `(γ_{n_i}(1 + u) + u) Σ_j |a_ij||x̂_j| + η(2‖x̂‖₁ + n_i)` for the rounded entries
 //!   (`|â − a| ≤ u|a| + η`) and the rounded sum.
-//! * A general problem's gradient (through [`BoundedOracle`]) adds `L·e_x` (L-smoothness) to the
+//! * A general problem's gradient (through `problem::BoundedOracle`) adds `L·e_x` (L-smoothness) to the
 //!   family's derived rounding bound at `x̂`; values and gaps add `‖∇f(x̂)‖e_x + (L/2)e_x²` (the
 //!   descent lemma) to theirs.
 //!
@@ -52,9 +52,8 @@ use rug::float::Round;
 use rug::{Float, Rational};
 
 use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::scalar::Written;
 use crate::arith::{Number, Rounding, Scalar, mpfr_precision};
-use crate::error::{Error, Result};
-use crate::problem::{F64RoundingBound, Oracle, Problem};
 
 /// The unit roundoff of binary64, `2⁻⁵³`.
 pub const UNIT_ROUNDOFF: f64 = 1.0 / 9_007_199_254_740_992.0;
@@ -132,21 +131,6 @@ pub trait Floating: Scalar {
     fn value_up(&self) -> f64;
     /// The working precision [`Number::cos_pi`] evaluates `cos(πq)` at before its final rounding.
     fn cos_working_bits() -> u32;
-    /// The problem's plain oracle in this arithmetic.
-    ///
-    /// # Errors
-    /// As [`Problem::f64_oracle`] / [`Problem::mpfr_oracle`].
-    fn plain_oracle<P: Problem + ?Sized>(problem: &P) -> Result<Box<dyn Oracle<Self> + '_>>;
-    /// The problem's derived rounding bound of its oracle in this arithmetic at `x`.
-    fn rounding_bound<P: Problem + ?Sized>(
-        problem: &P,
-        x: &Self::Vector,
-    ) -> Option<F64RoundingBound>;
-    /// The problem's bounded oracle in this arithmetic.
-    ///
-    /// # Errors
-    /// As [`Problem::bounded_oracle`].
-    fn bounded_oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<BoundedValue<Self>> + '_>>;
 }
 
 impl Floating for f64 {
@@ -166,15 +150,6 @@ impl Floating for f64 {
     fn cos_working_bits() -> u32 {
         // `scalar::cos_pi_exact_enough` works at 300 bits.
         300
-    }
-    fn plain_oracle<P: Problem + ?Sized>(problem: &P) -> Result<Box<dyn Oracle<f64> + '_>> {
-        problem.f64_oracle()
-    }
-    fn rounding_bound<P: Problem + ?Sized>(problem: &P, x: &Vec<f64>) -> Option<F64RoundingBound> {
-        problem.f64_rounding(x)
-    }
-    fn bounded_oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Bounded> + '_>> {
-        problem.bounded_oracle()
     }
 }
 
@@ -199,18 +174,6 @@ impl Floating for Float {
     fn cos_working_bits() -> u32 {
         // `Number::cos_pi` for `Float` adds 64 guard bits to the precision in scope.
         mpfr_precision() + 64
-    }
-    fn plain_oracle<P: Problem + ?Sized>(problem: &P) -> Result<Box<dyn Oracle<Float> + '_>> {
-        problem.mpfr_oracle()
-    }
-    fn rounding_bound<P: Problem + ?Sized>(
-        problem: &P,
-        x: &Vec<Float>,
-    ) -> Option<F64RoundingBound> {
-        problem.mpfr_rounding(x)
-    }
-    fn bounded_oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
-        problem.bounded_mpfr_oracle()
     }
 }
 
@@ -463,18 +426,11 @@ impl<F: Floating> Number for BoundedValue<F> {
             e: self.e,
         }
     }
-    fn to_json(&self) -> serde_json::Value {
-        let mut j = self.v.to_json();
-        if let Some(o) = j.as_object_mut() {
-            o.insert(
-                "err".into(),
-                serde_json::Value::String(crate::arith::text::format_f64(self.e)),
-            );
+    fn written(&self) -> Written {
+        Written::WithError {
+            value: Box::new(self.v.written()),
+            error: self.e,
         }
-        j
-    }
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
-        F::bounded_oracle(problem)
     }
     fn certainly_greater(&self, other: &Self) -> bool {
         !self.possibly_le(other)
@@ -494,7 +450,7 @@ pub struct BoundedVector<F: Floating> {
 pub type BoundedVec = BoundedVector<f64>;
 
 /// An upper bound on the Euclidean norm of a floating vector.
-fn vnorm_up<F: Floating>(v: &F::Vector) -> f64 {
+pub(crate) fn vnorm_up<F: Floating>(v: &F::Vector) -> f64 {
     sqrt_up((0..v.len()).fold(0.0, |s, i| {
         let a = v.get(i).abs_up();
         add_up(s, mul_up(a, a))
@@ -686,79 +642,5 @@ impl<F: Floating> Matrix<BoundedValue<F>> for BoundedMatrix<F> {
             .collect();
         let e = add_up(mul_up(self.norm, x.e), norm_up(&per_row));
         BoundedVector::new(v, e)
-    }
-}
-
-/// The bounded oracle of a problem that is not a quadratic form: the plain oracle's values, with
-/// the bound `L·e_x + (derived rounding bound)` for gradients and the descent-lemma bound for
-/// values and gaps (see the [module documentation](self)).
-pub struct BoundedOracle<'a, F: Floating, P: ?Sized> {
-    problem: &'a P,
-    inner: Box<dyn Oracle<F> + 'a>,
-    smoothness: f64,
-}
-
-impl<'a, F: Floating, P: Problem + ?Sized> BoundedOracle<'a, F, P> {
-    /// Wraps `problem`'s plain oracle in arithmetic `F`.
-    ///
-    /// # Errors
-    /// [`Error::Unavailable`] if the problem has no smoothness constant.
-    pub fn wrap(problem: &'a P) -> Result<Box<dyn Oracle<BoundedValue<F>> + 'a>> {
-        let l = problem.smoothness().ok_or_else(|| Error::Unavailable {
-            what: "a smoothness constant L (needed for the rounding error bound)",
-            subject: problem.spec(),
-        })?;
-        Ok(Box::new(BoundedOracle {
-            problem,
-            inner: F::plain_oracle(problem)?,
-            smoothness: rational_to_f64_up(&l),
-        }))
-    }
-}
-
-impl<F: Floating, P: Problem + ?Sized> BoundedOracle<'_, F, P> {
-    fn rounding(&self, x: &F::Vector) -> Result<F64RoundingBound> {
-        F::rounding_bound(self.problem, x).ok_or_else(|| Error::Unavailable {
-            what: "a derived rounding bound for this arithmetic",
-            subject: self.problem.spec(),
-        })
-    }
-
-    /// `‖∇f(x̂)‖e + (L/2)e²`, the descent-lemma bound on `|f(x̂) − f(x)|`.
-    fn value_propagation(&mut self, x: &BoundedVector<F>, grad_rounding: f64) -> Result<f64> {
-        let g = self.inner.gradient(&x.v)?;
-        let gnorm = add_up(vnorm_up::<F>(&g), grad_rounding);
-        Ok(add_up(
-            mul_up(gnorm, x.e),
-            mul_up(mul_up(0.5, self.smoothness), mul_up(x.e, x.e)),
-        ))
-    }
-}
-
-impl<F: Floating, P: Problem + ?Sized> Oracle<BoundedValue<F>> for BoundedOracle<'_, F, P> {
-    fn dim(&self) -> usize {
-        self.inner.dim()
-    }
-    fn value(&mut self, x: &BoundedVector<F>) -> Result<BoundedValue<F>> {
-        let f = self.inner.value(&x.v)?;
-        let r = self.rounding(&x.v)?;
-        let prop = self.value_propagation(x, r.gradient)?;
-        Ok(BoundedValue::new(f, add_up(prop, r.value)))
-    }
-    fn gradient(&mut self, x: &BoundedVector<F>) -> Result<BoundedVector<F>> {
-        let g = self.inner.gradient(&x.v)?;
-        let r = self.rounding(&x.v)?;
-        Ok(BoundedVector::new(
-            g,
-            add_up(mul_up(self.smoothness, x.e), r.gradient),
-        ))
-    }
-    fn gap(&mut self, x: &BoundedVector<F>) -> Result<Option<BoundedValue<F>>> {
-        let Some(gap) = self.inner.gap(&x.v)? else {
-            return Ok(None);
-        };
-        let r = self.rounding(&x.v)?;
-        let prop = self.value_propagation(x, r.gradient)?;
-        Ok(Some(BoundedValue::new(gap, add_up(prop, r.gap))))
     }
 }

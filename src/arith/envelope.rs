@@ -32,9 +32,8 @@ use rug::Rational;
 
 use crate::arith::bounded::{UNIT_ROUNDOFF, add_up, clean, div_up, mul_up, rational_to_f64_up};
 use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::scalar::Written;
 use crate::arith::{Number, Rounding, rational_to_f64};
-use crate::error::{Error, Result};
-use crate::problem::{Oracle, Problem};
 
 /// Absolute error of a rounding in the subnormal range, or of flushing it to zero (2⁻¹⁰²²).
 const ETA: f64 = f64::MIN_POSITIVE;
@@ -196,18 +195,11 @@ impl Number for Envelope {
             ..*self
         }
     }
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "dec": crate::arith::text::format_f64(self.v),
-            "bits": crate::arith::text::f64_bits(self.v),
-            "err": crate::arith::text::format_f64(self.e),
-        })
-    }
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
-        Err(Error::unsupported(format!(
-            "the order-independent envelope is for replayed gradients, not for problem oracles ({})",
-            problem.spec()
-        )))
+    fn written(&self) -> Written {
+        Written::WithError {
+            value: Box::new(Written::Binary64(self.v)),
+            error: self.e,
+        }
     }
 }
 

@@ -40,8 +40,6 @@ use rug::{Float, Integer, Rational};
 use serde::{Deserialize, Serialize};
 
 use crate::arith::linalg::{Matrix, Vector};
-use crate::error::Result;
-use crate::problem::{Oracle, Problem};
 
 /// How a floating-point run rounds the multiply-adds of an optimizer step.
 ///
@@ -112,6 +110,33 @@ pub fn with_mpfr_precision<R>(bits: u32, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// A value as the writers of traces and fixtures see it: its data, not yet a text form.
+///
+/// The arithmetic layer says *what* a value is; the trace layer (`trace::render`) decides how it
+/// is written (`"p/q"`, `{"dec", "bits"}`, snapshot text), so that numbers know nothing of JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Written {
+    /// An exact rational.
+    Exact(Rational),
+    /// A binary64 value (written as its shortest decimal and its IEEE bits).
+    Binary64(f64),
+    /// An MPFR value: a 40-digit decimal and its exact value `p/q` (or MPFR's text when it is not
+    /// finite).
+    Mpfr {
+        /// The value to 40 significant decimal digits.
+        decimal: String,
+        /// The exact value as `p/q`.
+        exact: String,
+    },
+    /// A floating value with a bound on its distance to the exact result.
+    WithError {
+        /// The floating value.
+        value: Box<Written>,
+        /// The bound (an f64 rounded upwards; infinite when nothing can be said).
+        error: f64,
+    },
+}
+
 /// What a type must provide beyond the operator traits to be a [`Scalar`].
 ///
 /// Implemented for [`Rational`], [`f64`], [`Float`] and [`Bounded`](crate::arith::bounded::Bounded).
@@ -163,12 +188,9 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
     /// The absolute value.
     fn abs(&self) -> Self;
 
-    /// The value as JSON: `"p/q"` for ℚ; `{"dec": shortest decimal, "bits": 16 hex digits}` for
-    /// f64; `{"dec": ..., "exact": "p/q"}` for MPFR; `{"dec", "bits", "err"}` for bounded f64.
-    fn to_json(&self) -> serde_json::Value;
-
-    /// The gradient oracle of `problem` in this arithmetic.
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>>;
+    /// What a writer needs to print the value (the trace layer chooses the text form: JSON,
+    /// snapshot text).
+    fn written(&self) -> Written;
 
     /// `num/den` as a constant.
     ///
@@ -280,11 +302,8 @@ impl Number for Rational {
     fn abs(&self) -> Self {
         self.clone().abs()
     }
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::String(crate::arith::text::format(self))
-    }
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
-        problem.exact_oracle()
+    fn written(&self) -> Written {
+        Written::Exact(self.clone())
     }
 }
 
@@ -412,11 +431,8 @@ impl Number for f64 {
     fn abs(&self) -> Self {
         f64::abs(*self)
     }
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "dec": crate::arith::text::format_f64(*self), "bits": crate::arith::text::f64_bits(*self) })
-    }
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
-        problem.f64_oracle()
+    fn written(&self) -> Written {
+        Written::Binary64(*self)
     }
 }
 
@@ -485,14 +501,13 @@ impl Number for Float {
     fn abs(&self) -> Self {
         self.clone().abs()
     }
-    fn to_json(&self) -> serde_json::Value {
+    fn written(&self) -> Written {
         let exact = Float::to_rational(self)
             .map(|q| crate::arith::text::format(&q))
             .unwrap_or_else(|| self.to_string());
-        let dec = self.to_string_radix(10, Some(40));
-        serde_json::json!({ "dec": dec, "exact": exact })
-    }
-    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
-        problem.mpfr_oracle()
+        Written::Mpfr {
+            decimal: self.to_string_radix(10, Some(40)),
+            exact,
+        }
     }
 }

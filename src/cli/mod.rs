@@ -1,5 +1,9 @@
 //! What the command line does, as a library: the policy shared by `main.rs` and the report.
 //!
+//! * [`arithmetic`] — the arithmetics as the CLI names them, and the runs it performs in them.
 //! * [`report`] — the summary report (`momentum-oracle report`).
 
+pub mod arithmetic;
 pub mod report;
+
+pub use arithmetic::{Arithmetic, ArithmeticVisitor, CompareRequest, RunRequest};

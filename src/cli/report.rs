@@ -21,7 +21,7 @@ use crate::arith::linalg::Vector;
 use crate::arith::{Number, Scalar, with_mpfr_precision};
 use crate::error::{Error, Result};
 use crate::optim::{OptimizerConfig, Schedule};
-use crate::problem::{self, Problem};
+use crate::problem::{self, Evaluate, Problem};
 use crate::theory::bounds;
 use crate::theory::guarantees::Guarantee;
 use crate::theory::potentials::Instance;
@@ -131,7 +131,7 @@ fn ratio<S: Number>(a: &S, b: &S) -> f64 {
 }
 
 /// Fills the theory columns of `row` from a reference trace in arithmetic `S`.
-fn theory_columns<S: Scalar>(
+fn theory_columns<S: Evaluate>(
     p: &dyn Problem,
     opt: &OptimizerConfig,
     schedule: &Schedule,

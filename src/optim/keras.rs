@@ -18,7 +18,7 @@
 //! `θ += μ v_k − γ_k g` (DESIGN.md, "Sutskever ⇔ PyTorch"; Goyal et al. 2017, *Accurate, Large
 //! Minibatch SGD: Training ImageNet in 1 Hour*, §3, "Momentum correction", name the ratio). On step 1 it is a no-op
 //! (`v₀ = 0`). The ratio is formed first, `μ·(γ_k/γ_{k−1})`, so that a constant schedule gives
-//! exactly μ in every arithmetic ([`crate::identities::momentum_correction`]).
+//! exactly μ in every arithmetic ([`momentum_correction`]).
 //!
 //! With `float32_learning_rate`, γ is replaced by the nearest f32 (Keras keeps a constant learning
 //! rate in a `floatx` = float32 variable and casts it to the variable's dtype in `update_step`),
@@ -53,9 +53,26 @@ use super::{Optimizer, Query, StateRecord, StepContext, kv};
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Scalar, round_to_f32};
 use crate::error::{Error, Result};
-use crate::identities::momentum_correction;
 use crate::problem::Oracle;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
+
+/// The momentum correction `μ_t = μ·(γ_t/γ_{t−1})`, or `None` when `γ_{t−1} = 0`.
+///
+/// With it, the Sutskever iteration `v_t = μ_t v_{t−1} − γ_t g_t` equals PyTorch's under any
+/// schedule. Derivation: if `v_{t−1} = −γ_{t−1} b_{t−1}`, then
+/// `v_t = μ(γ_t/γ_{t−1})(−γ_{t−1} b_{t−1}) − γ_t g_t = −γ_t(μb_{t−1} + g_t) = −γ_t b_t`, so the
+/// invariant `v = −γb` of [`crate::identities::sutskever_velocity`] survives the change of rate, and the steps agree
+/// as there. Goyal et al. (2017), *Accurate, Large Minibatch SGD*, §3 name the ratio "momentum
+/// correction". The ratio is formed first, so that a constant schedule gives exactly μ in every
+/// arithmetic (as this optimizer applies it).
+pub fn momentum_correction<S: Scalar>(
+    momentum: &S,
+    learning_rate: &S,
+    previous_learning_rate: &S,
+) -> Option<S> {
+    (!previous_learning_rate.is_zero())
+        .then(|| momentum.clone() * &(learning_rate.clone() / previous_learning_rate))
+}
 
 /// Catalogue entry.
 pub const INFO: EntryInfo = EntryInfo {

@@ -27,6 +27,12 @@ pub mod quadratic;
 mod quadratic_form;
 pub mod rosenbrock;
 
+mod bounded_oracle;
+mod oracle;
+pub mod wrappers;
+
+pub use bounded_oracle::{BoundedOracle, FloatingOracle};
+pub use oracle::{Evaluate, F64RoundingBound, Oracle};
 pub use quadratic_form::{GradientForm, QuadraticForm, QuadraticOracle};
 
 use std::fmt::Debug;
@@ -37,48 +43,6 @@ use crate::arith::bounded::{Bounded, BoundedMpfr};
 use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
 use crate::spec::{EntryInfo, Spec};
-
-/// A gradient oracle in one arithmetic: what an optimizer sees of a problem.
-///
-/// Methods take `&mut self` so that an oracle may cache (the quadratic oracle reuses the last
-/// matrix–vector product when the gap is asked at the point where the gradient was just taken).
-pub trait Oracle<S: Number> {
-    /// The dimension of the domain.
-    fn dim(&self) -> usize;
-
-    /// `f(x)`.
-    ///
-    /// # Errors
-    /// [`Error::NotRational`] where the value leaves ℚ; [`Error::DimensionMismatch`].
-    fn value(&mut self, x: &S::Vector) -> Result<S>;
-
-    /// `∇f(x)`.
-    ///
-    /// # Errors
-    /// As for [`Oracle::value`].
-    fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector>;
-
-    /// `f(x) − f*`, or `None` when f* is not known in this arithmetic.
-    ///
-    /// Quadratic problems compute it as `½(x − x*)ᵀA(x − x*)`, which in floating point is far more
-    /// accurate near the minimiser than `f(x) − f*`.
-    ///
-    /// # Errors
-    /// As for [`Oracle::value`].
-    fn gap(&mut self, x: &S::Vector) -> Result<Option<S>>;
-}
-
-/// Rigorous bounds on the rounding error of a problem's f64 oracle at one point `x̂`: how far the
-/// f64 results can be from the exact gradient, value and gap *at the same f64 point*.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct F64RoundingBound {
-    /// Bound on `‖fl(∇f)(x̂) − ∇f(x̂)‖₂`.
-    pub gradient: f64,
-    /// Bound on `|fl(f)(x̂) − f(x̂)|`.
-    pub value: f64,
-    /// Bound on `|fl(gap)(x̂) − (f(x̂) − f*)|`.
-    pub gap: f64,
-}
 
 /// A smooth test problem with exact data.
 ///
@@ -139,7 +103,7 @@ pub trait Problem: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
     fn bounded_oracle(&self) -> Result<Box<dyn Oracle<Bounded> + '_>> {
-        crate::arith::bounded::BoundedOracle::wrap(self)
+        bounded_oracle::BoundedOracle::wrap(self)
     }
 
     /// Rigorous rounding bounds of the MPFR oracle at `x` (at the precision in scope), or `None`
@@ -154,7 +118,7 @@ pub trait Problem: Debug + Send + Sync {
     /// # Errors
     /// [`Error::Unavailable`] when the problem has no L or no rounding bound.
     fn bounded_mpfr_oracle(&self) -> Result<Box<dyn Oracle<BoundedMpfr> + '_>> {
-        crate::arith::bounded::BoundedOracle::wrap(self)
+        bounded_oracle::BoundedOracle::wrap(self)
     }
 
     /// The problem data as JSON (exact rationals as `"p/q"`), for fixtures.

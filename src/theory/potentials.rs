@@ -113,9 +113,9 @@ impl<S: Number> fmt::Display for Check<S> {
             "{} at step {}: lhs = {} {} rhs = {}",
             self.obligation,
             self.step,
-            self.lhs.to_json(),
+            crate::trace::scalar_json(&self.lhs),
             if self.violated() { ">" } else { "≤" },
-            self.rhs.to_json()
+            crate::trace::scalar_json(&self.rhs)
         )
     }
 }

@@ -1,14 +1,12 @@
 //! The command line: what `list` and `trace` print, and how bad arguments fail.
 
-mod common;
-
 use std::process::Output;
 
 use momentum_oracle::optim::{OptimizerConfig, schedule};
 use momentum_oracle::problem;
 
 fn run(args: &[&str]) -> Output {
-    common::cli(args)
+    crate::common::cli(args)
 }
 
 fn stdout(o: &Output) -> String {

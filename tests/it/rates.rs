@@ -5,11 +5,9 @@
 //! MPFR with certified error bounds (`BoundedMpfr`), so a bound counts as violated only when it is
 //! certainly exceeded. Sources of every bound are in `src/theory/bounds.rs`.
 
-mod common;
+use crate::common::{q, run_constant as run};
 
-use common::{q, run_constant as run};
-
-use common::problems::{convex_exact, square_condition};
+use crate::common::problems::{convex_exact, square_condition};
 use momentum_oracle::arith::bounded::BoundedMpfr;
 use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::arith::text as rational;
@@ -56,7 +54,7 @@ fn dist_sq(x: &[Rational], y: &[Rational]) -> Rational {
 }
 
 proptest! {
-    #![proptest_config(common::config("rates", 256))]
+    #![proptest_config(crate::common::config("rates", 256))]
 
     /// Property 1. GD with step γ = h/L, 0 < h ≤ 1: `gap_k ≤ R²/(2γk)` at every k (Beck &
     /// Teboulle 2009, Thm 3.1, with L(f) replaced by 1/γ). This is `L R²/(2hk)`: for h = 1 the
@@ -415,7 +413,7 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
     )
     .unwrap();
     let applies_on = |p: &dyn Problem, spec: &str, lr: Rational| {
-        Guarantee::applicable(&common::optimizer(spec), p, &Schedule::constant(lr))
+        Guarantee::applicable(&crate::common::optimizer(spec), p, &Schedule::constant(lr))
     };
     let applies = |spec: &str, lr: Rational| applies_on(p.as_ref(), spec, lr);
     for lr in [q(1, 4), q(1, 8)] {
@@ -485,7 +483,7 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
     assert_eq!(applies("heavy-ball:momentum=1/2", q(1, 4)), None);
     assert_eq!(
         Guarantee::applicable(
-            &common::optimizer("gd"),
+            &crate::common::optimizer("gd"),
             p.as_ref(),
             &Schedule::from_spec("step:lr=1/4").unwrap()
         ),
@@ -577,7 +575,7 @@ fn each_theorems_bound_sequence_takes_its_closed_form_values() {
         for (k, (got, want)) in b.iter().zip(&want).enumerate() {
             let got = got.as_ref().expect("a bound at every step");
             assert!(
-                common::within_certified_bound(&got.v, got.e, want),
+                crate::common::within_certified_bound(&got.v, got.e, want),
                 "k = {}: {got:?}",
                 k + 1
             );
@@ -595,7 +593,7 @@ fn each_theorems_bound_sequence_takes_its_closed_form_values() {
         assert!(b[0].is_none() && b[2].is_none(), "{b:?}");
         let got = b[1].as_ref().unwrap();
         assert!(
-            common::within_certified_bound(&got.v, got.e, &want),
+            crate::common::within_certified_bound(&got.v, got.e, &want),
             "{got:?}"
         );
     });

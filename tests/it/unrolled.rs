@@ -6,20 +6,19 @@
 //! recurrence) and compared with the buffers the optimizers record: on generated quadratics, and
 //! on replayed gradient sequences (an impulse, a constant) that isolate the state update.
 
-mod common;
-
-use common::{Identity, Property, check_exact_and_f64, q, state, trace_of};
+use crate::common::{Identity, Property, check_exact_and_f64, q, state, trace_of};
 use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
-    Replay, effective_memory, gradient_weight, sutskever_velocity, unrolled_buffer,
-    unrolled_velocity,
+    effective_memory, gradient_weight, sutskever_velocity, unrolled_buffer, unrolled_velocity,
 };
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
 use momentum_oracle::problem::to_vector;
+use momentum_oracle::problem::wrappers::Replay;
 use proptest::prelude::*;
 use rug::Rational;
 
@@ -37,7 +36,7 @@ struct UnrolledBuffer {
 }
 
 impl Property for UnrolledBuffer {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let sgd = PytorchSgd::new(
             self.momentum.clone(),
             self.dampening.clone(),
@@ -97,7 +96,7 @@ struct UnrolledVelocity {
 }
 
 impl Property for UnrolledVelocity {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let keras = KerasSgd::momentum(self.momentum.clone()).unwrap();
         let t = trace_of::<S>(
             &self.problem,
@@ -145,7 +144,7 @@ struct Impulse {
 }
 
 impl Property for Impulse {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let dim = self.impulse.len();
         let sequence: Vec<Vec<Rational>> = (1..=STEPS)
             .map(|k| {
@@ -194,7 +193,7 @@ struct ConstantGradient {
 }
 
 impl Property for ConstantGradient {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let dim = self.gradient.len();
         let mut replay = Replay::<S>::new(&vec![self.gradient.clone(); STEPS]).unwrap();
         let t = trace_replay(
@@ -246,11 +245,11 @@ fn trace_replay<S: Scalar>(
 }
 
 proptest! {
-    #![proptest_config(common::config("unrolled", 96))]
+    #![proptest_config(crate::common::config("unrolled", 96))]
 
     #[test]
     fn undampened_buffer_is_the_sum_of_mu_to_the_age_times_each_gradient(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&UnrolledBuffer { problem, schedule, momentum, dampening: Rational::new() });
@@ -258,7 +257,7 @@ proptest! {
 
     #[test]
     fn dampened_buffer_keeps_the_first_gradient_undamped(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
         dampening in strategy::positive_dampening(),
     ) {
@@ -267,7 +266,7 @@ proptest! {
 
     #[test]
     fn sutskever_velocity_is_minus_the_rate_weighted_unrolled_sum_under_any_schedule(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&UnrolledVelocity { problem, schedule, momentum });
@@ -275,7 +274,7 @@ proptest! {
 
     #[test]
     fn sutskever_velocity_is_minus_gamma_times_the_unrolled_buffer_at_constant_lr(
-        (problem, lr) in common::quadratic_and_lr(),
+        (problem, lr) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&UnrolledVelocity { problem, schedule: Schedule::constant(lr), momentum });

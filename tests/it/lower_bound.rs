@@ -1,9 +1,7 @@
 //! Property 6: on Nesterov's f_{2k+1}, every method of the crate keeps the Krylov property and
 //! cannot beat the lower bound `f(x_k) − f* ≥ 3L R²/(32(k+1)²)` (Nesterov 2004, Thm 2.1.7).
 
-mod common;
-
-use common::methods::any_method;
+use crate::common::methods::any_method;
 use momentum_oracle::arith::bounded::BoundedMpfr;
 use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::arith::{Scalar, with_mpfr_precision};
@@ -69,7 +67,7 @@ fn run_and_check(p: &LowerBoundProblem, spec: &str, lr: &Rational, k: usize) -> 
 }
 
 proptest! {
-    #![proptest_config(common::config("lower_bound", 256))]
+    #![proptest_config(crate::common::config("lower_bound", 256))]
 
     #[test]
     fn every_method_keeps_the_krylov_property_and_respects_the_lower_bound(

@@ -4,16 +4,15 @@
 //! The obligations are the public API `theory::potentials`; see its module table for the
 //! inequalities and their sources.
 
-mod common;
+use crate::common::{q, run_constant as run};
 
-use common::{q, run_constant as run};
-
-use common::problems::{Shared, convex_exact, square_condition};
+use crate::common::problems::{Shared, convex_exact, square_condition};
 use momentum_oracle::arith::bounded::BoundedMpfr;
 use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::arith::{Number, Rounding, with_mpfr_precision};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, StateRecord};
 use momentum_oracle::problem;
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::theory::guarantees::Guarantee;
 use momentum_oracle::theory::potentials::{self, Check, Instance, Obligation, first_violation};
 use momentum_oracle::trace::{self, Outcome, RunOptions, StepRecord, Trace};
@@ -35,7 +34,7 @@ fn assert_all_hold<S: Number>(
 }
 
 proptest! {
-    #![proptest_config(common::config("proofs", 256))]
+    #![proptest_config(crate::common::config("proofs", 256))]
 
     /// GD, step h/L with 0 < h ≤ 1: descent lemma, convexity at x*, distance recursion, telescoped
     /// sum, final bound and the potential k·gap_k + ‖x_k − x*‖²/(2γ), at every step, exactly.

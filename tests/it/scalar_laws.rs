@@ -5,8 +5,6 @@
 //! types is exact: a rounded result is compared with the exact rational result rounded by an
 //! independent route (MPFR's correctly rounded conversion), never with another f64 computation.
 
-mod common;
-
 use momentum_oracle::arith::bounded::{Bounded, BoundedValue, BoundedVec, Floating};
 use momentum_oracle::arith::linalg::{F64Mat, Matrix, QMat, QVec, Vector};
 use momentum_oracle::arith::{Number, Rounding, Scalar, rational_cos_pi, with_mpfr_precision};
@@ -200,7 +198,7 @@ fn bounded_ops_enclose<F: Floating>(a: &Rational, b: &Rational, c: &Rational) {
 }
 
 proptest! {
-    #![proptest_config(common::config("scalar_laws", 256))]
+    #![proptest_config(crate::common::config("scalar_laws", 256))]
 
     #[test]
     fn bounded_mpfr_operations_enclose_the_exact_result(a in rational(), b in rational(), c in rational(), prec in 24u32..300) {

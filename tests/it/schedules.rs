@@ -3,19 +3,17 @@
 //! rational cosine in ℚ; irrational cosine in certified MPFR) — and `trace --compare` shows the
 //! breakage to a user.
 
-mod common;
-
-use common::{
+use crate::common::{
     Identity, Property, certainly_nonzero, check_certified_mpfr, check_exact_and_f64, keras,
     pytorch, q, state, trace_of, within_certified_bound,
 };
+use momentum_oracle::arith::Rounding;
 use momentum_oracle::arith::linalg::Vector;
-use momentum_oracle::arith::{Rounding, Scalar};
-use momentum_oracle::identities::{
-    compare, first_rate_change, predict_schedule_breakage, schedule_breakage, sutskever_velocity,
-};
+use momentum_oracle::compare::{compare, first_rate_change, predict_schedule_breakage};
+use momentum_oracle::identities::{schedule_breakage, sutskever_velocity};
 use momentum_oracle::optim::keras::KerasState;
 use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule, StepContext, strategy};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
 use proptest::prelude::*;
@@ -45,7 +43,7 @@ impl Breakage {
 }
 
 impl Property for Breakage {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let torch = pytorch(&self.momentum, self.nesterov);
         let sutskever = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, false));
         let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
@@ -90,7 +88,7 @@ struct Corrected {
 }
 
 impl Property for Corrected {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let torch = pytorch(&self.momentum, self.nesterov);
         let corrected = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, true));
         let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
@@ -128,7 +126,7 @@ struct OneStepFromMappedStates {
 }
 
 impl Property for OneStepFromMappedStates {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let torch = pytorch(&self.momentum, self.nesterov);
         let tp = trace_of::<S>(&self.problem, &torch, &self.schedule, STEPS, rounding);
         let mu = S::from_rational(&self.momentum);
@@ -176,7 +174,7 @@ impl Property for OneStepFromMappedStates {
 
 /// A small quadratic, a learning rate h/L, and one schedule of each changing exact kind around it.
 fn quadratic_and_every_exact_kind() -> impl Strategy<Value = (QuadraticProblem, [Schedule; 5])> {
-    common::quadratic_and_lr().prop_flat_map(|(p, lr)| {
+    crate::common::quadratic_and_lr().prop_flat_map(|(p, lr)| {
         (
             Just(p),
             (
@@ -192,7 +190,7 @@ fn quadratic_and_every_exact_kind() -> impl Strategy<Value = (QuadraticProblem, 
 }
 
 proptest! {
-    #![proptest_config(common::config("schedules", 64))]
+    #![proptest_config(crate::common::config("schedules", 64))]
 
     #[test]
     fn every_schedule_kind_breaks_pytorch_sutskever_equality_by_the_closed_form(
@@ -244,7 +242,7 @@ proptest! {
 
     #[test]
     fn one_keras_step_from_the_mapped_pytorch_state_misses_by_the_closed_form_unless_corrected(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
         nesterov in any::<bool>(),
     ) {
@@ -254,7 +252,7 @@ proptest! {
 
 proptest! {
     // MPFR runs are slower than ℚ for these short runs; fewer cases.
-    #![proptest_config(common::config("schedules", 24))]
+    #![proptest_config(crate::common::config("schedules", 24))]
 
     /// Cosine schedules are irrational from γ₂ on, so they run in MPFR with certified bounds
     /// (`BoundedMpfr`): the closed form and the correction are not refuted at 256 bits, and the
@@ -262,7 +260,7 @@ proptest! {
     /// removes, and "the balls meet" is not vacuous.
     #[test]
     fn cosine_schedule_breakage_and_correction_are_certified_in_mpfr(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::irrational_cosine),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::irrational_cosine),
         momentum in strategy::positive_momentum(),
         nesterov in any::<bool>(),
     ) {
@@ -284,7 +282,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 fn compare_json(optimizer: &str, other: &str, arith: &str) -> Value {
-    let out = common::cli([
+    let out = crate::common::cli([
         "trace",
         "--problem",
         "quadratic:dim=3,L=1,m=1/10,seed=4",
@@ -364,7 +362,7 @@ fn trace_compare_prints_floating_differences_with_their_bits() {
 
 #[test]
 fn trace_compare_rejects_a_bad_spec_in_one_line_with_exit_code_2() {
-    let out = common::cli([
+    let out = crate::common::cli([
         "trace",
         "--problem",
         "quadratic",

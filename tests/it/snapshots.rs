@@ -2,21 +2,22 @@
 //! stored under `snapshots/`. A changed trace is a reviewed diff (`cargo insta review`); with
 //! `CI=true` a changed snapshot fails the run.
 
+use momentum_oracle::arith::Rounding;
 use momentum_oracle::arith::bounded::Bounded;
-use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::{self, Problem};
 use momentum_oracle::theory::guarantees::Guarantee;
 use momentum_oracle::trace::{self, RunOptions, Trace};
 use rug::Rational;
 
 fn snapshot(name: &str, text: String) {
-    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!(name, text);
     });
 }
 
-fn run<S: Scalar>(
+fn run<S: Evaluate>(
     problem_spec: &str,
     optimizer: &str,
     schedule: &str,

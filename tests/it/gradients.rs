@@ -17,16 +17,15 @@
 //!
 //! Plus: every spec rebuilds its instance exactly, and a quickcheck property through `Quick<T>`.
 
-mod common;
-
-use common::q;
+use crate::common::q;
 
 use std::fmt::Debug;
 
 use momentum_oracle::arith::bounded::{Bounded, BoundedVec};
 use momentum_oracle::arith::linalg::{QVec, Vector, norm_sq, sqrt_upper};
-use momentum_oracle::arith::{Number, with_mpfr_precision};
+use momentum_oracle::arith::with_mpfr_precision;
 use momentum_oracle::generate::{Generated, Quick};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::huber::{HuberProblem, huber};
 use momentum_oracle::problem::least_squares::{LeastSquaresProblem, least_squares};
 use momentum_oracle::problem::logistic::{LogisticProblem, logistic};
@@ -265,7 +264,7 @@ fn huber_axis_segment() -> impl Strategy<Value = (HuberProblem, Vec<Rational>, V
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 256))]
+    #![proptest_config(crate::common::config("gradients", 256))]
 
     #[test]
     fn quadratic_gradient_is_the_exact_derivative_along_any_line(
@@ -498,7 +497,7 @@ fn logistic_rounding(p: &LogisticProblem, w_abs: &[Rational]) -> (Rational, Vec<
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 128))]
+    #![proptest_config(crate::common::config("gradients", 128))]
 
     /// φ(t) = Lρ‖x + td‖ − Lρ²/2 in the linear region. With y = x + td,
     /// ‖y‖‴ = −3(y·d)(‖d‖²‖y‖² − (y·d)²)/‖y‖⁵, so |φ‴| ≤ 3Lρ‖d‖³/‖y‖² ≤ 3Lρ‖d‖³/ν², where
@@ -526,7 +525,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 64))]
+    #![proptest_config(crate::common::config("gradients", 64))]
 
     /// φ(t) = (1/n)Σ_i sp(−y_i a_iᵀ(x + td)) + (λ/2)‖x + td‖² with sp(v) = log(1 + eᵛ):
     /// sp‴ = σ(1 − σ)(1 − 2σ), whose maximum modulus is 1/(6√3) < 1/10, and the quadratic term
@@ -559,7 +558,7 @@ fn check_bounded_oracle(p: &dyn Problem, x: &[f64]) -> Outcome {
         v: x.to_vec(),
         e: 0.0,
     };
-    let mut bounded = <Bounded as Number>::oracle(p).expect("bounded oracle");
+    let mut bounded = <Bounded as Evaluate>::oracle(p).expect("bounded oracle");
     let mut float = p.f64_oracle().expect("f64 oracle");
     let mut exact_oracle = p.exact_oracle().expect("exact oracle");
     let xq = QVec::from_scalars(&exact(x));
@@ -690,7 +689,7 @@ fn lrp_f64_point() -> impl Strategy<Value = (LrpProblem, Vec<f64>)> {
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 256))]
+    #![proptest_config(crate::common::config("gradients", 256))]
 
     #[test]
     fn quadratic_f64_oracle_is_within_its_bounded_enclosure((p, x) in with_f64_point(quadratic(QuadraticParams::default()))) {
@@ -719,7 +718,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 64))]
+    #![proptest_config(crate::common::config("gradients", 64))]
 
     /// Logistic regression has no exact oracle: the reference is the MPFR oracle at FD_BITS, whose
     /// own error is bounded by [`logistic_rounding`]. The f64 results must be within
@@ -775,7 +774,7 @@ fn check_spec_rebuilds<P: Problem + PartialEq + Debug>(
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 128))]
+    #![proptest_config(crate::common::config("gradients", 128))]
 
     #[test]
     fn quadratic_spec_rebuilds_the_instance(p in QuadraticProblem::strategy()) {
@@ -809,7 +808,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(common::config("gradients", 32))]
+    #![proptest_config(crate::common::config("gradients", 32))]
 
     #[test]
     fn logistic_spec_rebuilds_the_instance(p in LogisticProblem::strategy()) {

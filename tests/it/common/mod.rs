@@ -161,7 +161,7 @@ use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule};
 use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
 };
-use momentum_oracle::problem::{Oracle, Problem, to_vector};
+use momentum_oracle::problem::{Evaluate, Oracle, Problem, to_vector};
 use momentum_oracle::trace::{RunOptions, Trace, run, run_with_oracle};
 use proptest::prelude::*;
 use rug::Rational;
@@ -215,7 +215,7 @@ pub fn keras(momentum: &Rational, nesterov: bool, correction: bool) -> KerasSgd 
 }
 
 /// `steps` steps of `optimizer` on `problem` in arithmetic `S`, from the problem's x₀.
-pub fn trace_of<S: Scalar>(
+pub fn trace_of<S: Evaluate>(
     problem: &dyn Problem,
     optimizer: &OptimizerConfig,
     schedule: &Schedule,
@@ -234,7 +234,7 @@ pub fn trace_of<S: Scalar>(
 }
 
 /// `steps` steps of the catalogue optimizer `spec` at the constant rate `lr`, naive rounding.
-pub fn run_constant<S: Scalar>(
+pub fn run_constant<S: Evaluate>(
     problem: &dyn Problem,
     spec: &str,
     lr: &Rational,
@@ -306,7 +306,7 @@ impl<S: Number> Identity<S> {
 /// The checkers below instantiate it per scalar type.
 pub trait Property {
     /// The identities, computed in arithmetic `S` under `rounding`.
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>>;
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>>;
 }
 
 /// Checks a property in ℚ — every identity with `assert_eq!`, no tolerance — and in bounded f64
@@ -391,14 +391,17 @@ pub fn check_certified_mpfr<P: Property>(property: &P, bits: u32) -> Vec<Identit
 /// The JSON form of every coordinate (`"p/q"`; f64 bits; bits and bound): equal exactly when two
 /// vectors are the same computation's result in their arithmetic.
 pub fn fingerprint<S: Number>(v: &S::Vector) -> Vec<serde_json::Value> {
-    v.to_scalars().iter().map(Number::to_json).collect()
+    v.to_scalars()
+        .iter()
+        .map(momentum_oracle::trace::scalar_json)
+        .collect()
 }
 
 /// Checks that a property's two sides are the same computation in every arithmetic: equal in ℚ,
 /// bitwise equal in f64 under both rounding models, and equal in value *and* bound in bounded
 /// f64 (compared through [`fingerprint`]).
 pub fn check_same_computation<P: Property>(property: &P) {
-    fn check<S: Scalar, P: Property>(property: &P, rounding: Rounding) {
+    fn check<S: Evaluate, P: Property>(property: &P, rounding: Rounding) {
         let ids = property.identities::<S>(rounding);
         assert!(!ids.is_empty(), "a property must assert something");
         for id in &ids {

@@ -1,8 +1,6 @@
 //! The conformance kit against implementations written here independently of the crate: correct
 //! ones pass every suite, each realistic bug is caught with a report that names it.
 
-mod common;
-
 use momentum_oracle::conformance::{self, Config, Convention, UnderTest};
 
 /// Which bug to plant.
@@ -304,7 +302,7 @@ fn trace_file(
 /// property-based replays; the correct implementation passes the same fixtures.
 #[test]
 fn realistic_bug_catalogue_is_flagged_by_check_and_by_the_property_suites() {
-    let dir = common::scratch("bug_catalogue");
+    let dir = crate::common::scratch("bug_catalogue");
     let catalogue = [
         (
             "dampening applied on step 1",
@@ -360,7 +358,7 @@ fn realistic_bug_catalogue_is_flagged_by_check_and_by_the_property_suites() {
     for (what, conv, bug, fixture) in catalogue {
         for (b, want) in [(Bug::None, Some(0)), (bug, Some(1))] {
             let (fx, trace) = trace_file(&mut sgd(conv, b), fixture, &dir);
-            let o = common::cli([std::path::Path::new("check"), &fx, &trace]);
+            let o = crate::common::cli([std::path::Path::new("check"), &fx, &trace]);
             let out = String::from_utf8(o.stdout).unwrap();
             assert_eq!(
                 o.status.code(),

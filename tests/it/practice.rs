@@ -1,9 +1,7 @@
 //! Property 10: claims from practice, checked exactly. (The buffer's limit g/(1 − μ) under a
 //! constant gradient is an unrolled-buffer identity: `tests/unrolled.rs`.)
 
-mod common;
-
-use common::q;
+use crate::common::q;
 
 use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::error::Result;

@@ -1,8 +1,6 @@
 //! The problem generators construct what they claim: exact spectra, exact orthogonal rotations,
 //! the constants L and m they report.
 
-mod common;
-
 use approx::assert_abs_diff_eq;
 use momentum_oracle::arith::linalg::QMat;
 use momentum_oracle::problem::Problem;
@@ -41,7 +39,7 @@ fn certified_radius(a: &QMat, mu: f64, v: &[f64]) -> f64 {
 }
 
 proptest! {
-    #![proptest_config(common::config("generators", 256))]
+    #![proptest_config(crate::common::config("generators", 256))]
 
     /// `A Q e_i = λ_i Q e_i` and `QᵀQ = I`, exactly: the Hessian has exactly the prescribed
     /// spectrum, and L = max λ, m = min λ.

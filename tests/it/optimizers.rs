@@ -2,9 +2,7 @@
 //! hand-derived short runs, the fused f64 PyTorch model bit for bit, constructor checks and spec
 //! round trips.
 
-mod common;
-
-use common::{optimizer as config, q, within_certified_bound};
+use crate::common::{optimizer as config, q, within_certified_bound};
 
 use std::collections::BTreeSet;
 
@@ -275,7 +273,7 @@ fn small_quadratic() -> impl Strategy<Value = QuadraticProblem> {
 proptest! {
     // Integration tests have no lib.rs beside them, so proptest's default persistence finds no
     // source root; keep shrunk failures where STYLE.md wants them committed.
-    #![proptest_config(common::config("optimizers", 256))]
+    #![proptest_config(crate::common::config("optimizers", 256))]
 
     #[test]
     fn bounded_runs_equal_f64_bitwise_and_enclose_the_exact_trace(

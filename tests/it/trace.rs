@@ -1,13 +1,12 @@
 //! The trace runner: what it records, its resource limits, divergence, determinism.
 
-mod common;
-
-use common::q;
+use crate::common::q;
 
 use momentum_oracle::arith::{Number, Rounding};
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::trace::{self, Outcome, RunOptions};
 use rug::Rational;
 

@@ -4,29 +4,28 @@
 //!
 //! Each property is written once (a [`Property`] or a generic function) and checked exactly in ℚ
 //! with `assert_eq!`, and in bounded f64 under both rounding models against the exact values
-//! (`common::check_exact_and_f64`). Where two sides are literally the same operations, the check
-//! is stronger: the same result in every arithmetic, bit for bit (`common::check_same_computation`).
+//! (`crate::common::check_exact_and_f64`). Where two sides are literally the same operations, the check
+//! is stronger: the same result in every arithmetic, bit for bit (`crate::common::check_same_computation`).
 
-mod common;
-
-use common::{
+use crate::common::{
     Identity, Property, check_exact_and_f64, check_same_computation, keras, optimizer, pytorch, q,
     state, trace_of, trace_with,
 };
+use momentum_oracle::arith::Rounding;
 use momentum_oracle::arith::bounded::Bounded;
 use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::arith::text::f64_bits;
-use momentum_oracle::arith::{Rounding, Scalar};
-use momentum_oracle::identities::{
-    Negated, WeightDecayed, compare, decoupled_weight_decay_difference, sutskever_velocity,
-};
+use momentum_oracle::compare::compare;
+use momentum_oracle::identities::{decoupled_weight_decay_difference, sutskever_velocity};
 use momentum_oracle::optim::gd::GradientDescent;
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::optax::OptaxSgd;
 use momentum_oracle::optim::pytorch::PytorchSgd;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::quadratic::{Curvature, QuadraticParams, QuadraticProblem};
+use momentum_oracle::problem::wrappers::{Negated, WeightDecayed};
 use momentum_oracle::problem::{Oracle, Problem, to_vector};
 use proptest::prelude::*;
 use rug::Rational;
@@ -36,7 +35,7 @@ use rug::Rational;
 const STEPS: usize = 12;
 
 /// `S`'s oracle of `problem` (the quadratic family serves every arithmetic).
-fn oracle<S: Scalar>(problem: &QuadraticProblem) -> Box<dyn Oracle<S> + '_> {
+fn oracle<S: Evaluate>(problem: &QuadraticProblem) -> Box<dyn Oracle<S> + '_> {
     S::oracle(problem).expect("quadratics have an oracle in every arithmetic")
 }
 
@@ -54,7 +53,7 @@ struct PytorchIsSutskever {
 }
 
 impl Property for PytorchIsSutskever {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let schedule = Schedule::constant(self.lr.clone());
         let torch = pytorch(&self.momentum, self.nesterov);
         let sutskever = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, false));
@@ -90,7 +89,7 @@ struct OptaxIsPytorch {
 }
 
 impl Property for OptaxIsPytorch {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let torch = pytorch(&self.momentum, self.nesterov);
         let name = if self.via_tf { "tf" } else { "optax" };
         let optax = optimizer(&format!(
@@ -123,11 +122,11 @@ impl Property for OptaxIsPytorch {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 96))]
+    #![proptest_config(crate::common::config("conventions", 96))]
 
     #[test]
     fn pytorch_and_sutskever_are_one_iteration_at_constant_lr_with_v_equal_minus_gamma_b(
-        (problem, lr) in common::quadratic_and_lr(),
+        (problem, lr) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
         nesterov in any::<bool>(),
     ) {
@@ -136,7 +135,7 @@ proptest! {
 
     #[test]
     fn optax_trace_and_tf_apply_momentum_equal_pytorch_without_dampening(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
         nesterov in any::<bool>(),
         via_tf in any::<bool>(),
@@ -159,7 +158,7 @@ struct HeavyBallIsSutskever {
 }
 
 impl Property for HeavyBallIsSutskever {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let hb = OptimizerConfig::HeavyBall(HeavyBall::new(self.momentum.clone()).unwrap());
         let keras = OptimizerConfig::Keras(KerasSgd::momentum(self.momentum.clone()).unwrap());
         let th = trace_of::<S>(&self.problem, &hb, &self.schedule, STEPS, rounding);
@@ -192,7 +191,7 @@ struct HeavyBallIsPytorch {
 }
 
 impl Property for HeavyBallIsPytorch {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let schedule = Schedule::constant(self.lr.clone());
         let hb = OptimizerConfig::HeavyBall(HeavyBall::new(self.momentum.clone()).unwrap());
         let torch = OptimizerConfig::Pytorch(PytorchSgd::momentum(self.momentum.clone()).unwrap());
@@ -231,7 +230,7 @@ struct ZeroMomentumIsGd {
 }
 
 impl Property for ZeroMomentumIsGd {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let gd = trace_of::<S>(
             &self.problem,
             &OptimizerConfig::GradientDescent(GradientDescent),
@@ -272,11 +271,11 @@ impl Property for ZeroMomentumIsGd {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 96))]
+    #![proptest_config(crate::common::config("conventions", 96))]
 
     #[test]
     fn heavy_ball_parameter_form_is_the_sutskever_velocity_form_under_any_schedule(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&HeavyBallIsSutskever { problem, schedule, momentum });
@@ -284,7 +283,7 @@ proptest! {
 
     #[test]
     fn heavy_ball_displacement_is_minus_gamma_times_the_pytorch_buffer_at_constant_lr(
-        (problem, lr) in common::quadratic_and_lr(),
+        (problem, lr) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&HeavyBallIsPytorch { problem, lr, momentum });
@@ -292,7 +291,7 @@ proptest! {
 
     #[test]
     fn zero_momentum_reduces_every_convention_to_gd(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         dampening in strategy::dampening(),
     ) {
         check_exact_and_f64(&ZeroMomentumIsGd { problem, schedule, dampening });
@@ -314,7 +313,7 @@ struct DecayAndMaximizeIntoTheObjective {
 }
 
 impl Property for DecayAndMaximizeIntoTheObjective {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let s = &self.sgd;
         let with = trace_of::<S>(
             &self.problem,
@@ -388,7 +387,7 @@ impl DecoupledIsNotL2 {
 }
 
 impl Property for DecoupledIsNotL2 {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let decoupled = KerasSgd::new(
             self.momentum.clone(),
             self.nesterov,
@@ -460,11 +459,11 @@ impl Property for DecoupledIsNotL2 {
 }
 
 proptest! {
-    #![proptest_config(common::config("conventions", 96))]
+    #![proptest_config(crate::common::config("conventions", 96))]
 
     #[test]
     fn pytorch_coupled_weight_decay_is_gd_on_the_l2_regularised_objective(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         weight_decay in strategy::positive_weight_decay(),
     ) {
         let sgd = PytorchSgd::new(Rational::new(), Rational::new(), false, weight_decay, false).unwrap();
@@ -473,7 +472,7 @@ proptest! {
 
     #[test]
     fn pytorch_coupled_weight_decay_and_maximize_move_into_the_objective(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         sgd in strategy::pytorch_sgd(),
     ) {
         check_same_computation(&DecayAndMaximizeIntoTheObjective { problem, schedule, sgd });
@@ -481,7 +480,7 @@ proptest! {
 
     #[test]
     fn maximize_on_f_equals_minimize_on_minus_f(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         sgd in strategy::pytorch_sgd(),
     ) {
         let sgd = PytorchSgd::new(
@@ -497,7 +496,7 @@ proptest! {
 
     #[test]
     fn keras_decoupled_weight_decay_differs_from_l2_by_mu_gamma1_lambda_theta0(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::momentum(),
         nesterov in any::<bool>(),
         weight_decay in strategy::positive_weight_decay(),

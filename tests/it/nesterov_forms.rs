@@ -4,11 +4,9 @@
 //! ball plus a gradient correction; on a 1-D quadratic it damps the inherited velocity by
 //! μ(1 − γλ) where classical momentum keeps μ.
 
-mod common;
-
-use common::{Identity, Property, check_exact_and_f64, pytorch, state, trace_of};
+use crate::common::{Identity, Property, check_exact_and_f64, pytorch, state, trace_of};
+use momentum_oracle::arith::Rounding;
 use momentum_oracle::arith::linalg::Vector;
-use momentum_oracle::arith::{Rounding, Scalar};
 use momentum_oracle::identities::{
     look_ahead_from_pytorch_nesterov, look_ahead_point, nag_velocity_factor,
     nesterov_gradient_correction,
@@ -16,6 +14,7 @@ use momentum_oracle::identities::{
 use momentum_oracle::optim::keras::KerasSgd;
 use momentum_oracle::optim::nag::{Nag, NagPc};
 use momentum_oracle::optim::{OptimizerConfig, Schedule, strategy};
+use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::quadratic::{
     Curvature, QuadraticParams, QuadraticProblem, quadratic,
 };
@@ -35,7 +34,7 @@ struct LookAheadIsPytorchNesterov {
 }
 
 impl Property for LookAheadIsPytorchNesterov {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let schedule = Schedule::constant(self.lr.clone());
         let nag = OptimizerConfig::Nag(Nag::new(self.momentum.clone()).unwrap());
         let tn = trace_of::<S>(&self.problem, &nag, &schedule, STEPS, rounding);
@@ -82,7 +81,7 @@ struct PredictorCorrectorIsLookAhead {
 }
 
 impl Property for PredictorCorrectorIsLookAhead {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let nag = OptimizerConfig::Nag(Nag::new(self.momentum.clone()).unwrap());
         let pc = OptimizerConfig::NagPc(NagPc::new(self.momentum.clone()).unwrap());
         let tn = trace_of::<S>(&self.problem, &nag, &self.schedule, STEPS, rounding);
@@ -120,7 +119,7 @@ struct GradientCorrection {
 }
 
 impl Property for GradientCorrection {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let tp = trace_of::<S>(
             &self.problem,
             &pytorch(&self.momentum, true),
@@ -165,7 +164,7 @@ struct VelocityFactor1d {
 }
 
 impl Property for VelocityFactor1d {
-    fn identities<S: Scalar>(&self, rounding: Rounding) -> Vec<Identity<S>> {
+    fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
         let lambda = S::from_rational(&self.problem.spectrum()[0]);
         let x_star = to_vector::<S>(&self.problem.minimizer().unwrap());
         let mu = S::from_rational(&self.momentum);
@@ -209,11 +208,11 @@ impl Property for VelocityFactor1d {
 }
 
 proptest! {
-    #![proptest_config(common::config("nesterov_forms", 96))]
+    #![proptest_config(crate::common::config("nesterov_forms", 96))]
 
     #[test]
     fn look_ahead_nag_is_pytorch_nesterov_under_theta_prime_equals_theta_plus_mu_v(
-        (problem, lr) in common::quadratic_and_lr(),
+        (problem, lr) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&LookAheadIsPytorchNesterov { problem, lr, momentum });
@@ -221,7 +220,7 @@ proptest! {
 
     #[test]
     fn predictor_corrector_nag_is_look_ahead_nag_under_any_schedule(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&PredictorCorrectorIsLookAhead { problem, schedule, momentum });
@@ -229,7 +228,7 @@ proptest! {
 
     #[test]
     fn nesterov_is_heavy_ball_plus_a_gradient_correction_under_any_schedule(
-        (problem, schedule) in common::quadratic_and_schedule(strategy::exact_schedule),
+        (problem, schedule) in crate::common::quadratic_and_schedule(strategy::exact_schedule),
         momentum in strategy::positive_momentum(),
     ) {
         check_exact_and_f64(&GradientCorrection { problem, schedule, momentum });

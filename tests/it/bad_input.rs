@@ -1,8 +1,6 @@
 //! Bad input: a typed error in the library, one clear line and exit code 2 in the CLI, never a
 //! panic, and nothing written half-way.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use momentum_oracle::arith::text as rational;
@@ -373,7 +371,7 @@ fn the_library_rejects_bad_input_with_typed_errors() {
 
 #[test]
 fn a_one_gigabyte_file_is_refused_before_it_is_read() {
-    let dir = common::scratch("huge_file");
+    let dir = crate::common::scratch("huge_file");
     let big = dir.join("big.json");
     // Sparse: no gigabyte is written, but the size the reader sees is 1 GiB.
     std::fs::File::create(&big)
@@ -387,7 +385,7 @@ fn a_one_gigabyte_file_is_refused_before_it_is_read() {
         check::read_trace(&big),
         Err(Error::TooLarge { .. })
     ));
-    let o = common::cli(["check", big.to_str().unwrap(), big.to_str().unwrap()]);
+    let o = crate::common::cli(["check", big.to_str().unwrap(), big.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(err.lines().count(), 1);
@@ -396,11 +394,11 @@ fn a_one_gigabyte_file_is_refused_before_it_is_read() {
 
 #[test]
 fn fixture_generation_never_leaves_a_half_written_file() {
-    let dir = common::scratch("atomic");
+    let dir = crate::common::scratch("atomic");
     // `replay` exists as a regular file: the directory cannot be created, generation fails with an
     // I/O error naming the path, and no temporary file is left anywhere.
     std::fs::write(dir.join("replay"), "not a directory").unwrap();
-    let o = common::cli(["fixtures", "--out-dir", dir.to_str().unwrap()]);
+    let o = crate::common::cli(["fixtures", "--out-dir", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
@@ -426,7 +424,7 @@ fn fixture_generation_never_leaves_a_half_written_file() {
 
 #[test]
 fn a_failed_write_leaves_neither_a_file_nor_a_temporary() {
-    let dir = common::scratch("atomic-rename");
+    let dir = crate::common::scratch("atomic-rename");
     std::fs::create_dir_all(dir.join("taken.svg")).unwrap();
     // The target is a directory: the rename fails, the temporary file is removed.
     let e = fixture::write_atomically(&dir.join("taken.svg"), "<svg/>").unwrap_err();
@@ -456,7 +454,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// argument, nothing on stdout, no panic.
 #[test]
 fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
-    let dir = common::scratch("cli_bad");
+    let dir = crate::common::scratch("cli_bad");
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/replay/pytorch-momentum.json");
     let nan = dir.join("nan.json");
     std::fs::write(&nan, "{\"steps\": [{\"params\": [NaN]}]}").unwrap();
@@ -615,7 +613,7 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
     .map(|(a, w)| (a.into_iter().map(String::from).collect(), w))
     .collect();
     for (args, want) in &cases {
-        let o = common::cli(args);
+        let o = crate::common::cli(args);
         let err = String::from_utf8(o.stderr).unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(o.stdout.is_empty(), "{args:?}");

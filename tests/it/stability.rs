@@ -2,9 +2,7 @@
 //! the iterations themselves; Polyak's optimal tuning; and heavy ball's 3-cycle on the
 //! Lessard–Recht–Packard function.
 
-mod common;
-
-use common::q;
+use crate::common::q;
 
 use momentum_oracle::arith::bounded::BoundedMpfr;
 use momentum_oracle::arith::linalg::{QVec, Vector};
@@ -222,7 +220,7 @@ fn jury_simulation_and_closed_forms_agree_on_a_grid() {
 }
 
 proptest! {
-    #![proptest_config(common::config("stability", 256))]
+    #![proptest_config(crate::common::config("stability", 256))]
 
     #[test]
     fn jury_simulation_and_closed_forms_agree_at_random_points(

@@ -5,8 +5,6 @@
 //! Nothing here compares pixels: the tests read the document's structure (groups, polylines,
 //! markers, legend text), which is what a change of layout leaves alone.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -340,8 +338,8 @@ fn rendering_is_deterministic() {
 #[test]
 fn plot_all_writes_five_svgs_and_no_temporary_files() {
     // A directory that does not exist yet: `plot all` creates it.
-    let dir = common::scratch("plot-all").join("new");
-    let o = common::cli(["plot", "all", "--out-dir", dir.to_str().unwrap()]);
+    let dir = crate::common::scratch("plot-all").join("new");
+    let o = crate::common::cli(["plot", "all", "--out-dir", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -368,9 +366,9 @@ fn plot_all_writes_five_svgs_and_no_temporary_files() {
 
 #[test]
 fn plot_kind_writes_one_file() {
-    let dir = common::scratch("plot-one");
+    let dir = crate::common::scratch("plot-one");
     let out = dir.join("cycle.svg");
-    let o = common::cli([
+    let o = crate::common::cli([
         "plot",
         "cycle",
         "--steps",
@@ -387,7 +385,7 @@ fn plot_kind_writes_one_file() {
 
 #[test]
 fn bad_plot_arguments_fail_on_one_line_with_exit_code_2() {
-    let dir = common::scratch("bad-args");
+    let dir = crate::common::scratch("bad-args");
     let out = dir.join("x.svg");
     let out = out.to_str().unwrap();
     let cases: [(&[&str], &str); 9] = [
@@ -414,7 +412,7 @@ fn bad_plot_arguments_fail_on_one_line_with_exit_code_2() {
         ),
     ];
     for (args, arg) in cases {
-        let o = common::cli(args);
+        let o = crate::common::cli(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");

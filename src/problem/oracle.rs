@@ -1,0 +1,108 @@
+//! The oracle an optimizer sees, and the choice of oracle per arithmetic.
+//!
+//! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic. Which oracle a problem
+//! gives for which arithmetic (exact, f64, MPFR, with a derived error bound) is this layer's
+//! decision, made by [`Evaluate`]: the arithmetic layer below knows nothing of problems.
+
+use rug::{Float, Rational};
+
+use super::Problem;
+use crate::arith::bounded::{Bounded, BoundedMpfr};
+use crate::arith::envelope::Envelope;
+use crate::arith::{Number, Scalar};
+use crate::error::{Error, Result};
+
+/// A gradient oracle in one arithmetic: what an optimizer sees of a problem.
+///
+/// Methods take `&mut self` so that an oracle may cache (the quadratic oracle reuses the last
+/// matrix–vector product when the gap is asked at the point where the gradient was just taken).
+pub trait Oracle<S: Number> {
+    /// The dimension of the domain.
+    fn dim(&self) -> usize;
+
+    /// `f(x)`.
+    ///
+    /// # Errors
+    /// [`Error::NotRational`] where the value leaves ℚ; [`Error::DimensionMismatch`].
+    fn value(&mut self, x: &S::Vector) -> Result<S>;
+
+    /// `∇f(x)`.
+    ///
+    /// # Errors
+    /// As for [`Oracle::value`].
+    fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector>;
+
+    /// `f(x) − f*`, or `None` when f* is not known in this arithmetic.
+    ///
+    /// Quadratic problems compute it as `½(x − x*)ᵀA(x − x*)`, which in floating point is far more
+    /// accurate near the minimiser than `f(x) − f*`.
+    ///
+    /// # Errors
+    /// As for [`Oracle::value`].
+    fn gap(&mut self, x: &S::Vector) -> Result<Option<S>>;
+}
+
+/// Rigorous bounds on the rounding error of a problem's f64 oracle at one point `x̂`: how far the
+/// f64 results can be from the exact gradient, value and gap *at the same f64 point*.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct F64RoundingBound {
+    /// Bound on `‖fl(∇f)(x̂) − ∇f(x̂)‖₂`.
+    pub gradient: f64,
+    /// Bound on `|fl(f)(x̂) − f(x̂)|`.
+    pub value: f64,
+    /// Bound on `|fl(gap)(x̂) − (f(x̂) − f*)|`.
+    pub gap: f64,
+}
+
+/// A scalar type that problems can be evaluated in: picks a problem's oracle for `Self`.
+///
+/// Implemented for every arithmetic of [`crate::arith`]; the runner and the checks that build an
+/// oracle from a problem ask for `S: Evaluate` where code that only sees an oracle asks for
+/// `S: Scalar`.
+pub trait Evaluate: Scalar {
+    /// The gradient oracle of `problem` in this arithmetic.
+    ///
+    /// # Errors
+    /// The problem's refusal of the arithmetic (e.g. [`Error::Unsupported`] for logistic
+    /// regression in ℚ).
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>>;
+}
+
+impl Evaluate for Rational {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        problem.exact_oracle()
+    }
+}
+
+impl Evaluate for f64 {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        problem.f64_oracle()
+    }
+}
+
+impl Evaluate for Float {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        problem.mpfr_oracle()
+    }
+}
+
+impl Evaluate for Bounded {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        problem.bounded_oracle()
+    }
+}
+
+impl Evaluate for BoundedMpfr {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        problem.bounded_mpfr_oracle()
+    }
+}
+
+impl Evaluate for Envelope {
+    fn oracle(problem: &dyn Problem) -> Result<Box<dyn Oracle<Self> + '_>> {
+        Err(Error::unsupported(format!(
+            "the order-independent envelope is for replayed gradients, not for problem oracles ({})",
+            problem.spec()
+        )))
+    }
+}

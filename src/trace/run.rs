@@ -1,0 +1,281 @@
+//! The runner: an optimizer on an oracle (or a problem), one step after another, recording what
+//! the trace keeps.
+//!
+//! A [`Trace`] holds, per step k: the learning rate used, the point where the gradient was
+//! queried, the gradient, the iterate after the step, the optimizer's named state (buffers,
+//! velocities, auxiliary sequences) and the gap f(x_k) − f*. Runs are deterministic: the same
+//! inputs give the same trace, bit for bit, on every machine.
+//!
+//! Resource limits are part of the run: an exact run stops with
+//! [`Error::SizeBudgetExceeded`] when an entry of its iterate or state needs more bits than the
+//! caller's budget ([`RunOptions::size_budget_bits`]); a run longer than
+//! [`RunOptions::step_budget`] is refused up front. A floating run whose iterate or state becomes
+//! infinite or NaN ends with [`Outcome::Diverged`], the offending step recorded — never a panic.
+
+use rug::Rational;
+
+use crate::arith::linalg::Vector;
+use crate::arith::{Number, Rounding, Scalar};
+use crate::error::{Error, Result};
+use crate::optim::{Optimizer, OptimizerConfig, Schedule, StateRecord, StepContext};
+use crate::problem::{Evaluate, Oracle, Problem, to_vector};
+
+/// Options of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The rounding model of floating runs (ignored in exact arithmetic).
+    pub rounding: Rounding,
+    /// Largest number of bits an entry of an exact run's iterate or state may need.
+    pub size_budget_bits: u64,
+    /// Largest number of steps a run may ask for.
+    pub step_budget: usize,
+    /// Record every `keep_every`-th step (and always the last); 1 records all.
+    pub keep_every: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            rounding: Rounding::Naive,
+            // 1 Mbit per entry: a dense d = 50 exact vector at this size is ~6 MB; a k = 1000
+            // heavy-ball run needs ~8 kbit (DESIGN.md), so the default only stops runaway runs.
+            size_budget_bits: 1 << 20,
+            step_budget: 1_000_000,
+            keep_every: 1,
+        }
+    }
+}
+
+impl RunOptions {
+    /// Default options with the given rounding model.
+    pub fn with_rounding(rounding: Rounding) -> Self {
+        RunOptions {
+            rounding,
+            ..RunOptions::default()
+        }
+    }
+}
+
+/// One recorded step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord<S: Number> {
+    /// k, 1-based.
+    pub step: usize,
+    /// γ_k.
+    pub learning_rate: S,
+    /// Where the gradient was queried.
+    pub query: S::Vector,
+    /// The oracle's gradient there.
+    pub gradient: S::Vector,
+    /// The iterate after the step (x_k).
+    pub iterate: S::Vector,
+    /// The optimizer's named state after the step.
+    pub state: StateRecord<S>,
+    /// f(x_k) − f*, when f* is known in this arithmetic.
+    pub gap: Option<S>,
+}
+
+impl<S: Number> StepRecord<S> {
+    /// The state vector called `name`, if the optimizer has one.
+    pub fn state_vector(&self, name: &str) -> Option<&S::Vector> {
+        self.state
+            .vectors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The state scalar called `name`, if the optimizer has one.
+    pub fn state_scalar(&self, name: &str) -> Option<&S> {
+        self.state
+            .scalars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// All requested steps ran.
+    Completed,
+    /// A floating run produced an infinite or NaN value at `step` (recorded as the last step).
+    Diverged {
+        /// The step.
+        step: usize,
+        /// Which quantity left the finite range (`iterate`, `momentum_buffer`, ...).
+        what: String,
+    },
+}
+
+/// A recorded run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace<S: Number> {
+    /// The problem's spec.
+    pub problem: String,
+    /// The optimizer's spec.
+    pub optimizer: String,
+    /// The schedule's spec.
+    pub schedule: String,
+    /// The arithmetic (`exact`, `f64`, `mpfr:256`, `f64+bound`).
+    pub arithmetic: String,
+    /// The rounding model (meaningful for floating runs).
+    pub rounding: Rounding,
+    /// x₀ in the run's arithmetic.
+    pub x0: S::Vector,
+    /// f(x₀) − f*.
+    pub initial_gap: Option<S>,
+    /// The recorded steps.
+    pub steps: Vec<StepRecord<S>>,
+    /// How the run ended.
+    pub outcome: Outcome,
+}
+
+impl<S: Number> Trace<S> {
+    /// The recorded step with index `k`, if it was kept.
+    pub fn step(&self, k: usize) -> Option<&StepRecord<S>> {
+        self.steps.iter().find(|s| s.step == k)
+    }
+
+    /// The iterates x₀, x₁, … (x₀ first; only kept steps).
+    pub fn iterates(&self) -> impl Iterator<Item = &S::Vector> {
+        std::iter::once(&self.x0).chain(self.steps.iter().map(|s| &s.iterate))
+    }
+
+    /// The gaps f(x_k) − f* for k = 0, 1, … (only kept steps).
+    pub fn gaps(&self) -> impl Iterator<Item = Option<&S>> {
+        std::iter::once(self.initial_gap.as_ref()).chain(self.steps.iter().map(|s| s.gap.as_ref()))
+    }
+}
+
+/// Runs `optimizer` from `x0` against `oracle` for `steps` steps.
+///
+/// This is the core loop; [`run`] builds the oracle from a problem. `labels` are the
+/// `(problem, optimizer)` specs stored in the trace.
+///
+/// # Errors
+/// [`Error::StepBudgetExceeded`], [`Error::SizeBudgetExceeded`], [`Error::DimensionMismatch`]
+/// (x₀ against the oracle), schedule validation errors, and whatever the oracle or optimizer
+/// returns.
+pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
+    optimizer: &O,
+    oracle: &mut dyn Oracle<S>,
+    schedule: &Schedule,
+    x0: &S::Vector,
+    steps: usize,
+    options: &RunOptions,
+    labels: (&str, &str),
+) -> Result<Trace<S>> {
+    if steps > options.step_budget {
+        return Err(Error::StepBudgetExceeded {
+            requested: steps,
+            budget: options.step_budget,
+        });
+    }
+    if x0.len() != oracle.dim() {
+        return Err(Error::dims("initial point", oracle.dim(), x0.len()));
+    }
+    schedule.validate()?;
+    let keep_every = options.keep_every.max(1);
+    let mut state = optimizer.init(x0)?;
+    let initial_gap = oracle.gap(x0)?;
+    let mut trace = Trace {
+        problem: labels.0.to_string(),
+        optimizer: labels.1.to_string(),
+        schedule: schedule.spec(),
+        arithmetic: S::arithmetic_name(),
+        rounding: options.rounding,
+        x0: x0.clone(),
+        initial_gap,
+        steps: Vec::new(),
+        outcome: Outcome::Completed,
+    };
+    for k in 1..=steps {
+        let lr: S = schedule.learning_rate(k)?;
+        let exact_lr = schedule.exact(k);
+        let ctx = StepContext {
+            step: k,
+            learning_rate: &lr,
+            exact_learning_rate: exact_lr.as_ref(),
+            rounding: options.rounding,
+        };
+        let query = optimizer.step(&mut state, &ctx, oracle)?;
+        let check = optimizer.state_check(&state);
+        if !check.finite {
+            let iterate = optimizer.iterate(&state).clone();
+            let record = optimizer.record(&state);
+            let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
+            trace.steps.push(StepRecord {
+                step: k,
+                learning_rate: lr,
+                query: query.point,
+                gradient: query.gradient,
+                iterate,
+                state: record,
+                gap: None,
+            });
+            trace.outcome = Outcome::Diverged { step: k, what };
+            return Ok(trace);
+        }
+        if S::EXACT && check.max_bits > options.size_budget_bits {
+            return Err(Error::SizeBudgetExceeded {
+                step: k,
+                bits: check.max_bits,
+                budget: options.size_budget_bits,
+            });
+        }
+        if k % keep_every == 0 || k == steps {
+            // Copies of the iterate and state only for the steps the trace keeps.
+            let iterate = optimizer.iterate(&state).clone();
+            let record = optimizer.record(&state);
+            let gap = oracle.gap(&iterate)?;
+            trace.steps.push(StepRecord {
+                step: k,
+                learning_rate: lr.clone(),
+                query: query.point,
+                gradient: query.gradient,
+                iterate,
+                state: record,
+                gap,
+            });
+        }
+    }
+    Ok(trace)
+}
+
+fn non_finite<S: Number>(iterate: &S::Vector, record: &StateRecord<S>) -> Option<String> {
+    if !iterate.is_finite() {
+        return Some("iterate".into());
+    }
+    if let Some((name, _)) = record.vectors.iter().find(|(_, v)| !v.is_finite()) {
+        return Some((*name).to_string());
+    }
+    record
+        .scalars
+        .iter()
+        .find(|(_, s)| !s.is_finite())
+        .map(|(name, _)| (*name).to_string())
+}
+
+/// Runs an optimizer of the catalogue on a problem in arithmetic `S`, from `x0` (the problem's
+/// own initial point when `None`).
+///
+/// # Errors
+/// As [`run_with_oracle`], plus the problem's refusal of the arithmetic (e.g. logistic regression
+/// in ℚ).
+pub fn run<S: Evaluate>(
+    problem: &dyn Problem,
+    optimizer: &OptimizerConfig,
+    schedule: &Schedule,
+    x0: Option<&[Rational]>,
+    steps: usize,
+    options: &RunOptions,
+) -> Result<Trace<S>> {
+    let start: Vec<Rational> = x0.map_or_else(|| problem.initial_point(), <[Rational]>::to_vec);
+    let mut oracle = S::oracle(problem)?;
+    let x0v = to_vector::<S>(&start);
+    let spec = problem.spec();
+    let ospec = optimizer.spec();
+    crate::with_optimizer!(optimizer, o => run_with_oracle(o, oracle.as_mut(), schedule, &x0v, steps, options, (&spec, &ospec)))
+}

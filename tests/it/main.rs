@@ -1,0 +1,30 @@
+//! The integration tests: one binary, one module per theme (README, "What the oracle checks").
+//!
+//! One binary instead of one per theme: each test crate would instantiate the crate's generic code
+//! again and link its own copy, which made the test build the larger part of a fresh `cargo test`.
+//! Filters work as before, with the theme as a path prefix: `cargo test --release rates::` runs
+//! the rates suite, `cargo test --release attains` every test whose name contains `attains`.
+
+mod common;
+
+mod architecture;
+mod bad_input;
+mod cli;
+mod conformance;
+mod conventions;
+mod fixtures;
+mod generators;
+mod gradients;
+mod lower_bound;
+mod nesterov_forms;
+mod optimizers;
+mod plots;
+mod practice;
+mod proofs;
+mod rates;
+mod scalar_laws;
+mod schedules;
+mod snapshots;
+mod stability;
+mod trace;
+mod unrolled;
