@@ -63,6 +63,7 @@ pub mod fixture;
 pub mod generate;
 pub mod identities;
 pub mod optim;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod problem;
 pub mod spec;

@@ -5,12 +5,13 @@
 //! panics on user input.
 
 use std::io::Write;
+#[cfg(feature = "plot")]
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::arith::text as rational;
-use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest};
+use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, policy};
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
@@ -41,11 +42,15 @@ enum Command {
         #[arg(long)]
         optimizer: String,
         /// Schedule spec, e.g. `step:lr=1/10,factor=1/2,every=5` (default: constant --lr).
-        #[arg(long, conflicts_with = "lr")]
+        #[arg(long, conflicts_with = "learning_rate")]
         schedule: Option<String>,
-        /// Constant learning rate as an exact number (default 1/L of the problem, else 1/10).
-        #[arg(long, allow_hyphen_values = true)]
-        lr: Option<String>,
+        /// Constant learning rate γ as an exact number (default 1/L of the problem, else 1/1000).
+        #[arg(
+            long = "learning-rate",
+            visible_alias = "lr",
+            allow_hyphen_values = true
+        )]
+        learning_rate: Option<String>,
         /// Number of steps.
         #[arg(long)]
         steps: usize,
@@ -74,7 +79,7 @@ enum Command {
     /// Run the catalogue and print a summary table (the main job).
     Report {
         /// Steps per run.
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = policy::REPORT_STEPS)]
         steps: usize,
     },
     /// Regenerate every fixture (byte-identical on every run and machine).
@@ -93,6 +98,7 @@ enum Command {
         trace: std::path::PathBuf,
     },
     /// Draw a picture as SVG: rates, ravine, stability, schedule, cycle, or all (into --out-dir).
+    #[cfg(feature = "plot")]
     Plot {
         /// rates, ravine, stability, schedule, cycle, or all.
         kind: String,
@@ -160,7 +166,7 @@ fn main() -> ExitCode {
             problem,
             optimizer,
             schedule,
-            lr,
+            learning_rate,
             steps,
             arith,
             x0,
@@ -174,7 +180,7 @@ fn main() -> ExitCode {
                 problem,
                 optimizer,
                 schedule,
-                lr,
+                learning_rate,
                 steps,
                 arith,
                 x0,
@@ -187,13 +193,13 @@ fn main() -> ExitCode {
                 },
             },
         ),
-        Command::Report { steps: 0 } => Err(ArgError {
-            arg: "--steps",
-            error: Error::hyper("steps", 0, "must be at least 1"),
-        }),
-        Command::Report { steps } => momentum_oracle::cli::report::run(steps)
-            .map(|table| out.push_str(&table))
-            .map_err(at("report")),
+        Command::Report { steps } => policy::check_steps(steps, RunOptions::default().step_budget)
+            .map_err(at("--steps"))
+            .and_then(|()| {
+                momentum_oracle::cli::report::run(steps)
+                    .map(|table| out.push_str(&table))
+                    .map_err(at("report"))
+            }),
         Command::Fixtures { out_dir } => fixture::generate_all(&out_dir)
             .map(|paths| {
                 out.push_str(&format!(
@@ -214,6 +220,7 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        #[cfg(feature = "plot")]
         Command::Plot {
             kind,
             out: file,
@@ -301,7 +308,7 @@ struct TraceArgs {
     problem: String,
     optimizer: String,
     schedule: Option<String>,
-    lr: Option<String>,
+    learning_rate: Option<String>,
     steps: usize,
     arith: String,
     x0: Option<String>,
@@ -318,20 +325,14 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         .map(OptimizerConfig::from_spec)
         .transpose()
         .map_err(at("--compare"))?;
-    let schedule = match (&a.schedule, &a.lr) {
+    let schedule = match (&a.schedule, &a.learning_rate) {
         (Some(s), _) => Schedule::from_spec(s).map_err(at("--schedule"))?,
         (None, Some(lr)) => {
-            let s = Schedule::constant(rational::parse(lr).map_err(at("--lr"))?);
-            s.validate().map_err(at("--lr"))?;
+            let s = Schedule::constant(rational::parse(lr).map_err(at("--learning-rate"))?);
+            s.validate().map_err(at("--learning-rate"))?;
             s
         }
-        // 1/L is the step the theory is stated for; problems without L get 1/10.
-        (None, None) => Schedule::constant(
-            problem
-                .smoothness()
-                .filter(|l| *l > 0)
-                .map_or_else(|| rug::Rational::from((1, 10)), |l| l.recip()),
-        ),
+        (None, None) => policy::default_schedule(problem.as_ref()),
     };
     let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
     let x0 = match &a.x0 {
@@ -353,15 +354,7 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
             error: Error::hyper("keep_every", 0, "must be at least 1"),
         });
     }
-    if a.steps > a.options.step_budget {
-        return Err(ArgError {
-            arg: "--steps",
-            error: Error::StepBudgetExceeded {
-                requested: a.steps,
-                budget: a.options.step_budget,
-            },
-        });
-    }
+    policy::check_steps(a.steps, a.options.step_budget).map_err(at("--steps"))?;
     let request = RunRequest {
         problem: problem.as_ref(),
         optimizer: &optimizer,
@@ -383,6 +376,7 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
     Ok(())
 }
 
+#[cfg(feature = "plot")]
 struct PlotArgs {
     kind: String,
     out: Option<PathBuf>,
@@ -391,6 +385,7 @@ struct PlotArgs {
     steps: Option<usize>,
 }
 
+#[cfg(feature = "plot")]
 fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
     use momentum_oracle::plot::{self, Kind, PlotOptions};
     // Combinations of arguments that `plot` does not take: one line naming the argument.

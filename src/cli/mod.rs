@@ -1,9 +1,11 @@
 //! What the command line does, as a library: the policy shared by `main.rs` and the report.
 //!
 //! * [`arithmetic`] — the arithmetics as the CLI names them, and the runs it performs in them.
+//! * [`policy`] — defaults and limits shared by every command.
 //! * [`report`] — the summary report (`momentum-oracle report`).
 
 pub mod arithmetic;
+pub mod policy;
 pub mod report;
 
 pub use arithmetic::{Arithmetic, ArithmeticVisitor, CompareRequest, RunRequest};

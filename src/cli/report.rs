@@ -114,15 +114,6 @@ impl Row {
     }
 }
 
-/// The learning rate of the report: 1/L, or 1/1000 for problems without L.
-pub fn default_schedule(p: &dyn Problem) -> Schedule {
-    Schedule::constant(
-        p.smoothness()
-            .filter(|l| *l > 0)
-            .map_or_else(|| Rational::from((1, 1000)), |l| l.recip()),
-    )
-}
-
 fn ratio<S: Number>(a: &S, b: &S) -> f64 {
     match (a.to_rational(), b.to_rational()) {
         (Some(x), Some(y)) if y != 0 => Float::with_val(64, x / y).to_f64(),
@@ -224,7 +215,7 @@ fn f64_columns(
 
 fn run_pair(p: &dyn Problem, method: &str, steps: usize) -> Result<Row> {
     let opt = OptimizerConfig::from_spec(method)?;
-    let schedule = default_schedule(p);
+    let schedule = super::policy::default_schedule(p);
     let options = RunOptions::default();
     let mut row = Row {
         problem: p.family().to_string(),

@@ -471,7 +471,7 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
                 "--lr",
                 "abc",
             ],
-            "error: --lr:",
+            "error: --learning-rate:",
         ),
         (
             vec![
@@ -485,7 +485,7 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
                 "--lr",
                 "NaN",
             ],
-            "error: --lr:",
+            "error: --learning-rate:",
         ),
         (
             vec![
@@ -499,7 +499,7 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
                 "--lr",
                 "1e999999999",
             ],
-            "error: --lr:",
+            "error: --learning-rate:",
         ),
         (
             vec![

@@ -175,11 +175,18 @@ fn bad_arguments_get_one_line_naming_the_argument_and_exit_code_2() {
     );
     assert_bad(
         &with(&["--problem", "quadratic", "--optimizer", "gd", "--lr", "1/0"]),
-        "--lr",
+        "--learning-rate",
     );
     assert_bad(
-        &with(&["--problem", "quadratic", "--optimizer", "gd", "--lr", "-1"]),
-        "--lr",
+        &with(&[
+            "--problem",
+            "quadratic",
+            "--optimizer",
+            "gd",
+            "--learning-rate",
+            "-1",
+        ]),
+        "--learning-rate",
     );
     assert_bad(
         &with(&["--problem", "quadratic", "--optimizer", "nag"]),
