@@ -12,7 +12,7 @@ use momentum_oracle::optim::nag::Nag;
 use rug::Rational;
 
 fn exact(c: &mut Criterion) {
-    let lr = Rational::from((1, 8));
+    let learning_rate = Rational::from((1, 8));
     let mu = Rational::from((9, 10));
     let mut group = c.benchmark_group("exact_trace");
     // A d = 50, k = 1000 run takes a fraction of a second: ten samples are enough and keep the
@@ -25,11 +25,11 @@ fn exact(c: &mut Criterion) {
             let id = format!("d{dim}_k{steps}");
             group.bench_with_input(BenchmarkId::new("heavy_ball", &id), &steps, |b, &k| {
                 let hb = HeavyBall::new(mu.clone()).unwrap();
-                b.iter(|| exact_final_iterate(&hb, &form, &x0, &lr, k).unwrap());
+                b.iter(|| exact_final_iterate(&hb, &form, &x0, &learning_rate, k).unwrap());
             });
             group.bench_with_input(BenchmarkId::new("nag", &id), &steps, |b, &k| {
                 let nag = Nag::new(mu.clone()).unwrap();
-                b.iter(|| exact_final_iterate(&nag, &form, &x0, &lr, k).unwrap());
+                b.iter(|| exact_final_iterate(&nag, &form, &x0, &learning_rate, k).unwrap());
             });
         }
     }

@@ -25,7 +25,7 @@ fn traces(c: &mut Criterion) {
     let (form, x0) = diagonal_quadratic(DIM);
     let mut oracle = form.oracle::<f64>();
     let x0: Vec<f64> = to_vector::<f64>(&x0);
-    let lr = Rational::from((1, 8));
+    let learning_rate = Rational::from((1, 8));
     let mu = Rational::from((9, 10));
     let steps = 10;
     let mut group = c.benchmark_group("f64_trace_d1e6");
@@ -35,15 +35,21 @@ fn traces(c: &mut Criterion) {
         let name = rounding.name();
         group.bench_function(BenchmarkId::new("heavy_ball", name), |b| {
             let o = HeavyBall::new(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| {
+                f64_final_iterate(&o, &mut oracle, &x0, &learning_rate, steps, rounding).unwrap()
+            });
         });
         group.bench_function(BenchmarkId::new("nag", name), |b| {
             let o = Nag::new(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| {
+                f64_final_iterate(&o, &mut oracle, &x0, &learning_rate, steps, rounding).unwrap()
+            });
         });
         group.bench_function(BenchmarkId::new("pytorch", name), |b| {
             let o = PytorchSgd::momentum(mu.clone()).unwrap();
-            b.iter(|| f64_final_iterate(&o, &mut oracle, &x0, &lr, steps, rounding).unwrap());
+            b.iter(|| {
+                f64_final_iterate(&o, &mut oracle, &x0, &learning_rate, steps, rounding).unwrap()
+            });
         });
     }
     group.finish();

@@ -35,17 +35,23 @@ fn num<T: std::str::FromStr>(args: &[String], key: &str, default: &str) -> T {
         .unwrap_or_else(|_| panic!("{key}: expected a number"))
 }
 
-/// The benchmark's hyper-parameters: lr 1/8, μ 9/10 (the and DESIGN.md's).
+/// The benchmark's hyper-parameters: lr 1/8, μ 9/10 (docs/design.md, "Scalars").
 fn hyper() -> (Rational, Rational) {
     (Rational::from((1, 8)), Rational::from((9, 10)))
 }
 
 fn run_exact(name: &str, dim: usize, seed: u64, steps: usize) -> Vec<Rational> {
     let (form, x0) = dominant_quadratic(dim, seed);
-    let (lr, mu) = hyper();
+    let (learning_rate, mu) = hyper();
     match name {
-        "heavy-ball" => exact_final_iterate(&HeavyBall::new(mu).unwrap(), &form, &x0, &lr, steps),
-        "nag" => exact_final_iterate(&Nag::new(mu).unwrap(), &form, &x0, &lr, steps),
+        "heavy-ball" => exact_final_iterate(
+            &HeavyBall::new(mu).unwrap(),
+            &form,
+            &x0,
+            &learning_rate,
+            steps,
+        ),
+        "nag" => exact_final_iterate(&Nag::new(mu).unwrap(), &form, &x0, &learning_rate, steps),
         other => panic!("unknown optimizer {other}"),
     }
     .expect("run")
@@ -57,7 +63,7 @@ fn export(args: &[String]) {
     let steps: usize = num(args, "--steps", "1000");
     let out = arg(args, "--out", "bench-data.json");
     let (form, x0) = dominant_quadratic(dim, seed);
-    let (lr, mu) = hyper();
+    let (learning_rate, mu) = hyper();
     let fmt = |v: &[Rational]| v.iter().map(format).collect::<Vec<_>>();
     let mut finals = serde_json::Map::new();
     for name in ["heavy-ball", "nag"] {
@@ -73,7 +79,7 @@ fn export(args: &[String]) {
         "dim": dim,
         "seed": seed,
         "steps": steps,
-        "learning_rate": format(&lr),
+        "learning_rate": format(&learning_rate),
         "momentum": format(&mu),
         "hessian": form.hessian().to_dense().iter().map(|r| fmt(r)).collect::<Vec<_>>(),
         "minimizer": fmt(form.minimizer()),
@@ -90,11 +96,17 @@ fn time_exact(args: &[String]) {
     let steps: usize = num(args, "--steps", "1000");
     let name = arg(args, "--optimizer", "heavy-ball");
     let (form, x0) = dominant_quadratic(dim, seed);
-    let (lr, mu) = hyper();
+    let (learning_rate, mu) = hyper();
     let start = Instant::now();
     let x = match name.as_str() {
-        "heavy-ball" => exact_final_iterate(&HeavyBall::new(mu).unwrap(), &form, &x0, &lr, steps),
-        "nag" => exact_final_iterate(&Nag::new(mu).unwrap(), &form, &x0, &lr, steps),
+        "heavy-ball" => exact_final_iterate(
+            &HeavyBall::new(mu).unwrap(),
+            &form,
+            &x0,
+            &learning_rate,
+            steps,
+        ),
+        "nag" => exact_final_iterate(&Nag::new(mu).unwrap(), &form, &x0, &learning_rate, steps),
         other => panic!("unknown optimizer {other}"),
     }
     .expect("run");

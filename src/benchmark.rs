@@ -143,7 +143,7 @@ pub fn f64_final_iterate<O: Optimizer<f64>>(
     optimizer: &O,
     oracle: &mut dyn Oracle<f64>,
     x0: &Vec<f64>,
-    lr: &Rational,
+    learning_rate: &Rational,
     steps: usize,
     rounding: crate::arith::Rounding,
 ) -> Result<Vec<f64>> {
@@ -155,7 +155,7 @@ pub fn f64_final_iterate<O: Optimizer<f64>>(
     let mut trace = run_with_oracle(
         optimizer,
         oracle,
-        &Schedule::constant(lr.clone()),
+        &Schedule::constant(learning_rate.clone()),
         x0,
         steps,
         &options,
@@ -173,7 +173,7 @@ pub fn exact_final_iterate<O: Optimizer<Rational>>(
     optimizer: &O,
     form: &QuadraticForm,
     x0: &[Rational],
-    lr: &Rational,
+    learning_rate: &Rational,
     steps: usize,
 ) -> Result<Vec<Rational>> {
     use crate::arith::linalg::Vector;
@@ -186,7 +186,7 @@ pub fn exact_final_iterate<O: Optimizer<Rational>>(
     let trace = run_with_oracle(
         optimizer,
         &mut oracle,
-        &Schedule::constant(lr.clone()),
+        &Schedule::constant(learning_rate.clone()),
         &x0v,
         steps,
         &options,

@@ -327,8 +327,9 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         .map_err(at("--compare"))?;
     let schedule = match (&a.schedule, &a.learning_rate) {
         (Some(s), _) => Schedule::from_spec(s).map_err(at("--schedule"))?,
-        (None, Some(lr)) => {
-            let s = Schedule::constant(rational::parse(lr).map_err(at("--learning-rate"))?);
+        (None, Some(learning_rate)) => {
+            let s =
+                Schedule::constant(rational::parse(learning_rate).map_err(at("--learning-rate"))?);
             s.validate().map_err(at("--learning-rate"))?;
             s
         }

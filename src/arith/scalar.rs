@@ -76,7 +76,7 @@ pub const DEFAULT_MPFR_PRECISION: u32 = 256;
 
 thread_local! {
     // A thread-local rather than a type parameter: `rug::Float` itself must satisfy `Scalar`
-    // (STYLE.md), and constants such as `from_ratio(1, 10)` have no operand to take a precision
+    // (docs/style.md, "Scalars"), and constants such as `from_ratio(1, 10)` have no operand to take a precision
     // from. A scope guard restores the previous value, so nested scopes and panics are safe.
     static MPFR_PRECISION: Cell<u32> = const { Cell::new(DEFAULT_MPFR_PRECISION) };
 }

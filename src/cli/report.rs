@@ -138,13 +138,13 @@ fn theory_columns<S: Evaluate>(
     let Some(g) = Guarantee::applicable(opt, p, schedule) else {
         return Ok(());
     };
-    let Schedule::Constant { lr } = schedule else {
+    let Schedule::Constant { learning_rate } = schedule else {
         return Ok(());
     };
     let l = problem::require_smoothness(p)?;
     let r2 = problem::initial_distance_sq(p)?;
     row.bound = Some(g.formula());
-    let bounds = g.bounds::<S>(&r2, lr, &l, k)?;
+    let bounds = g.bounds::<S>(&r2, learning_rate, &l, k)?;
     let mut worst = 0.0f64;
     let mut held = true;
     for (s, b) in t.steps.iter().zip(&bounds) {
@@ -157,7 +157,7 @@ fn theory_columns<S: Evaluate>(
     row.bound_held = Some(held);
     let inst = Instance::<S>::from_problem(p)?;
     let mut oracle = S::oracle(p)?;
-    let checks = g.obligations(t, &inst, oracle.as_mut(), lr)?;
+    let checks = g.obligations(t, &inst, oracle.as_mut(), learning_rate)?;
     row.obligations = Some((checks.len(), checks.iter().filter(|c| c.violated()).count()));
     Ok(())
 }

@@ -173,13 +173,13 @@ pub fn run_case(
     }
     let name = state_name(config.convention);
     let mut steps = Vec::with_capacity(expected.steps.len());
-    for (k, (g, lr)) in expected
+    for (k, (g, learning_rate)) in expected
         .gradients
         .iter()
         .zip(&expected.learning_rates)
         .enumerate()
     {
-        imp.step(&mut params, g, *lr);
+        imp.step(&mut params, g, *learning_rate);
         let mut state = Vec::new();
         // Compare the state only where the oracle has one at this step (PyTorch creates its
         // buffer on step 1, and has none without momentum).
@@ -409,7 +409,7 @@ pub fn stability_properties<T: UnderTest>(make: impl Fn() -> T, cases: u32) -> R
                 return Ok(());
             }
             // λ = 1, γ = h: the gradient of x²/2 is x.
-            let lr = rational_to_f64(&h);
+            let learning_rate = rational_to_f64(&h);
             let mut imp = make();
             let mut x = vec![1.0f64];
             if !imp.start(&config, &x) {
@@ -417,7 +417,7 @@ pub fn stability_properties<T: UnderTest>(make: impl Fn() -> T, cases: u32) -> R
             }
             for _ in 0..400 {
                 let g = x.clone();
-                imp.step(&mut x, &g, lr);
+                imp.step(&mut x, &g, learning_rate);
                 if !x[0].is_finite() {
                     break;
                 }

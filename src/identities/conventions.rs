@@ -8,7 +8,7 @@ pub use crate::optim::keras::momentum_correction;
 
 /// The Sutskever velocity that corresponds to PyTorch's buffer: `v = −γ b`.
 ///
-/// Derivation (DESIGN.md, "Sutskever ⇔ PyTorch"; constant γ, τ = 0): `v_1 = −γg_1 = −γb_1`, and if
+/// Derivation (docs/design.md, "Sutskever ⇔ PyTorch"; constant γ, τ = 0): `v_1 = −γg_1 = −γb_1`, and if
 /// `v_{t−1} = −γb_{t−1}` then `v_t = μv_{t−1} − γg_t = −γ(μb_{t−1} + g_t) = −γb_t`. Both then take
 /// the same step: `θ + v_t = θ − γb_t`; nesterov `θ + μv_t − γg_t = θ − γ(g_t + μb_t)`.
 pub fn sutskever_velocity<S: Scalar>(buffer: &S::Vector, learning_rate: &S) -> S::Vector {

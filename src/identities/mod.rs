@@ -4,7 +4,7 @@
 //! Every function is generic over [`Scalar`]: in ℚ the identities below hold with equality (the
 //! test suites check them with `assert_eq!`), in floating arithmetic they hold up to rounding, and
 //! with [`Bounded`](crate::arith::bounded::Bounded) values the rounding is enclosed by a derived bound.
-//! Each formula states its source or its derivation. Notation as in DESIGN.md: γ_t the learning
+//! Each formula states its source or its derivation. Notation as in docs/design.md, "Glossary": γ_t the learning
 //! rate of step t, μ momentum, τ dampening, λ weight decay, g_t the gradient queried at step t.
 //!
 //! | identity | function | holds |

@@ -14,7 +14,7 @@ pub fn gradient_weight<S: Scalar>(momentum: &S, age: usize) -> S {
 
 /// The effective memory `Σ_{s≥0} μ^s = 1/(1 − μ)`: the total weight a constant gradient
 /// accumulates (a constant gradient g drives the buffer to `g/(1 − μ)`, an effective learning rate
-/// `γ/(1 − μ)`; DESIGN.md, "Unrolled buffer"). `None` unless `|μ| < 1`, where the geometric series
+/// `γ/(1 − μ)`; docs/design.md, "Unrolled buffer"). `None` unless `|μ| < 1`, where the geometric series
 /// converges.
 ///
 /// The finite sums are `Σ_{s<t} μ^s = (1 − μ^t)/(1 − μ)`, so the buffer after t equal gradients
@@ -80,9 +80,9 @@ pub fn unrolled_buffer<S: Scalar>(
 pub fn unrolled_velocity<S: Scalar>(steps: &[(S, S::Vector)], momentum: &S) -> Option<S::Vector> {
     let t = steps.len();
     let mut v = S::Vector::zeros(steps.first()?.1.len());
-    for (s, (lr, g)) in steps.iter().enumerate() {
+    for (s, (learning_rate, g)) in steps.iter().enumerate() {
         // Step s + 1 of t: weight −μ^{t−(s+1)} γ_{s+1}.
-        let w = -(gradient_weight(momentum, t - 1 - s) * lr);
+        let w = -(gradient_weight(momentum, t - 1 - s) * learning_rate);
         v.axpy(&w, g, Rounding::Naive);
     }
     Some(v)

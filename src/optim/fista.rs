@@ -16,7 +16,7 @@
 //! | `strongly-convex` | — | (√κ − 1)/(√κ + 1), constant | exact in ℚ iff κ is the square of a rational |
 //!
 //! The rational choice satisfies `t_{k+1}² − t_{k+1} ≤ t_k²`, which is all the potential-function
-//! proof needs (DESIGN.md, Theory); the bound `f(x_k) − f* ≤ L R²/(2t_k²)` holds for both
+//! proof needs (docs/design.md, "Theory"); the bound `f(x_k) − f* ≤ L R²/(2t_k²)` holds for both
 //! sequences. β_k of the rational rule and a rational β of the strongly convex rule are computed
 //! exactly and rounded once; the t-sequence and an irrational √κ are evaluated in the run's
 //! arithmetic, each `+ − × ÷ √` rounded (there is no multiply-add in a scalar recurrence, so both

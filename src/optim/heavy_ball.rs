@@ -5,7 +5,7 @@
 //!
 //! **State**: `θ_0 = x₀`, `θ_{−1} = x₀` (the first step is a gradient step). It stores the iterate
 //! and the previous iterate; no buffer. With a constant γ it is PyTorch's momentum SGD
-//! (dampening 0) written without the buffer, `θ_k − θ_{k−1} = −γ b_k` (DESIGN.md, parameter-only
+//! (dampening 0) written without the buffer, `θ_k − θ_{k−1} = −γ b_k` (docs/design.md, "Unrolled buffer": parameter-only
 //! form); under a schedule they differ, PyTorch's momentum term being
 //! `μ(γ_k/γ_{k−1})(θ_{k−1} − θ_{k−2})`.
 //!

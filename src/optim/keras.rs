@@ -15,7 +15,7 @@
 //! (the look-ahead term of nesterov keeps μ). This is the form in which the Sutskever iteration
 //! equals PyTorch's under a schedule: with `v_k = −γ_k b_k`, PyTorch's `b_k = μ b_{k−1} + g` becomes
 //! `v_k = μ(γ_k/γ_{k−1}) v_{k−1} − γ_k g`, and its nesterov step `θ −= γ_k(g + μ b_k)` becomes
-//! `θ += μ v_k − γ_k g` (DESIGN.md, "Sutskever ⇔ PyTorch"; Goyal et al. 2017, *Accurate, Large
+//! `θ += μ v_k − γ_k g` (docs/design.md, "Sutskever ⇔ PyTorch"; Goyal et al. 2017, *Accurate, Large
 //! Minibatch SGD: Training ImageNet in 1 Hour*, §3, "Momentum correction", name the ratio). On step 1 it is a no-op
 //! (`v₀ = 0`). The ratio is formed first, `μ·(γ_k/γ_{k−1})`, so that a constant schedule gives
 //! exactly μ in every arithmetic ([`momentum_correction`]).
@@ -250,8 +250,8 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
         let r = ctx.rounding;
         let point = state.params.clone();
         let gradient = oracle.gradient(&point)?;
-        let lr = self.applied_learning_rate(ctx)?;
-        let minus_lr = -lr.clone();
+        let learning_rate = self.applied_learning_rate(ctx)?;
+        let minus_lr = -learning_rate.clone();
         if self.weight_decay != 0 {
             let mut w = state.params.clone();
             w.scale(&S::from_rational(&self.weight_decay));
@@ -261,18 +261,17 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
             None => state.params.axpy(&minus_lr, &gradient, r),
             Some(v) => {
                 let mu = S::from_rational(&self.momentum);
-                let mu_k =
-                    match (&state.applied_learning_rate, self.momentum_correction) {
-                        (Some(previous), true) => momentum_correction(&mu, &lr, previous)
-                            .ok_or_else(|| Error::DivisionByZero {
-                                context: format!(
-                                    "keras momentum correction at step {}: γ_{} = 0",
-                                    ctx.step,
-                                    ctx.step - 1
-                                ),
-                            })?,
-                        _ => mu.clone(),
-                    };
+                let mu_k = match (&state.applied_learning_rate, self.momentum_correction) {
+                    (Some(previous), true) => momentum_correction(&mu, &learning_rate, previous)
+                        .ok_or_else(|| Error::DivisionByZero {
+                            context: format!(
+                                "keras momentum correction at step {}: γ_{} = 0",
+                                ctx.step,
+                                ctx.step - 1
+                            ),
+                        })?,
+                    _ => mu.clone(),
+                };
                 v.scale(&mu_k);
                 v.axpy(&minus_lr, &gradient, r);
                 if self.nesterov {
@@ -285,7 +284,7 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
                 }
             }
         }
-        state.applied_learning_rate = Some(lr);
+        state.applied_learning_rate = Some(learning_rate);
         Ok(Query { point, gradient })
     }
 

@@ -32,7 +32,7 @@
 //! `d = x − x_prev`, `y = x`, `y = mul_add(d, μ, y)`; `x_prev = x`; `x = y`, `x = mul_add(g, −γ, x)`.
 //!
 //! **Constructor checks**: `0 ≤ μ < 1`, the range in which Sutskever et al. and the stability
-//! analysis (DESIGN.md, quadratics per eigenvalue) define the method.
+//! analysis (docs/design.md, "Theory", quadratics per eigenvalue) define the method.
 //!
 //! **Source**: Sutskever, Martens, Dahl & Hinton, *On the importance of initialization and momentum
 //! in deep learning*, ICML 2013, eq. (3)–(4); Nesterov, *A method of solving a convex programming

@@ -11,7 +11,7 @@
 //!
 //! The iterate is x_i: Kim & Fessler bound the last one, `f(x_N) − f* ≤ L R²/(2θ_N²) ≤
 //! L R²/(N+1)²`, about half of FGM's bound, and Drori (2017) shows no first-order method does
-//! better in the worst case. (DESIGN.md writes the bound for `y_N`; in OGM1 it is `x_N`, the point
+//! better in the worst case. (Some statements write the bound for `y_N`; in OGM1 it is `x_N`, the point
 //! that the modified last θ_N produces.)
 //!
 //! **State**: `x_0 = x₀`, `y_0 = x₀`, `θ_0 = 1`. It stores x_i, y_i (`y`) and θ_i (`theta`).

@@ -14,7 +14,7 @@
 //!
 //! **State**: `θ_0 = x₀`; no buffer until the first step (`momentum_buffer_list[i] is None`).
 //!
-//! **Operation order** (per element; this is the fused model of DESIGN.md, which PyTorch 2.x
+//! **Operation order** (per element; this is the fused model of docs/design.md, "Scalars", which PyTorch 2.x
 //! float64 CPU kernels match bitwise): `g = mul_add(θ, λ, g)`;
 //! `b = mul_add(g, 1−τ, μ·b)` with `μ·b` rounded first; nesterov `g = mul_add(b, μ, g)`;
 //! `θ = mul_add(g, −γ, θ)`. `1 − τ` is computed in the run's arithmetic, as Python computes

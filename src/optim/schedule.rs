@@ -124,12 +124,12 @@ pub enum Schedule {
     /// γ_k = lr.
     Constant {
         /// The learning rate.
-        lr: Rational,
+        learning_rate: Rational,
     },
     /// γ_k = lr·factor^⌊(k−1)/every⌋.
     Step {
         /// Initial learning rate.
-        lr: Rational,
+        learning_rate: Rational,
         /// Decay factor.
         factor: Rational,
         /// Steps between decays.
@@ -138,14 +138,14 @@ pub enum Schedule {
     /// γ_k = lr·factor^(k−1).
     Exponential {
         /// Initial learning rate.
-        lr: Rational,
+        learning_rate: Rational,
         /// Decay factor.
         factor: Rational,
     },
     /// γ_k = lr·(s + (1−s)·min(k−1, w)/w).
     Warmup {
         /// Target learning rate.
-        lr: Rational,
+        learning_rate: Rational,
         /// s.
         start_factor: Rational,
         /// w.
@@ -161,19 +161,19 @@ pub enum Schedule {
     /// γ_k = min + (lr − min)(1 + cos(π·min(k−1, T)/T))/2.
     Cosine {
         /// Initial learning rate.
-        lr: Rational,
+        learning_rate: Rational,
         /// Final learning rate.
-        min_lr: Rational,
+        min_learning_rate: Rational,
         /// T.
         period: usize,
     },
 }
 
-fn check_lr(name: &'static str, lr: &Rational) -> Result<()> {
-    if *lr < 0 {
+fn check_lr(name: &'static str, learning_rate: &Rational) -> Result<()> {
+    if *learning_rate < 0 {
         return Err(Error::hyper(
             name,
-            format(lr),
+            format(learning_rate),
             "learning rates must be non-negative",
         ));
     }
@@ -182,8 +182,8 @@ fn check_lr(name: &'static str, lr: &Rational) -> Result<()> {
 
 impl Schedule {
     /// A constant learning rate.
-    pub fn constant(lr: Rational) -> Self {
-        Schedule::Constant { lr }
+    pub fn constant(learning_rate: Rational) -> Self {
+        Schedule::Constant { learning_rate }
     }
 
     /// Checks the parameters.
@@ -192,25 +192,32 @@ impl Schedule {
     /// [`Error::InvalidHyperParameter`] naming the bad parameter.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Schedule::Constant { lr } => check_lr("lr", lr),
-            Schedule::Step { lr, factor, every } => {
-                check_lr("lr", lr)?;
+            Schedule::Constant { learning_rate } => check_lr("lr", learning_rate),
+            Schedule::Step {
+                learning_rate,
+                factor,
+                every,
+            } => {
+                check_lr("lr", learning_rate)?;
                 check_lr("factor", factor)?;
                 if *every == 0 {
                     return Err(Error::hyper("every", every, "must be at least 1"));
                 }
                 Ok(())
             }
-            Schedule::Exponential { lr, factor } => {
-                check_lr("lr", lr)?;
+            Schedule::Exponential {
+                learning_rate,
+                factor,
+            } => {
+                check_lr("lr", learning_rate)?;
                 check_lr("factor", factor)
             }
             Schedule::Warmup {
-                lr,
+                learning_rate,
                 start_factor,
                 steps,
             } => {
-                check_lr("lr", lr)?;
+                check_lr("lr", learning_rate)?;
                 if *start_factor <= 0 || *start_factor > 1 {
                     return Err(Error::hyper(
                         "start_factor",
@@ -240,9 +247,13 @@ impl Schedule {
                 }
                 values.iter().try_for_each(|v| check_lr("values", v))
             }
-            Schedule::Cosine { lr, min_lr, period } => {
-                check_lr("lr", lr)?;
-                check_lr("min_lr", min_lr)?;
+            Schedule::Cosine {
+                learning_rate,
+                min_learning_rate,
+                period,
+            } => {
+                check_lr("lr", learning_rate)?;
+                check_lr("min_lr", min_learning_rate)?;
                 if *period == 0 {
                     return Err(Error::hyper("period", period, "must be at least 1"));
                 }
@@ -262,28 +273,40 @@ impl Schedule {
             Rational::from(base.pow(u32::try_from(e).unwrap_or(u32::MAX)))
         };
         Some(match self {
-            Schedule::Constant { lr } => lr.clone(),
-            Schedule::Step { lr, factor, every } => {
-                Rational::from(lr * pow(factor, (k - 1) / every))
-            }
-            Schedule::Exponential { lr, factor } => Rational::from(lr * pow(factor, k - 1)),
+            Schedule::Constant { learning_rate } => learning_rate.clone(),
+            Schedule::Step {
+                learning_rate,
+                factor,
+                every,
+            } => Rational::from(learning_rate * pow(factor, (k - 1) / every)),
+            Schedule::Exponential {
+                learning_rate,
+                factor,
+            } => Rational::from(learning_rate * pow(factor, k - 1)),
             Schedule::Warmup {
-                lr,
+                learning_rate,
                 start_factor,
                 steps,
             } => {
                 let t = Rational::from(((k - 1).min(*steps) as u64, *steps as u64));
                 let one_minus = Rational::from(1 - start_factor.clone());
-                Rational::from(lr * (start_factor.clone() + one_minus * t))
+                Rational::from(learning_rate * (start_factor.clone() + one_minus * t))
             }
             Schedule::Piecewise { boundaries, values } => {
                 let j = boundaries.iter().filter(|b| **b < k).count();
                 values[j].clone()
             }
-            Schedule::Cosine { lr, min_lr, period } => {
+            Schedule::Cosine {
+                learning_rate,
+                min_learning_rate,
+                period,
+            } => {
                 let q = Rational::from(((k - 1).min(*period) as u64, *period as u64));
                 let c = crate::arith::rational_cos_pi(&q)?;
-                Rational::from(min_lr + Rational::from(lr - min_lr) * (c + 1u32) / 2u32)
+                Rational::from(
+                    min_learning_rate
+                        + Rational::from(learning_rate - min_learning_rate) * (c + 1u32) / 2u32,
+                )
             }
         })
     }
@@ -297,7 +320,12 @@ impl Schedule {
         if let Some(q) = self.exact(k) {
             return Ok(S::from_rational(&q));
         }
-        let Schedule::Cosine { lr, min_lr, period } = self else {
+        let Schedule::Cosine {
+            learning_rate,
+            min_learning_rate,
+            period,
+        } = self
+        else {
             unreachable!("only cosine values can be irrational")
         };
         let q = Rational::from(((k - 1).min(*period) as u64, *period as u64));
@@ -305,8 +333,8 @@ impl Schedule {
             operation: "cosine schedule",
             detail: format!(" at step {k}"),
         })?;
-        let lo = S::from_rational(min_lr);
-        let span = S::from_rational(&Rational::from(lr - min_lr));
+        let lo = S::from_rational(min_learning_rate);
+        let span = S::from_rational(&Rational::from(learning_rate - min_learning_rate));
         let half = S::from_ratio(1, 2);
         Ok(lo + &(span * &((c + &S::one()) * &half)))
     }
@@ -322,10 +350,15 @@ impl Schedule {
                 // Only cosine values can be irrational, and only while the phase moves (from
                 // k − 2 ≥ T on both phases are T and cos π = −1): cos(πt) is strictly decreasing
                 // on [0, 1], so γ changes iff the span is non-zero.
-                let Schedule::Cosine { lr, min_lr, .. } = self else {
+                let Schedule::Cosine {
+                    learning_rate,
+                    min_learning_rate,
+                    ..
+                } = self
+                else {
                     unreachable!("only cosine values can be irrational")
                 };
-                lr != min_lr
+                learning_rate != min_learning_rate
             }
         }
     }
@@ -342,19 +375,19 @@ impl Schedule {
             .ok_or_else(|| crate::spec::unknown("schedule", spec.name(), CATALOGUE))?;
         let s = match spec.name() {
             "constant" => Schedule::Constant {
-                lr: spec.rational("lr")?,
+                learning_rate: spec.rational("lr")?,
             },
             "step" => Schedule::Step {
-                lr: spec.rational("lr")?,
+                learning_rate: spec.rational("lr")?,
                 factor: spec.rational_or("factor", Rational::from((1, 10)))?,
                 every: spec.usize_or("every", 10)?,
             },
             "exponential" => Schedule::Exponential {
-                lr: spec.rational("lr")?,
+                learning_rate: spec.rational("lr")?,
                 factor: spec.rational_or("factor", Rational::from((9, 10)))?,
             },
             "warmup" => Schedule::Warmup {
-                lr: spec.rational("lr")?,
+                learning_rate: spec.rational("lr")?,
                 start_factor: spec.rational_or("start_factor", Rational::from((1, 10)))?,
                 steps: spec.usize_or("steps", 5)?,
             },
@@ -378,8 +411,8 @@ impl Schedule {
                 Schedule::Piecewise { boundaries, values }
             }
             "cosine" => Schedule::Cosine {
-                lr: spec.rational("lr")?,
-                min_lr: spec.rational_or("min_lr", Rational::new())?,
+                learning_rate: spec.rational("lr")?,
+                min_learning_rate: spec.rational_or("min_lr", Rational::new())?,
                 period: spec.usize_or("period", 10)?,
             },
             _ => unreachable!("name found in the catalogue"),
@@ -392,25 +425,38 @@ impl Schedule {
     /// The spec that rebuilds this schedule.
     pub fn spec(&self) -> String {
         match self {
-            Schedule::Constant { lr } => format!("constant:lr={}", format(lr)),
-            Schedule::Step { lr, factor, every } => {
+            Schedule::Constant { learning_rate } => {
+                format!("constant:lr={}", format(learning_rate))
+            }
+            Schedule::Step {
+                learning_rate,
+                factor,
+                every,
+            } => {
                 format!(
                     "step:lr={},factor={},every={every}",
-                    format(lr),
+                    format(learning_rate),
                     format(factor)
                 )
             }
-            Schedule::Exponential { lr, factor } => {
-                format!("exponential:lr={},factor={}", format(lr), format(factor))
+            Schedule::Exponential {
+                learning_rate,
+                factor,
+            } => {
+                format!(
+                    "exponential:lr={},factor={}",
+                    format(learning_rate),
+                    format(factor)
+                )
             }
             Schedule::Warmup {
-                lr,
+                learning_rate,
                 start_factor,
                 steps,
             } => {
                 format!(
                     "warmup:lr={},start_factor={},steps={steps}",
-                    format(lr),
+                    format(learning_rate),
                     format(start_factor)
                 )
             }
@@ -423,11 +469,15 @@ impl Schedule {
                     .join(";"),
                 format_list(values)
             ),
-            Schedule::Cosine { lr, min_lr, period } => {
+            Schedule::Cosine {
+                learning_rate,
+                min_learning_rate,
+                period,
+            } => {
                 format!(
                     "cosine:lr={},min_lr={},period={period}",
-                    format(lr),
-                    format(min_lr)
+                    format(learning_rate),
+                    format(min_learning_rate)
                 )
             }
         }

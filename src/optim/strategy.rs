@@ -1,6 +1,6 @@
 //! Proptest strategies for hyper-parameters, optimizer configurations and learning-rate schedules.
 //!
-//! Like the problem generators (STYLE.md, "generators are free functions returning
+//! Like the problem generators (docs/style.md, "Generators": "generators are free functions returning
 //! `impl Strategy`"), every strategy here *constructs* a valid value — no filtering, so no
 //! rejected cases and no bias from rejection. Values are small exact rationals on fixed grids
 //! (sixteenths for momentum, eighths for step sizes), which keeps exact runs short (a few hundred
@@ -114,13 +114,13 @@ pub fn keras_sgd() -> impl Strategy<Value = KerasSgd> {
 
 /// `step` (StepLR) around `lr`: factor in {1/8, …, 7/8, 3/2}, every 1..=6 steps — the rate changes
 /// at step `every + 1`, within the first seven steps.
-pub fn step_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn step_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     (
         prop_oneof![(1i64..=7).prop_map(|n| ratio(n, 8)), Just(ratio(3, 2))],
         1usize..=6,
     )
         .prop_map(move |(factor, every)| Schedule::Step {
-            lr: lr.clone(),
+            learning_rate: learning_rate.clone(),
             factor,
             every,
         })
@@ -128,17 +128,17 @@ pub fn step_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
 
 /// `exponential` (ExponentialLR) around `lr`: factor n/16 with n in `8..=15` (a change at every
 /// step, decaying, so that runs stay bounded).
-pub fn exponential_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn exponential_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     (8i64..=15).prop_map(move |n| Schedule::Exponential {
-        lr: lr.clone(),
+        learning_rate: learning_rate.clone(),
         factor: ratio(n, 16),
     })
 }
 
 /// `warmup` (LinearLR) to `lr`: start factor n/8 with n in `1..=7`, over 1..=6 steps.
-pub fn warmup_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn warmup_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     ((1i64..=7), 1usize..=6).prop_map(move |(n, steps)| Schedule::Warmup {
-        lr: lr.clone(),
+        learning_rate: learning_rate.clone(),
         start_factor: ratio(n, 8),
         steps,
     })
@@ -146,7 +146,7 @@ pub fn warmup_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
 
 /// `piecewise` (MultiStepLR with explicit values): 1..=3 boundaries, built as cumulative gaps of
 /// 1..=5 steps (strictly increasing by construction), values `lr·n/4` with n in `1..=6`.
-pub fn piecewise_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn piecewise_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     proptest::collection::vec(1usize..=5, 1..=3).prop_flat_map(move |gaps| {
         let boundaries: Vec<usize> = gaps
             .iter()
@@ -155,13 +155,13 @@ pub fn piecewise_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
                 Some(*at)
             })
             .collect();
-        let lr = lr.clone();
+        let learning_rate = learning_rate.clone();
         proptest::collection::vec(1i64..=6, boundaries.len() + 1).prop_map(move |ns| {
             Schedule::Piecewise {
                 boundaries: boundaries.clone(),
                 values: ns
                     .into_iter()
-                    .map(|n| Rational::from(&lr * ratio(n, 4)))
+                    .map(|n| Rational::from(&learning_rate * ratio(n, 4)))
                     .collect(),
             }
         })
@@ -171,57 +171,60 @@ pub fn piecewise_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
 /// `cosine` (CosineAnnealingLR) from `lr` to `lr·n/4` (n in `1..=3`: the rate does change, and
 /// stays positive) with a period in `periods`.
 fn cosine_schedule(
-    lr: Rational,
+    learning_rate: Rational,
     periods: std::ops::RangeInclusive<usize>,
 ) -> impl Strategy<Value = Schedule> {
     ((1i64..=3), periods).prop_map(move |(n, period)| Schedule::Cosine {
-        min_lr: Rational::from(&lr * ratio(n, 4)),
-        lr: lr.clone(),
+        min_learning_rate: Rational::from(&learning_rate * ratio(n, 4)),
+        learning_rate: learning_rate.clone(),
         period,
     })
 }
 
 /// Cosine schedules whose values are all rational: period T in `1..=3`, so every `cos(πj/T)` is
 /// one of 1, 1/2, 0, −1/2, −1 (Niven's theorem lists exactly these rational values).
-pub fn rational_cosine(lr: Rational) -> impl Strategy<Value = Schedule> {
-    cosine_schedule(lr, 1..=3)
+pub fn rational_cosine(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
+    cosine_schedule(learning_rate, 1..=3)
 }
 
 /// Cosine schedules with irrational values: period T in `4..=12`, so γ₂ involves `cos(π/T)`,
 /// irrational for T ≥ 4 (Niven). These run in MPFR (or f64), never in ℚ.
-pub fn irrational_cosine(lr: Rational) -> impl Strategy<Value = Schedule> {
-    cosine_schedule(lr, 4..=12)
+pub fn irrational_cosine(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
+    cosine_schedule(learning_rate, 4..=12)
 }
 
 /// Every schedule kind whose values are rational at every step (constant, step, exponential,
 /// warm-up, piecewise, and cosine with a rational period), around the base rate `lr`.
-pub fn exact_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn exact_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     prop_oneof![
-        Just(Schedule::constant(lr.clone())),
-        step_schedule(lr.clone()),
-        exponential_schedule(lr.clone()),
-        warmup_schedule(lr.clone()),
-        piecewise_schedule(lr.clone()),
-        rational_cosine(lr),
+        Just(Schedule::constant(learning_rate.clone())),
+        step_schedule(learning_rate.clone()),
+        exponential_schedule(learning_rate.clone()),
+        warmup_schedule(learning_rate.clone()),
+        piecewise_schedule(learning_rate.clone()),
+        rational_cosine(learning_rate),
     ]
 }
 
 /// Every schedule kind whose rate changes within the first seven steps (all of
 /// [`exact_schedule`] but the constant one; piecewise values may repeat, so a piecewise draw can
 /// still be constant).
-pub fn changing_exact_schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
+pub fn changing_exact_schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
     prop_oneof![
-        step_schedule(lr.clone()),
-        exponential_schedule(lr.clone()),
-        warmup_schedule(lr.clone()),
-        piecewise_schedule(lr.clone()),
-        rational_cosine(lr),
+        step_schedule(learning_rate.clone()),
+        exponential_schedule(learning_rate.clone()),
+        warmup_schedule(learning_rate.clone()),
+        piecewise_schedule(learning_rate.clone()),
+        rational_cosine(learning_rate),
     ]
 }
 
 /// Every schedule kind, irrational cosines included.
-pub fn schedule(lr: Rational) -> impl Strategy<Value = Schedule> {
-    prop_oneof![exact_schedule(lr.clone()), irrational_cosine(lr)]
+pub fn schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
+    prop_oneof![
+        exact_schedule(learning_rate.clone()),
+        irrational_cosine(learning_rate)
+    ]
 }
 
 /// A sequence of `steps` gradient vectors of dimension `dim`, entries `n/d` with n in `-8..=8`,
@@ -276,21 +279,23 @@ mod tests {
     fn schedule_values_are_the_documented_multiples_of_lr() {
         // Piecewise values lr·n/4 (n in 1..=6) and cosine floors lr·n/4 (n in 1..=3); lr = 1/3 so
         // that a sum or quotient in place of the product leaves the grid.
-        let lr = ratio(1, 3);
+        let learning_rate = ratio(1, 3);
         let on_grid = |v: &Rational, top: i64| {
-            let n = Rational::from(v / &lr) * 4u32;
+            let n = Rational::from(v / &learning_rate) * 4u32;
             n.is_integer() && n >= 1 && n <= top
         };
         let (mut piecewise, mut cosine) = (0, 0);
         for seed in 0..4 * SEEDS {
-            match sample(&exact_schedule(lr.clone()), seed) {
+            match sample(&exact_schedule(learning_rate.clone()), seed) {
                 Schedule::Piecewise { values, .. } => {
                     piecewise += 1;
                     assert!(values.iter().all(|v| on_grid(v, 6)), "{values:?}");
                 }
-                Schedule::Cosine { min_lr, .. } => {
+                Schedule::Cosine {
+                    min_learning_rate, ..
+                } => {
                     cosine += 1;
-                    assert!(on_grid(&min_lr, 3), "{min_lr}");
+                    assert!(on_grid(&min_learning_rate, 3), "{min_learning_rate}");
                 }
                 _ => {}
             }
@@ -309,26 +314,26 @@ mod tests {
 
     #[test]
     fn schedules_are_valid_positive_and_rational_where_promised() {
-        let lr = ratio(1, 2);
+        let learning_rate = ratio(1, 2);
         for seed in 0..SEEDS {
-            let exact = sample(&exact_schedule(lr.clone()), seed);
+            let exact = sample(&exact_schedule(learning_rate.clone()), seed);
             assert!(exact.validate().is_ok(), "{exact:?}");
             for k in 1..=20 {
                 let g = exact.exact(k).unwrap_or_else(|| panic!("{exact:?} at {k}"));
                 assert!(g > 0, "{exact:?} at {k}");
             }
-            let changing = sample(&changing_exact_schedule(lr.clone()), seed);
+            let changing = sample(&changing_exact_schedule(learning_rate.clone()), seed);
             // Every changing kind but piecewise (whose values may repeat) changes by step 7.
             if !matches!(changing, Schedule::Piecewise { .. }) {
                 assert!((2..=7).any(|k| changing.changes_at(k)), "{changing:?}");
             }
             // γ₂ = min + (lr − min)(1 + cos(π/T))/2 with cos(π/T) irrational for T ≥ 4.
-            let cosine = sample(&irrational_cosine(lr.clone()), seed);
+            let cosine = sample(&irrational_cosine(learning_rate.clone()), seed);
             assert!(
                 cosine.validate().is_ok() && cosine.exact(2).is_none(),
                 "{cosine:?}"
             );
-            let any = sample(&schedule(lr.clone()), seed);
+            let any = sample(&schedule(learning_rate.clone()), seed);
             assert!(any.validate().is_ok(), "{any:?}");
         }
     }

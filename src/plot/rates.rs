@@ -89,11 +89,11 @@ pub fn rates(problem: Option<&str>, steps: usize) -> Result<String> {
     let p = problem::from_spec(&spec)?;
     let l = p.smoothness().filter(|l| *l > 0);
     // 1/L is the step the bounds are stated for; problems without L get a small step.
-    let lr = l.as_ref().map_or_else(
+    let learning_rate = l.as_ref().map_or_else(
         || Rational::from((1, 1000)),
         |l| Rational::from(l.recip_ref()),
     );
-    let schedule = Schedule::constant(lr.clone());
+    let schedule = Schedule::constant(learning_rate.clone());
     let methods: [(&str, &str, String, RGBColor); 4] = [
         ("gd", "gd", "GD".into(), colour::GD),
         (
@@ -121,21 +121,21 @@ pub fn rates(problem: Option<&str>, steps: usize) -> Result<String> {
         let r = run(p.as_ref(), &config, &schedule, None, steps)?;
         runs.push((id, name, c, r));
     }
-    let curves = reference_curves(p.as_ref(), &lr, steps)?;
-    draw(p.as_ref(), &spec, &lr, steps, &runs, &curves)
+    let curves = reference_curves(p.as_ref(), &learning_rate, steps)?;
+    draw(p.as_ref(), &spec, &learning_rate, steps, &runs, &curves)
 }
 
-fn reference_curves(p: &dyn Problem, lr: &Rational, steps: usize) -> Result<Vec<Curve>> {
+fn reference_curves(p: &dyn Problem, learning_rate: &Rational, steps: usize) -> Result<Vec<Curve>> {
     let (Some(l), Some(m), Some(_)) = (p.smoothness(), p.strong_convexity(), p.minimizer()) else {
         return Ok(Vec::new());
     };
-    if m < 0 || l <= 0 || Rational::from(lr * &l) > 1 {
+    if m < 0 || l <= 0 || Rational::from(learning_rate * &l) > 1 {
         return Ok(Vec::new());
     }
     let r2 = problem::initial_distance_sq(p)?;
     let ks = 1..=steps;
     let f = |q: Rational| q.to_f64();
-    let inv_lr = Rational::from(lr.recip_ref());
+    let inv_lr = Rational::from(learning_rate.recip_ref());
     let mut curves = vec![
         Curve {
             id: "bound-gd",
@@ -144,7 +144,11 @@ fn reference_curves(p: &dyn Problem, lr: &Rational, steps: usize) -> Result<Vec<
             dash: dash::LONG,
             points: ks
                 .clone()
-                .filter_map(|k| bounds::gd(&r2, lr, k).ok().map(|b| (k as f64, f(b))))
+                .filter_map(|k| {
+                    bounds::gd(&r2, learning_rate, k)
+                        .ok()
+                        .map(|b| (k as f64, f(b)))
+                })
                 .collect(),
         },
         Curve {
@@ -218,17 +222,19 @@ fn problem_title(p: &dyn Problem, spec: &str) -> String {
 }
 
 /// `1/L = …` when the step is 1/L, else the step.
-fn step_text(p: &dyn Problem, lr: &Rational) -> String {
+fn step_text(p: &dyn Problem, learning_rate: &Rational) -> String {
     match p.smoothness() {
-        Some(l) if l > 0 && Rational::from(lr * &l) == 1 => format!("1/L = {}", fraction(lr)),
-        _ => fraction(lr),
+        Some(l) if l > 0 && Rational::from(learning_rate * &l) == 1 => {
+            format!("1/L = {}", fraction(learning_rate))
+        }
+        _ => fraction(learning_rate),
     }
 }
 
 fn draw(
     p: &dyn Problem,
     spec: &str,
-    lr: &Rational,
+    learning_rate: &Rational,
     steps: usize,
     runs: &[(&str, String, RGBColor, Run)],
     curves: &[Curve],
@@ -250,7 +256,7 @@ fn draw(
         &format!("Convergence rates on {}", problem_title(p, spec)),
         &format!(
             "every method with γ = {}; {steps} steps, arithmetic: {arith}; slopes = least-squares fit of log gap on log k over k ∈ [{}, {steps}]",
-            step_text(p, lr),
+            step_text(p, learning_rate),
             crate::theory::rates::tail_window(steps).0
         ),
     )?;
@@ -399,7 +405,7 @@ fn draw(
             format!("Problem: {spec}."),
             format!(
                 "Learning rate {}, {steps} steps.",
-                crate::arith::text::format(lr)
+                crate::arith::text::format(learning_rate)
             ),
             format!(
                 "Runs: {}.",

@@ -149,7 +149,7 @@ fn methods(p: &dyn Problem) -> Result<Vec<Method>> {
         }
     }
     // No textbook tuning in ℚ: one step for all, the usual momentum.
-    let lr = l.map_or_else(
+    let learning_rate = l.map_or_else(
         || Rational::from((1, 1000)),
         |l| Rational::from(l.recip_ref()),
     );
@@ -157,23 +157,31 @@ fn methods(p: &dyn Problem) -> Result<Vec<Method>> {
     Ok(vec![
         Method {
             id: "gd",
-            label: format!("GD, γ = {}", fraction(&lr)),
+            label: format!("GD, γ = {}", fraction(&learning_rate)),
             optimizer: cfg("gd")?,
-            schedule: constant(&lr),
+            schedule: constant(&learning_rate),
             colour: colour::GD,
         },
         Method {
             id: "heavy-ball",
-            label: format!("heavy ball, γ = {}, μ = {}", fraction(&lr), fraction(&mu)),
+            label: format!(
+                "heavy ball, γ = {}, μ = {}",
+                fraction(&learning_rate),
+                fraction(&mu)
+            ),
             optimizer: cfg("heavy-ball:momentum=9/10")?,
-            schedule: constant(&lr),
+            schedule: constant(&learning_rate),
             colour: colour::HEAVY_BALL,
         },
         Method {
             id: "nag",
-            label: format!("NAG, γ = {}, μ = {}", fraction(&lr), fraction(&mu)),
+            label: format!(
+                "NAG, γ = {}, μ = {}",
+                fraction(&learning_rate),
+                fraction(&mu)
+            ),
             optimizer: cfg("nag:momentum=9/10")?,
-            schedule: constant(&lr),
+            schedule: constant(&learning_rate),
             colour: colour::NAG,
         },
     ])

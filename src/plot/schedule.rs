@@ -1,7 +1,7 @@
 //! Schedule breakage: PyTorch against Sutskever momentum when the learning rate changes.
 //!
 //! With a constant learning rate the two conventions are the same optimizer (`v_k = −γ b_k`,
-//! DESIGN.md "Sutskever ⇔ PyTorch"). Under a schedule PyTorch's step `θ −= γ_k b_k` rescales the
+//! docs/design.md, "Sutskever ⇔ PyTorch"). Under a schedule PyTorch's step `θ −= γ_k b_k` rescales the
 //! whole accumulated velocity the moment γ changes, while Sutskever's `v = μv − γ_k g` keeps the
 //! velocity built with the old rate and lets it decay at rate μ: the trajectories part. With the
 //! momentum correction (`μ_k = μγ_k/γ_{k−1}`, Keras's `momentum_correction`) they are equal

@@ -14,7 +14,7 @@
 //! f and f′ are continuous at 1 (`f = L/2`, `f′ = L`) and at 2 (`f = 2L − (L−m)/2`, `f′ = L + m`),
 //! and `f″ ∈ {m, L}`: f is m-strongly convex and L-smooth, `x* = 0`, `f* = 0`. With m = 1, L = 25,
 //! the heavy ball with `γ = 1/9`, `μ = 4/9` (the parameters tuned for quadratics with κ = 25) has
-//! the exact 3-cycle `{792, −2208, 2592}/1225` (DESIGN.md); the instance starts at `x₀ = 3`.
+//! the exact 3-cycle `{792, −2208, 2592}/1225` (docs/design.md, "Theory"); the instance starts at `x₀ = 3`.
 //!
 //! **f64 operation order** (hats: nearest f64 to the exact constant): branch on `x < 1`, `x < 2`
 //! (exact comparisons: 1 and 2 are f64 numbers); gradient `L̂ ⊗ x`, `(m̂ ⊗ x) ⊕ d̂`,
@@ -338,7 +338,7 @@ mod tests {
 
     #[test]
     fn the_paper_instance_is_the_design_documents_function() {
-        // DESIGN.md: 25x²/2, x²/2 + 24x − 12, 25x²/2 − 24x + 36.
+        // docs/design.md, "Theory": 25x²/2, x²/2 + 24x − 12, 25x²/2 − 24x + 36.
         let p = LrpProblem::paper();
         let mut o = p.oracle::<Rational>();
         for (x, want) in [

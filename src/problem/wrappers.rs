@@ -89,7 +89,7 @@ impl<S: Scalar> Oracle<S> for Negated<'_, S> {
 }
 
 /// An oracle that replays a fixed gradient sequence: the k-th gradient query returns `g_k`
-/// whatever the point (DESIGN.md, "replay" fixtures). It isolates an optimizer's state update from
+/// whatever the point (docs/design.md, "Fixtures"). It isolates an optimizer's state update from
 /// any problem: impulse responses, constant gradients, arbitrary sequences.
 #[derive(Clone, Debug)]
 pub struct Replay<S: Scalar> {

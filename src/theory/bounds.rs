@@ -180,7 +180,7 @@ pub fn lower_bound(l: &Rational, r2: &Rational, k: usize) -> Rational {
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] unless `0 ≤ μ < 1`.
-pub fn effective_learning_rate(lr: &Rational, momentum: &Rational) -> Result<Rational> {
+pub fn effective_learning_rate(learning_rate: &Rational, momentum: &Rational) -> Result<Rational> {
     if *momentum < 0 || *momentum >= 1 {
         return Err(Error::hyper(
             "momentum",
@@ -188,5 +188,7 @@ pub fn effective_learning_rate(lr: &Rational, momentum: &Rational) -> Result<Rat
             "must be in [0, 1)",
         ));
     }
-    Ok(Rational::from(lr / Rational::from(1 - momentum.clone())))
+    Ok(Rational::from(
+        learning_rate / Rational::from(1 - momentum.clone()),
+    ))
 }

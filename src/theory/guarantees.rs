@@ -46,14 +46,14 @@ impl Guarantee {
         problem: &dyn Problem,
         schedule: &Schedule,
     ) -> Option<Self> {
-        let Schedule::Constant { lr } = schedule else {
+        let Schedule::Constant { learning_rate } = schedule else {
             return None;
         };
         let l = problem.smoothness()?;
         let m = problem.strong_convexity()?;
         problem.minimizer()?;
-        let step_ok = *lr > 0 && Rational::from(lr * &l) <= 1;
-        let step_is_one_over_l = Rational::from(lr * &l) == 1;
+        let step_ok = *learning_rate > 0 && Rational::from(learning_rate * &l) <= 1;
+        let step_is_one_over_l = Rational::from(learning_rate * &l) == 1;
         match optimizer {
             OptimizerConfig::GradientDescent(_) if step_ok => Some(Guarantee::GradientDescent),
             OptimizerConfig::Fista(f) => match f.momentum() {

@@ -38,7 +38,7 @@ impl Default for RunOptions {
         RunOptions {
             rounding: Rounding::Naive,
             // 1 Mbit per entry: a dense d = 50 exact vector at this size is ~6 MB; a k = 1000
-            // heavy-ball run needs ~8 kbit (DESIGN.md), so the default only stops runaway runs.
+            // heavy-ball run needs ~8 kbit (docs/design.md, "Scalars"), so the default only stops runaway runs.
             size_budget_bits: 1 << 20,
             step_budget: 1_000_000,
             keep_every: 1,
@@ -192,11 +192,11 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
         outcome: Outcome::Completed,
     };
     for k in 1..=steps {
-        let lr: S = schedule.learning_rate(k)?;
+        let learning_rate: S = schedule.learning_rate(k)?;
         let exact_lr = schedule.exact(k);
         let ctx = StepContext {
             step: k,
-            learning_rate: &lr,
+            learning_rate: &learning_rate,
             exact_learning_rate: exact_lr.as_ref(),
             rounding: options.rounding,
         };
@@ -208,7 +208,7 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
             trace.steps.push(StepRecord {
                 step: k,
-                learning_rate: lr,
+                learning_rate: learning_rate,
                 query: query.point,
                 gradient: query.gradient,
                 iterate,
@@ -232,7 +232,7 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             let gap = oracle.gap(&iterate)?;
             trace.steps.push(StepRecord {
                 step: k,
-                learning_rate: lr.clone(),
+                learning_rate: learning_rate.clone(),
                 query: query.point,
                 gradient: query.gradient,
                 iterate,

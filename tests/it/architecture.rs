@@ -189,3 +189,55 @@ fn the_scanner_sees_crate_dollar_crate_and_super_paths() {
         ["optim"]
     );
 }
+
+/// Every comment that cites a section of `docs/design.md` or `docs/style.md` (`docs/design.md,
+/// "Theory"`) cites a heading that exists, so a citation cannot point at nothing.
+#[test]
+fn every_cited_design_section_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let headings = |doc: &str| -> Vec<String> {
+        std::fs::read_to_string(root.join(doc))
+            .expect("the design docs are in the repository")
+            .lines()
+            .filter_map(|l| {
+                l.trim_start_matches('#')
+                    .strip_prefix(' ')
+                    .filter(|_| l.starts_with('#'))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let docs = [
+        ("docs/design.md", headings("docs/design.md")),
+        ("docs/style.md", headings("docs/style.md")),
+    ];
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "examples", "benches"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let (mut cited, mut missing) = (0usize, Vec::new());
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a readable source file");
+        for (doc, heads) in &docs {
+            let marker = format!("{doc}, \"");
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(&marker) {
+                rest = &rest[i + marker.len()..];
+                let section: String = rest.chars().take_while(|c| *c != '"').collect();
+                cited += 1;
+                if !heads.iter().any(|h| *h == section) {
+                    missing.push(format!("{}: {doc}, \"{section}\"", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        cited >= 10,
+        "only {cited} citations found: is the scanner broken?"
+    );
+    assert!(
+        missing.is_empty(),
+        "citations of missing sections:\n{}",
+        missing.join("\n")
+    );
+}

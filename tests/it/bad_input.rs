@@ -184,9 +184,9 @@ fn the_library_rejects_bad_input_with_typed_errors() {
     // Runs.
     let quad = problem::from_spec("quadratic:dim=3,seed=1").unwrap();
     let gd = OptimizerConfig::from_spec("gd").unwrap();
-    let lr = Schedule::constant(Rational::from((1, 2)));
+    let learning_rate = Schedule::constant(Rational::from((1, 2)));
     let run = |x0: Option<&[Rational]>, steps: usize, options: &RunOptions| {
-        trace::run::<Rational>(quad.as_ref(), &gd, &lr, x0, steps, options).map(|_| ())
+        trace::run::<Rational>(quad.as_ref(), &gd, &learning_rate, x0, steps, options).map(|_| ())
     };
     let two = [Rational::from(1), Rational::from(2)];
     expect(
@@ -226,23 +226,44 @@ fn the_library_rejects_bad_input_with_typed_errors() {
     let logistic = problem::from_spec("logistic").unwrap();
     expect(
         "logistic regression in ℚ",
-        trace::run::<Rational>(logistic.as_ref(), &gd, &lr, None, 2, &RunOptions::default())
-            .map(|_| ()),
+        trace::run::<Rational>(
+            logistic.as_ref(),
+            &gd,
+            &learning_rate,
+            None,
+            2,
+            &RunOptions::default(),
+        )
+        .map(|_| ()),
         |e| matches!(e, Error::Unsupported { .. }),
     );
     let fista = OptimizerConfig::from_spec("fista").unwrap();
     expect(
         "FISTA's t-sequence in ℚ",
-        trace::run::<Rational>(quad.as_ref(), &fista, &lr, None, 3, &RunOptions::default())
-            .map(|_| ()),
+        trace::run::<Rational>(
+            quad.as_ref(),
+            &fista,
+            &learning_rate,
+            None,
+            3,
+            &RunOptions::default(),
+        )
+        .map(|_| ()),
         |e| matches!(e, Error::NotRational { .. }),
     );
     let ogm = OptimizerConfig::from_spec("ogm:steps=2").unwrap();
     expect(
         "OGM past its N",
         momentum_oracle::arith::with_mpfr_precision(64, || {
-            trace::run::<rug::Float>(quad.as_ref(), &ogm, &lr, None, 3, &RunOptions::default())
-                .map(|_| ())
+            trace::run::<rug::Float>(
+                quad.as_ref(),
+                &ogm,
+                &learning_rate,
+                None,
+                3,
+                &RunOptions::default(),
+            )
+            .map(|_| ())
         }),
         |e| matches!(e, Error::InvalidHyperParameter { name: "steps", .. }),
     );

@@ -52,12 +52,12 @@ impl UnderTest for Sgd {
         self.state = None;
         true
     }
-    fn step(&mut self, params: &mut [f64], gradient: &[f64], lr: f64) {
+    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
         let c = self.config.clone().unwrap();
-        let lr = if self.bug == Bug::F32Hyperparameters {
-            lr as f32 as f64
+        let learning_rate = if self.bug == Bug::F32Hyperparameters {
+            learning_rate as f32 as f64
         } else {
-            lr
+            learning_rate
         };
         let nesterov = c.nesterov && self.bug != Bug::NesterovIgnored;
         match self.convention {
@@ -74,7 +74,7 @@ impl UnderTest for Sgd {
                 if c.momentum != 0.0 && self.bug == Bug::MomentumCorrectionMissing {
                     let mut v = self.state.take().unwrap_or_else(|| vec![0.0; params.len()]);
                     for ((vi, p), gi) in v.iter_mut().zip(params.iter_mut()).zip(&g) {
-                        *vi = gi.mul_add(-lr, *vi * c.momentum);
+                        *vi = gi.mul_add(-learning_rate, *vi * c.momentum);
                         *p += *vi;
                     }
                     self.state = Some(v);
@@ -85,12 +85,14 @@ impl UnderTest for Sgd {
                         None if self.bug == Bug::DampenFirstStep => {
                             g.iter().map(|x| x * (1.0 - c.dampening)).collect()
                         }
-                        None if self.bug == Bug::LrInBuffer => g.iter().map(|x| x * lr).collect(),
+                        None if self.bug == Bug::LrInBuffer => {
+                            g.iter().map(|x| x * learning_rate).collect()
+                        }
                         None => g.clone(),
                         Some(mut b) => {
                             for (bi, gi) in b.iter_mut().zip(&g) {
                                 let gi = if self.bug == Bug::LrInBuffer {
-                                    gi * lr
+                                    gi * learning_rate
                                 } else {
                                     *gi
                                 };
@@ -116,7 +118,7 @@ impl UnderTest for Sgd {
                 let step = if self.bug == Bug::LrInBuffer && c.momentum != 0.0 {
                     1.0
                 } else {
-                    lr
+                    learning_rate
                 };
                 for (p, gi) in params.iter_mut().zip(&g) {
                     *p = gi.mul_add(-step, *p);
@@ -127,22 +129,22 @@ impl UnderTest for Sgd {
                 // θ += v·μ − g·γ with the new v).
                 if c.weight_decay != 0.0 {
                     for p in params.iter_mut() {
-                        *p -= *p * c.weight_decay * lr;
+                        *p -= *p * c.weight_decay * learning_rate;
                     }
                 }
                 if c.momentum == 0.0 {
                     for (p, g) in params.iter_mut().zip(gradient) {
-                        *p -= g * lr;
+                        *p -= g * learning_rate;
                     }
                     return;
                 }
                 let mut v = self.state.take().unwrap_or_else(|| vec![0.0; params.len()]);
                 for (vi, g) in v.iter_mut().zip(gradient) {
-                    *vi = *vi * c.momentum - g * lr;
+                    *vi = *vi * c.momentum - g * learning_rate;
                 }
                 for ((p, vi), g) in params.iter_mut().zip(&v).zip(gradient) {
                     *p += if nesterov {
-                        vi * c.momentum - g * lr
+                        vi * c.momentum - g * learning_rate
                     } else {
                         *vi
                     };
@@ -157,7 +159,7 @@ impl UnderTest for Sgd {
                 }
                 for ((p, ti), g) in params.iter_mut().zip(&t).zip(gradient) {
                     let u = if nesterov { g + c.momentum * ti } else { *ti };
-                    *p += -lr * u;
+                    *p += -learning_rate * u;
                 }
                 self.state = Some(t);
             }
@@ -276,8 +278,8 @@ fn trace_file(
     let mut params = f.initial_params.clone();
     assert!(imp.start(&config, &params));
     let mut steps = Vec::new();
-    for (g, lr) in f.gradients.iter().zip(&f.learning_rates) {
-        imp.step(&mut params, g, *lr);
+    for (g, learning_rate) in f.gradients.iter().zip(&f.learning_rates) {
+        imp.step(&mut params, g, *learning_rate);
         let hex = |v: &[f64]| {
             v.iter()
                 .map(|x| format!("0x{:016x}", x.to_bits()))

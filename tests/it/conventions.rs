@@ -48,13 +48,13 @@ fn oracle<S: Evaluate>(problem: &QuadraticProblem) -> Box<dyn Oracle<S> + '_> {
 struct PytorchIsSutskever {
     problem: QuadraticProblem,
     momentum: Rational,
-    lr: Rational,
+    learning_rate: Rational,
     nesterov: bool,
 }
 
 impl Property for PytorchIsSutskever {
     fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
-        let schedule = Schedule::constant(self.lr.clone());
+        let schedule = Schedule::constant(self.learning_rate.clone());
         let torch = pytorch(&self.momentum, self.nesterov);
         let sutskever = OptimizerConfig::Keras(keras(&self.momentum, self.nesterov, false));
         let tp = trace_of::<S>(&self.problem, &torch, &schedule, STEPS, rounding);
@@ -126,11 +126,11 @@ proptest! {
 
     #[test]
     fn pytorch_and_sutskever_are_one_iteration_at_constant_lr_with_v_equal_minus_gamma_b(
-        (problem, lr) in crate::common::quadratic_and_lr(),
+        (problem, learning_rate) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
         nesterov in any::<bool>(),
     ) {
-        check_exact_and_f64(&PytorchIsSutskever { problem, momentum, lr, nesterov });
+        check_exact_and_f64(&PytorchIsSutskever { problem, momentum, learning_rate, nesterov });
     }
 
     #[test]
@@ -186,13 +186,13 @@ impl Property for HeavyBallIsSutskever {
 /// Heavy ball against PyTorch (τ = 0) at a constant rate: `θ_k − θ_{k−1} = −γ b_k`.
 struct HeavyBallIsPytorch {
     problem: QuadraticProblem,
-    lr: Rational,
+    learning_rate: Rational,
     momentum: Rational,
 }
 
 impl Property for HeavyBallIsPytorch {
     fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
-        let schedule = Schedule::constant(self.lr.clone());
+        let schedule = Schedule::constant(self.learning_rate.clone());
         let hb = OptimizerConfig::HeavyBall(HeavyBall::new(self.momentum.clone()).unwrap());
         let torch = OptimizerConfig::Pytorch(PytorchSgd::momentum(self.momentum.clone()).unwrap());
         let th = trace_of::<S>(&self.problem, &hb, &schedule, STEPS, rounding);
@@ -283,10 +283,10 @@ proptest! {
 
     #[test]
     fn heavy_ball_displacement_is_minus_gamma_times_the_pytorch_buffer_at_constant_lr(
-        (problem, lr) in crate::common::quadratic_and_lr(),
+        (problem, learning_rate) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
-        check_exact_and_f64(&HeavyBallIsPytorch { problem, lr, momentum });
+        check_exact_and_f64(&HeavyBallIsPytorch { problem, learning_rate, momentum });
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn the_fixtures_separate_the_rounding_models_and_exercise_every_input_class() {
     assert!(total >= 2000, "{total} parameters across replay fixtures");
 }
 
-/// An independent f64 implementation of `torch.optim.SGD` in PyTorch's CPU order (DESIGN.md):
+/// An independent f64 implementation of `torch.optim.SGD` in PyTorch's CPU order (docs/design.md, "Conventions"):
 /// `g = fma(θ, λ, g)`, `b = fma(g, 1−τ, μ·b)`, nesterov `g = fma(b, μ, g)`, `θ = fma(g, −γ, θ)`.
 /// `dampen_first` reproduces a common porting bug: applying dampening on step 1.
 fn torch_sgd(f: &ReplayFixture, dampen_first: bool) -> ExternalTrace {
@@ -166,7 +166,7 @@ fn torch_sgd(f: &ReplayFixture, dampen_first: bool) -> ExternalTrace {
     let mut theta = f.initial_params.clone();
     let mut buf: Option<Vec<f64>> = None;
     let mut steps = Vec::new();
-    for (g_in, lr) in f.gradients.iter().zip(&f.learning_rates) {
+    for (g_in, learning_rate) in f.gradients.iter().zip(&f.learning_rates) {
         let mut g: Vec<f64> = g_in
             .iter()
             .map(|x| if f.flag("maximize") { -x } else { *x })
@@ -199,7 +199,7 @@ fn torch_sgd(f: &ReplayFixture, dampen_first: bool) -> ExternalTrace {
             buf = Some(b);
         }
         for (t, gi) in theta.iter_mut().zip(&g) {
-            *t = gi.mul_add(-lr, *t);
+            *t = gi.mul_add(-learning_rate, *t);
         }
         steps.push(ExternalStep {
             params: theta.clone(),

@@ -52,9 +52,14 @@ fn check_trace<S: Scalar>(p: &LowerBoundProblem, t: &Trace<S>, k: usize) -> Resu
     Ok(())
 }
 
-fn run_and_check(p: &LowerBoundProblem, spec: &str, lr: &Rational, k: usize) -> Result<(), String> {
+fn run_and_check(
+    p: &LowerBoundProblem,
+    spec: &str,
+    learning_rate: &Rational,
+    k: usize,
+) -> Result<(), String> {
     let opt = OptimizerConfig::from_spec(spec).map_err(|e| e.to_string())?;
-    let schedule = Schedule::constant(lr.clone());
+    let schedule = Schedule::constant(learning_rate.clone());
     match trace::run::<Rational>(p, &opt, &schedule, None, k, &RunOptions::default()) {
         Ok(t) => check_trace(p, &t, k),
         Err(Error::NotRational { .. }) => with_mpfr_precision(192, || {
@@ -80,8 +85,8 @@ proptest! {
         let k = spec.strip_prefix("ogm:steps=").map_or(k, |n| n.parse().unwrap());
         let p = LowerBoundProblem::for_steps(k, l.clone()).unwrap();
         // Any positive step keeps the Krylov property; the lower bound holds for every one of them.
-        let lr = Rational::from(&lr_fraction / &l);
-        if let Err(why) = run_and_check(&p, &spec, &lr, k) {
+        let learning_rate = Rational::from(&lr_fraction / &l);
+        if let Err(why) = run_and_check(&p, &spec, &learning_rate, k) {
             prop_assert!(false, "{spec} on {}: {why}", p.spec());
         }
     }

@@ -29,13 +29,13 @@ const STEPS: usize = 12;
 /// gradient at the same points (`y_k = θ_{k−1} + μv_{k−1} = Θ_{k−1}`).
 struct LookAheadIsPytorchNesterov {
     problem: QuadraticProblem,
-    lr: Rational,
+    learning_rate: Rational,
     momentum: Rational,
 }
 
 impl Property for LookAheadIsPytorchNesterov {
     fn identities<S: Evaluate>(&self, rounding: Rounding) -> Vec<Identity<S>> {
-        let schedule = Schedule::constant(self.lr.clone());
+        let schedule = Schedule::constant(self.learning_rate.clone());
         let nag = OptimizerConfig::Nag(Nag::new(self.momentum.clone()).unwrap());
         let tn = trace_of::<S>(&self.problem, &nag, &schedule, STEPS, rounding);
         let tp = trace_of::<S>(
@@ -212,10 +212,10 @@ proptest! {
 
     #[test]
     fn look_ahead_nag_is_pytorch_nesterov_under_theta_prime_equals_theta_plus_mu_v(
-        (problem, lr) in crate::common::quadratic_and_lr(),
+        (problem, learning_rate) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
-        check_exact_and_f64(&LookAheadIsPytorchNesterov { problem, lr, momentum });
+        check_exact_and_f64(&LookAheadIsPytorchNesterov { problem, learning_rate, momentum });
     }
 
     #[test]

@@ -272,7 +272,7 @@ fn small_quadratic() -> impl Strategy<Value = QuadraticProblem> {
 
 proptest! {
     // Integration tests have no lib.rs beside them, so proptest's default persistence finds no
-    // source root; keep shrunk failures where STYLE.md wants them committed.
+    // source root; keep shrunk failures where docs/style.md, "Generators", wants them committed.
     #![proptest_config(crate::common::config("optimizers", 256))]
 
     #[test]
@@ -283,11 +283,11 @@ proptest! {
     ) {
         // γ = h/L, optionally halved every 5 steps (exercises the momentum correction).
         let l = p.smoothness().unwrap();
-        let lr = Rational::from(&h / &l);
+        let learning_rate = Rational::from(&h / &l);
         let schedule = if decaying {
-            Schedule::Step { lr, factor: q(1, 2), every: 5 }
+            Schedule::Step { learning_rate, factor: q(1, 2), every: 5 }
         } else {
-            Schedule::constant(lr)
+            Schedule::constant(learning_rate)
         };
         for &(spec, rational) in CATALOGUE {
             let c = config(spec);
@@ -629,12 +629,12 @@ fn madd(a: f64, b: f64, c: f64, fused: bool) -> f64 {
 /// nesterov `g = fma(b, μ, g)`, else `g = b`; `θ = fma(g, −γ, θ)`.
 fn pytorch_by_hand(
     x0: [Rational; 2],
-    (mu, tau, wd, lr): (Rational, Rational, Rational, Rational),
+    (mu, tau, wd, learning_rate): (Rational, Rational, Rational, Rational),
     nesterov: bool,
     steps: usize,
     fused: bool,
 ) -> Vec<[f64; 2]> {
-    let (mu, wd, lr) = (fl(&mu), fl(&wd), fl(&lr));
+    let (mu, wd, learning_rate) = (fl(&mu), fl(&wd), fl(&learning_rate));
     let one_minus_tau = fl(&(Rational::from(1) - ex(fl(&tau))));
     let mut theta = [fl(&x0[0]), fl(&x0[1])];
     let mut buf: Option<[f64; 2]> = None;
@@ -654,7 +654,7 @@ fn pytorch_by_hand(
         } else {
             b
         };
-        theta = [0, 1].map(|i| madd(d[i], -lr, theta[i], fused));
+        theta = [0, 1].map(|i| madd(d[i], -learning_rate, theta[i], fused));
         out.push(theta);
     }
     out

@@ -44,7 +44,7 @@ fn buffers(mu: &Rational, g: &[Rational], steps: usize) -> Trace<Rational> {
 
 #[test]
 fn effective_learning_rates_are_2_10_20_and_100_times_the_learning_rate() {
-    let lr = q(1, 10);
+    let learning_rate = q(1, 10);
     for (mu, factor) in [
         (q(1, 2), 2),
         (q(9, 10), 10),
@@ -52,14 +52,17 @@ fn effective_learning_rates_are_2_10_20_and_100_times_the_learning_rate() {
         (q(99, 100), 100),
     ] {
         assert_eq!(
-            bounds::effective_learning_rate(&lr, &mu).unwrap(),
-            (&lr * Rational::from(factor))
+            bounds::effective_learning_rate(&learning_rate, &mu).unwrap(),
+            (&learning_rate * Rational::from(factor))
         );
     }
     // μ = 0 is plain SGD; the geometric series needs 0 ≤ μ < 1, and anything else is a typed error.
-    assert_eq!(bounds::effective_learning_rate(&lr, &q(0, 1)).unwrap(), lr);
+    assert_eq!(
+        bounds::effective_learning_rate(&learning_rate, &q(0, 1)).unwrap(),
+        learning_rate
+    );
     for mu in [q(-1, 2), q(1, 1), q(3, 2)] {
-        let err = bounds::effective_learning_rate(&lr, &mu).unwrap_err();
+        let err = bounds::effective_learning_rate(&learning_rate, &mu).unwrap_err();
         assert!(
             matches!(&err, momentum_oracle::Error::InvalidHyperParameter { name, .. } if *name == "momentum"),
             "μ = {mu}: {err}"
@@ -84,7 +87,7 @@ impl PowU for Rational {
     }
 }
 
-fn final_abs(spec: &str, lambda: &Rational, lr: &Rational, steps: usize) -> Rational {
+fn final_abs(spec: &str, lambda: &Rational, learning_rate: &Rational, steps: usize) -> Rational {
     let l = momentum_oracle::arith::text::format(lambda);
     let p = problem::from_spec(&format!(
         "quadratic:spectrum={l},householder=none,minimizer=0,optimum=0,x0=1"
@@ -98,7 +101,7 @@ fn final_abs(spec: &str, lambda: &Rational, lr: &Rational, steps: usize) -> Rati
     let t = trace::run::<Rational>(
         p.as_ref(),
         &opt,
-        &Schedule::constant(lr.clone()),
+        &Schedule::constant(learning_rate.clone()),
         None,
         steps,
         &options,
@@ -114,25 +117,43 @@ fn raising_nesterov_momentum_from_0_9_to_0_99_can_diverge_and_a_tenth_of_the_ste
     // λ = 1 and γ = 67/50 = 1.34 between them, μ = 9/10 converges and μ = 99/100 diverges; γ/10
     // is stable again. (Jury decides it; the exact runs show it: spectral radii ≈ 0.964 and
     // ≈ 1.0099, so after 1000 steps |x| < 10⁻¹⁰ and > 10³.)
-    let (lambda, lr) = (q(1, 1), q(67, 50));
+    let (lambda, learning_rate) = (q(1, 1), q(67, 50));
     let (mu9, mu99) = (q(9, 10), q(99, 100));
     assert_eq!(stability::nag_step_limit(&mu9), Some(q(19, 14)));
     assert_eq!(stability::nag_step_limit(&mu99), Some(q(199, 149)));
-    assert_eq!(CharPoly::nag(&lr, &mu9).jury(), Stability::Stable);
-    assert_eq!(CharPoly::nag(&lr, &mu99).jury(), Stability::Unstable);
     assert_eq!(
-        CharPoly::nag(&(lr.clone() / 10u32), &mu99).jury(),
+        CharPoly::nag(&learning_rate, &mu9).jury(),
+        Stability::Stable
+    );
+    assert_eq!(
+        CharPoly::nag(&learning_rate, &mu99).jury(),
+        Stability::Unstable
+    );
+    assert_eq!(
+        CharPoly::nag(&(learning_rate.clone() / 10u32), &mu99).jury(),
         Stability::Stable
     );
     assert!(
-        final_abs("pytorch:momentum=9/10,nesterov=true", &lambda, &lr, 1000) < q(1, 10_000_000_000)
+        final_abs(
+            "pytorch:momentum=9/10,nesterov=true",
+            &lambda,
+            &learning_rate,
+            1000
+        ) < q(1, 10_000_000_000)
     );
-    assert!(final_abs("pytorch:momentum=99/100,nesterov=true", &lambda, &lr, 1000) > q(1000, 1));
     assert!(
         final_abs(
             "pytorch:momentum=99/100,nesterov=true",
             &lambda,
-            &(lr / 10u32),
+            &learning_rate,
+            1000
+        ) > q(1000, 1)
+    );
+    assert!(
+        final_abs(
+            "pytorch:momentum=99/100,nesterov=true",
+            &lambda,
+            &(learning_rate / 10u32),
             1000
         ) < q(1, 1000)
     );
@@ -160,12 +181,12 @@ fn for_heavy_ball_on_quadratics_raising_momentum_never_destabilises() {
     assert_eq!(stable, 379);
 }
 
-fn gaps(spec: &str, p: &dyn Problem, lr: &Rational, steps: usize) -> Vec<Rational> {
+fn gaps(spec: &str, p: &dyn Problem, learning_rate: &Rational, steps: usize) -> Vec<Rational> {
     let opt = OptimizerConfig::from_spec(spec).unwrap();
     let t = trace::run::<Rational>(
         p,
         &opt,
-        &Schedule::constant(lr.clone()),
+        &Schedule::constant(learning_rate.clone()),
         None,
         steps,
         &RunOptions::default(),

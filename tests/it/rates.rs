@@ -412,37 +412,45 @@ fn each_theorem_applies_exactly_under_its_hypotheses() {
         "quadratic:spectrum=1;4,householder=none,minimizer=0;0,optimum=0,x0=1;1",
     )
     .unwrap();
-    let applies_on = |p: &dyn Problem, spec: &str, lr: Rational| {
-        Guarantee::applicable(&crate::common::optimizer(spec), p, &Schedule::constant(lr))
+    let applies_on = |p: &dyn Problem, spec: &str, learning_rate: Rational| {
+        Guarantee::applicable(
+            &crate::common::optimizer(spec),
+            p,
+            &Schedule::constant(learning_rate),
+        )
     };
-    let applies = |spec: &str, lr: Rational| applies_on(p.as_ref(), spec, lr);
-    for lr in [q(1, 4), q(1, 8)] {
+    let applies = |spec: &str, learning_rate: Rational| applies_on(p.as_ref(), spec, learning_rate);
+    for learning_rate in [q(1, 4), q(1, 8)] {
         assert_eq!(
-            applies("gd", lr.clone()),
+            applies("gd", learning_rate.clone()),
             Some(Guarantee::GradientDescent),
-            "γ = {lr}"
+            "γ = {learning_rate}"
         );
         assert_eq!(
-            applies("fista:momentum=rational", lr.clone()),
+            applies("fista:momentum=rational", learning_rate.clone()),
             Some(Guarantee::NesterovRational)
         );
         assert_eq!(
-            applies("fista:momentum=t-sequence", lr.clone()),
+            applies("fista:momentum=t-sequence", learning_rate.clone()),
             Some(Guarantee::FistaTSequence)
         );
         assert_eq!(
-            applies("ogm:steps=3", lr.clone()),
+            applies("ogm:steps=3", learning_rate.clone()),
             Some(Guarantee::Ogm { steps: 3 })
         );
     }
-    for lr in [q(0, 1), q(1, 2), q(1, 1)] {
+    for learning_rate in [q(0, 1), q(1, 2), q(1, 1)] {
         for spec in [
             "gd",
             "fista:momentum=rational",
             "fista:momentum=t-sequence",
             "ogm:steps=3",
         ] {
-            assert_eq!(applies(spec, lr.clone()), None, "{spec} with γ = {lr}");
+            assert_eq!(
+                applies(spec, learning_rate.clone()),
+                None,
+                "{spec} with γ = {learning_rate}"
+            );
         }
     }
     let sc = |kappa: &str| format!("fista:momentum=strongly-convex,kappa={kappa}");

@@ -174,15 +174,15 @@ impl Property for OneStepFromMappedStates {
 
 /// A small quadratic, a learning rate h/L, and one schedule of each changing exact kind around it.
 fn quadratic_and_every_exact_kind() -> impl Strategy<Value = (QuadraticProblem, [Schedule; 5])> {
-    crate::common::quadratic_and_lr().prop_flat_map(|(p, lr)| {
+    crate::common::quadratic_and_lr().prop_flat_map(|(p, learning_rate)| {
         (
             Just(p),
             (
-                strategy::step_schedule(lr.clone()),
-                strategy::exponential_schedule(lr.clone()),
-                strategy::warmup_schedule(lr.clone()),
-                strategy::piecewise_schedule(lr.clone()),
-                strategy::rational_cosine(lr),
+                strategy::step_schedule(learning_rate.clone()),
+                strategy::exponential_schedule(learning_rate.clone()),
+                strategy::warmup_schedule(learning_rate.clone()),
+                strategy::piecewise_schedule(learning_rate.clone()),
+                strategy::rational_cosine(learning_rate),
             )
                 .prop_map(|(a, b, c, d, e)| [a, b, c, d, e]),
         )

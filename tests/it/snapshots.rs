@@ -49,12 +49,12 @@ fn bounds(
     let o = OptimizerConfig::from_spec(optimizer).unwrap();
     let s = Schedule::from_spec(schedule).unwrap();
     let g = Guarantee::applicable(&o, p, &s)?;
-    let Schedule::Constant { lr } = &s else {
+    let Schedule::Constant { learning_rate } = &s else {
         return None;
     };
     g.bounds::<Rational>(
         &problem::initial_distance_sq(p).unwrap(),
-        lr,
+        learning_rate,
         &p.smoothness().unwrap(),
         steps,
     )

@@ -25,11 +25,11 @@ fn one_d(lambda: &Rational) -> Box<dyn Problem> {
     .unwrap()
 }
 
-fn ctx<'a>(k: usize, lr: &'a Rational) -> StepContext<'a, Rational> {
+fn ctx<'a>(k: usize, learning_rate: &'a Rational) -> StepContext<'a, Rational> {
     StepContext {
         step: k,
-        learning_rate: lr,
-        exact_learning_rate: Some(lr),
+        learning_rate: learning_rate,
+        exact_learning_rate: Some(learning_rate),
         rounding: Rounding::Naive,
     }
 }
@@ -44,14 +44,15 @@ fn iterates<O: Optimizer<Rational>>(
     mut state: O::State,
     params: fn(&O::State) -> Rational,
     lambda: &Rational,
-    lr: &Rational,
+    learning_rate: &Rational,
     n: usize,
 ) -> Vec<Rational> {
     let p = one_d(lambda);
     let mut oracle = p.exact_oracle().unwrap();
     let mut xs = vec![params(&state)];
     for k in 1..=n {
-        opt.step(&mut state, &ctx(k, lr), oracle.as_mut()).unwrap();
+        opt.step(&mut state, &ctx(k, learning_rate), oracle.as_mut())
+            .unwrap();
         xs.push(params(&state));
     }
     xs
@@ -60,7 +61,7 @@ fn iterates<O: Optimizer<Rational>>(
 /// `n` iterates of the crate's heavy-ball optimizer on `λx²/2` from `(x₀, x₋₁)`.
 fn heavy_ball_iterates(
     lambda: &Rational,
-    lr: &Rational,
+    learning_rate: &Rational,
     mu: &Rational,
     x0: &Rational,
     x_prev: &Rational,
@@ -71,13 +72,13 @@ fn heavy_ball_iterates(
         previous: v1(x_prev),
     };
     let opt = HeavyBall::new(mu.clone()).unwrap();
-    iterates(&opt, state, |s| s.params.get(0), lambda, lr, n)
+    iterates(&opt, state, |s| s.params.get(0), lambda, learning_rate, n)
 }
 
 /// `n` iterates of the crate's predictor-corrector NAG on `λx²/2` from `(x₀, x₋₁)`.
 fn nag_iterates(
     lambda: &Rational,
-    lr: &Rational,
+    learning_rate: &Rational,
     mu: &Rational,
     x0: &Rational,
     x_prev: &Rational,
@@ -88,7 +89,7 @@ fn nag_iterates(
         previous: v1(x_prev),
     };
     let opt = NagPc::new(mu.clone()).unwrap();
-    iterates(&opt, state, |s| s.params.get(0), lambda, lr, n)
+    iterates(&opt, state, |s| s.params.get(0), lambda, learning_rate, n)
 }
 
 /// 2×2 rational matrices, row-major.
@@ -183,27 +184,27 @@ fn agree(h: &Rational, mu: &Rational) -> Result<(), String> {
 fn characteristic_polynomials_are_those_of_the_crates_iterations() {
     // x_{k+1} + a₁x_k + a₀x_{k−1} = 0 along the actual optimizer iterates, exactly, for a grid of
     // (λ, γ, μ) — this ties the polynomials (and all the stability results) to the code that runs.
-    for (lambda, lr, mu) in [
+    for (lambda, learning_rate, mu) in [
         (q(1, 1), q(1, 2), q(9, 10)),
         (q(3, 1), q(1, 2), q(1, 3)),
         (q(1, 10), q(2, 1), q(1, 2)),
         (q(5, 2), q(3, 4), q(7, 8)),
     ] {
-        let h = Rational::from(&lambda * &lr);
+        let h = Rational::from(&lambda * &learning_rate);
         for (xs, poly) in [
             (
-                heavy_ball_iterates(&lambda, &lr, &mu, &q(3, 1), &q(2, 1), 12),
+                heavy_ball_iterates(&lambda, &learning_rate, &mu, &q(3, 1), &q(2, 1), 12),
                 CharPoly::heavy_ball(&h, &mu),
             ),
             (
-                nag_iterates(&lambda, &lr, &mu, &q(3, 1), &q(2, 1), 12),
+                nag_iterates(&lambda, &learning_rate, &mu, &q(3, 1), &q(2, 1), 12),
                 CharPoly::nag(&h, &mu),
             ),
         ] {
             for w in xs.windows(3) {
                 let r =
                     (&w[2] + Rational::from(&poly.a1 * &w[1])) + Rational::from(&poly.a0 * &w[0]);
-                assert_eq!(r, 0, "λ = {lambda}, γ = {lr}, μ = {mu}");
+                assert_eq!(r, 0, "λ = {lambda}, γ = {learning_rate}, μ = {mu}");
             }
         }
     }
@@ -237,26 +238,26 @@ proptest! {
     #[test]
     fn nag_multiplies_the_inherited_velocity_by_mu_one_minus_gamma_lambda(
         lambda in (1i64..=40, 1u64..=8).prop_map(|(n, d)| q(n, d)),
-        lr in (1i64..=8, 1u64..=8).prop_map(|(n, d)| q(n, d)),
+        learning_rate in (1i64..=8, 1u64..=8).prop_map(|(n, d)| q(n, d)),
         mu in (0i64..=15).prop_map(|n| q(n, 16)),
         theta in (-8i64..=8).prop_map(|n| q(n, 3)),
         v in (-8i64..=8).prop_map(|n| q(n, 5)),
     ) {
-        let h = Rational::from(&lambda * &lr);
+        let h = Rational::from(&lambda * &learning_rate);
         let p = one_d(&lambda);
         let mut oracle = p.exact_oracle().unwrap();
         let nag = Nag::new(mu.clone()).unwrap();
         let mut state = NagState { params: v1(&theta), velocity: v1(&v) };
-        Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &lr), oracle.as_mut()).unwrap();
-        let factor = momentum_oracle::identities::nag_velocity_factor(&mu, &lr, &lambda);
+        Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &learning_rate), oracle.as_mut()).unwrap();
+        let factor = momentum_oracle::identities::nag_velocity_factor(&mu, &learning_rate, &lambda);
         prop_assert_eq!(state.velocity.get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
         let mut keras_state = momentum_oracle::optim::keras::KerasState::<Rational> {
             params: v1(&theta),
             velocity: Some(v1(&v)),
-            applied_learning_rate: Some(lr.clone()),
+            applied_learning_rate: Some(learning_rate.clone()),
         };
         let keras = momentum_oracle::optim::keras::KerasSgd::momentum(mu.clone()).unwrap();
-        Optimizer::<Rational>::step(&keras, &mut keras_state, &ctx(2, &lr), oracle.as_mut()).unwrap();
+        Optimizer::<Rational>::step(&keras, &mut keras_state, &ctx(2, &learning_rate), oracle.as_mut()).unwrap();
         prop_assert_eq!(keras_state.velocity.unwrap().get(0), Rational::from(&mu * &v) - Rational::from(&h * &theta));
         // The sign flip: past γλ = 1 the inherited velocity is reversed.
         prop_assert_eq!(factor < 0, mu > 0 && h > 1);
@@ -310,7 +311,7 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
     // {792, −2208, 2592}/1225, visited 792 → −2208 → 2592 (checked independently with Python's
     // fractions).
     let p = LrpProblem::new(q(1, 1), q(25, 1), q(3, 1)).unwrap();
-    let (lr, mu) = (q(1, 9), q(4, 9));
+    let (learning_rate, mu) = (q(1, 9), q(4, 9));
     let cycle = [q(792, 1225), q(-2208, 1225), q(2592, 1225)];
     let mut oracle = p.exact_oracle().unwrap();
     let hb = HeavyBall::new(mu.clone()).unwrap();
@@ -319,7 +320,8 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
         previous: v1(&cycle[2]),
     };
     for k in 1..=30 {
-        Optimizer::<Rational>::step(&hb, &mut state, &ctx(k, &lr), oracle.as_mut()).unwrap();
+        Optimizer::<Rational>::step(&hb, &mut state, &ctx(k, &learning_rate), oracle.as_mut())
+            .unwrap();
         assert_eq!(state.params.get(0), cycle[k % 3], "step {k}");
     }
     let start_gap = oracle.gap(&v1(&cycle[0])).unwrap().unwrap();
@@ -347,7 +349,7 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
     }
     // With heavy ball's tuning instead, NAG is not even stable on the quadratic piece 25x²/2:
     // γλ = 25/9 exceeds NAG's limit 2(1 + μ)/(1 + 2μ) = 26/17 (Jury agrees).
-    let h = &lr * q(25, 1);
+    let h = &learning_rate * q(25, 1);
     assert_eq!(stability::nag_step_limit(&mu), Some(q(26, 17)));
     assert_eq!(CharPoly::nag(&h, &mu).jury(), Stability::Unstable);
 }

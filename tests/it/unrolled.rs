@@ -274,10 +274,10 @@ proptest! {
 
     #[test]
     fn sutskever_velocity_is_minus_gamma_times_the_unrolled_buffer_at_constant_lr(
-        (problem, lr) in crate::common::quadratic_and_lr(),
+        (problem, learning_rate) in crate::common::quadratic_and_lr(),
         momentum in strategy::positive_momentum(),
     ) {
-        check_exact_and_f64(&UnrolledVelocity { problem, schedule: Schedule::constant(lr), momentum });
+        check_exact_and_f64(&UnrolledVelocity { problem, schedule: Schedule::constant(learning_rate), momentum });
     }
 
     #[test]

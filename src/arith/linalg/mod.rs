@@ -13,7 +13,7 @@
 //! Why the exact vector shares a denominator: with one `Rational` per coordinate every product and
 //! sum canonicalises (a big gcd), so a dense matrix–vector product costs d² big gcds. With integer
 //! numerators over one denominator, a product with a small-entried rational matrix is d² big×small
-//! multiplications and one normalisation — measured in DESIGN.md at ≈ 0.26 s versus ≈ 34 s for
+//! multiplications and one normalisation — measured (docs/design.md, "Scalars") at ≈ 0.26 s versus ≈ 34 s for
 //! heavy ball, d = 50, k = 1000. Three further choices make it faster than a fraction-free
 //! method (README, "Speed"):
 //!

@@ -237,13 +237,13 @@ pub fn trace_of<S: Evaluate>(
 pub fn run_constant<S: Evaluate>(
     problem: &dyn Problem,
     spec: &str,
-    lr: &Rational,
+    learning_rate: &Rational,
     steps: usize,
 ) -> Trace<S> {
     trace_of(
         problem,
         &optimizer(spec),
-        &Schedule::constant(lr.clone()),
+        &Schedule::constant(learning_rate.clone()),
         steps,
         Rounding::Naive,
     )
@@ -443,5 +443,5 @@ pub fn quadratic_and_lr() -> impl Strategy<Value = (QuadraticProblem, Rational)>
 pub fn quadratic_and_schedule<T: Strategy<Value = Schedule>>(
     schedule: fn(Rational) -> T,
 ) -> impl Strategy<Value = (QuadraticProblem, Schedule)> {
-    quadratic_and_lr().prop_flat_map(move |(p, lr)| (Just(p), schedule(lr)))
+    quadratic_and_lr().prop_flat_map(move |(p, learning_rate)| (Just(p), schedule(learning_rate)))
 }
