@@ -31,6 +31,8 @@
 //!
 //! * [`scalar`] — the [`Scalar`](scalar::Scalar) trait and its laws; exact `rug::Rational`, `f64`
 //!   with [`Rounding`](scalar::Rounding) models, MPFR `rug::Float`.
+//! * [`format`] — binary64, binary32, binary16 and bfloat16 as exact rounding targets (ties to
+//!   even, subnormals or flush-to-zero, overflow) and their bit patterns.
 //! * [`benchmark`] — the benchmark instances and streaming loops shared by `benches/` and
 //!   `bench/compare` (timing itself lives there, never in tests).
 //! * [`bounded`] — f64 with a derived, rigorous bound on its distance to the exact result.
@@ -59,6 +61,7 @@ pub mod conformance;
 pub mod envelope;
 pub mod error;
 pub mod fixture;
+pub mod format;
 pub mod generate;
 pub mod identities;
 pub mod linalg;
