@@ -40,11 +40,11 @@
 //! # Flush to zero
 //!
 //! Flushing is not IEEE behaviour; the rule implemented is x86's (SSE/AVX `MXCSR.FZ`, which
-//! PyTorch's `torch.set_flush_denormal(True)` and XLA on CPU set). Intel SDM Vol. 1 §11.5.2.5: an
-//! underflow is detected when "the magnitude of the rounded result … with unbounded exponent, is
-//! less than the smallest possible normalized, finite value", and with FZ set "tiny results are
-//! returned as a zero with the sign of the true result" (§10.2.3.3). That is IEEE 754-2008 §7.5
-//! tininess *after* rounding: `q` is flushed when rounding it to `p` bits with an unbounded
+//! PyTorch's `torch.set_flush_denormal(True)` sets). Intel SDM Vol. 1 §11.5.2.5: an underflow is
+//! detected when "the magnitude of the rounded result … with unbounded exponent, is less than the
+//! smallest possible normalized, finite value", and with FZ set "tiny results are returned as a
+//! zero with the sign of the true result" (the response itself: §10.2.3.3). That is IEEE 754-2008
+//! §7.5 tininess *after* rounding: `q` is flushed when rounding it to `p` bits with an unbounded
 //! exponent range gives a nonzero magnitude below `2^emin`; equivalently (a short derivation: the
 //! predecessor of `2^emin` at precision `p` is `2^emin(1 − 2^−p)`, the midpoint is
 //! `2^emin(1 − 2^(−p−1))`, and the tie goes to `2^emin`, whose significand is even) when
@@ -53,11 +53,12 @@
 //! 0 < |q| < 2^emin · (1 − 2^(−p−1)).
 //! ```
 //!
-//! Exact subnormal results are flushed too (the SDM's FZ response does not depend on inexactness).
-//! Note the band `[2^emin − 2^(emin−p), 2^emin(1 − 2^(−p−1)))`: it is flushed although gradual
-//! underflow would round it up to the normal `2^emin`. ARM flushes on tininess *before* rounding;
-//! that rule is not modelled. Flushing subnormal *inputs* (x86 `MXCSR.DAZ`, SDM §10.2.3.4) is
-//! [`Format::flush_input`].
+//! Exact subnormal results are flushed too: §11.5.2.5 returns *tiny* results as zero, without the
+//! inexactness condition that signalling a masked underflow has. Note the band
+//! `[2^emin − 2^(emin−p), 2^emin(1 − 2^(−p−1)))`: it is flushed although gradual underflow would
+//! round it up to the normal `2^emin`. IEEE also allows detecting tininess *before* rounding,
+//! which flushes more; hardware doing so is not modelled. Flushing subnormal *inputs* (x86
+//! `MXCSR.DAZ`, SDM §10.2.3.4) is [`Format::flush_input`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -242,8 +243,8 @@ impl Format {
         pow2(-(self.precision() as i32))
     }
 
-    /// `2^(emin − p + 1)`: the smallest positive subnormal, the spacing of the subnormal grid and
-    /// so the absolute error bound of gradual underflow's rounding, doubled.
+    /// `2^(emin − p + 1)`: the smallest positive subnormal and the spacing of the subnormal grid,
+    /// so gradual underflow's rounding errs by at most half of it, whatever the magnitude.
     pub fn smallest_subnormal(self) -> Rational {
         pow2(self.quantum_min())
     }
