@@ -493,3 +493,197 @@ fn round_scaled(a: &Rational, quantum: i32) -> Integer {
     }
     n
 }
+
+// ---------------------------------------------------------------------------------------------
+// f32 as a scalar
+// ---------------------------------------------------------------------------------------------
+//
+// Native `f32` runs the crate's generic code in binary32, the way Keras's floatx float32 and
+// PyTorch's float32 tensors do, under the same two rounding models as `f64` (the laws of
+// `crate::scalar` with binary32 in place of binary64). Conversions from ℚ go through
+// `round_f32`, i.e. through the checked rounding above, never through an `f64` (which would round
+// twice).
+
+impl crate::scalar::Number for f32 {
+    type Vector = Vec<f32>;
+    type Matrix = F32Mat;
+    const EXACT: bool = false;
+
+    fn arithmetic_name() -> String {
+        "f32".into()
+    }
+    fn from_rational(q: &Rational) -> Self {
+        round_f32(q)
+    }
+    fn to_rational(&self) -> Option<Rational> {
+        Rational::from_f32(*self)
+    }
+    fn to_f64(&self) -> f64 {
+        // Widening is exact: every binary32 number is a binary64 number.
+        f64::from(*self)
+    }
+    fn mul_add(&self, b: &Self, c: &Self, rounding: crate::scalar::Rounding) -> Self {
+        match rounding {
+            crate::scalar::Rounding::Naive => self * b + c,
+            // IEEE 754-2008 §5.4.1 fusedMultiplyAdd: one rounding (Rust's `mul_add` is `fmaf`).
+            crate::scalar::Rounding::Fused => f32::mul_add(*self, *b, *c),
+        }
+    }
+    fn sqrt(&self) -> Option<Self> {
+        // IEEE 754-2008 §5.4.1: squareRoot is correctly rounded, so the native one is exact law.
+        (*self >= 0.0).then(|| f32::sqrt(*self))
+    }
+    fn exp(&self) -> Option<Self> {
+        Some(f32_via_mpfr(*self, rug::Float::exp))
+    }
+    fn ln(&self) -> Option<Self> {
+        (*self > 0.0).then(|| f32_via_mpfr(*self, rug::Float::ln))
+    }
+    fn cos_pi(q: &Rational) -> Option<Self> {
+        if let Some(r) = crate::scalar::rational_cos_pi(q) {
+            return Some(round_f32(&r));
+        }
+        let x = rug::Float::with_val(300, rug::float::Constant::Pi) * rug::Float::with_val(300, q);
+        Some(round_f32(&x.cos().to_rational().expect("cos is finite")))
+    }
+    fn is_finite(&self) -> bool {
+        f32::is_finite(*self)
+    }
+    fn size_bits(&self) -> u64 {
+        32
+    }
+    fn abs(&self) -> Self {
+        f32::abs(*self)
+    }
+    fn to_json(&self) -> serde_json::Value {
+        // `{:?}` is Rust's shortest round-trip form for f32, as `format_f64` uses for f64.
+        let dec = if self.is_finite() {
+            format!("{self:?}")
+        } else {
+            crate::rational::format_f64(f64::from(*self))
+        };
+        serde_json::json!({ "dec": dec, "bits": format!("{:08x}", self.to_bits()) })
+    }
+    fn oracle(
+        _problem: &dyn crate::problem::Problem,
+    ) -> crate::error::Result<Box<dyn crate::problem::Oracle<Self> + '_>> {
+        // No problem family has an f32 gradient yet; this method (and `to_json`) leaves the trait
+        // in the parallel refactor, which also removes these two upward paths from this module.
+        Err(Error::unsupported("f32 gradient oracles"))
+    }
+}
+
+/// Correctly rounded `op(x)` in binary32 via MPFR, so that f32 transcendental results do not
+/// depend on the platform's libm (as `f64` does in `crate::scalar`).
+fn f32_via_mpfr(x: f32, op: impl FnOnce(rug::Float) -> rug::Float) -> f32 {
+    // 200 bits, then one rounding to binary32 in ℚ: the double rounding can only matter within
+    // 2^-176 relative of a binary32 tie, far below the Lefèvre–Muller worst cases for exp/ln of a
+    // binary32 argument (< 2^-60 relative).
+    let wide = op(rug::Float::with_val(200, x));
+    match wide.to_rational() {
+        Some(q) => round_f32(&q),
+        None => wide.to_f32(),
+    }
+}
+
+impl crate::linalg::Vector<f32> for Vec<f32> {
+    fn from_scalars(xs: &[f32]) -> Self {
+        xs.to_vec()
+    }
+    fn zeros(n: usize) -> Self {
+        vec![0.0; n]
+    }
+    fn len(&self) -> usize {
+        <[f32]>::len(self)
+    }
+    fn get(&self, i: usize) -> f32 {
+        self[i]
+    }
+    fn axpy(&mut self, a: &f32, x: &Self, rounding: crate::scalar::Rounding) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y = crate::scalar::Number::mul_add(xi, a, y, rounding);
+        }
+    }
+    fn scale(&mut self, a: &f32) {
+        for y in self.iter_mut() {
+            *y *= a;
+        }
+    }
+    fn negate(&mut self) {
+        for y in self.iter_mut() {
+            *y = -*y;
+        }
+    }
+    fn add_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y += xi;
+        }
+    }
+    fn sub_assign(&mut self, x: &Self) {
+        check_len(self.len(), x.len());
+        for (y, xi) in self.iter_mut().zip(x) {
+            *y -= xi;
+        }
+    }
+    fn dot(&self, x: &Self) -> f32 {
+        check_len(self.len(), x.len());
+        let mut s = 0.0;
+        for (a, b) in self.iter().zip(x) {
+            s += a * b;
+        }
+        s
+    }
+    fn is_finite(&self) -> bool {
+        self.iter().all(|x| x.is_finite())
+    }
+    fn max_bits(&self) -> u64 {
+        32
+    }
+    fn is_zero_at(&self, i: usize) -> bool {
+        self[i] == 0.0
+    }
+}
+
+fn check_len(a: usize, b: usize) {
+    assert_eq!(a, b, "vector length mismatch");
+}
+
+/// A matrix of binary32 entries (each the nearest binary32 number to the exact entry), by sparse
+/// rows, multiplied in the order `crate::linalg` documents for floating types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct F32Mat {
+    cols: usize,
+    rows: Vec<Vec<(usize, f32)>>,
+}
+
+impl crate::linalg::Matrix<f32> for F32Mat {
+    fn from_exact(m: &crate::linalg::QMat) -> Self {
+        F32Mat {
+            cols: m.cols(),
+            rows: (0..m.rows())
+                .map(|i| m.row_entries(i).map(|(j, q)| (j, round_f32(&q))).collect())
+                .collect(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+    fn matvec(&self, x: &Vec<f32>) -> Vec<f32> {
+        check_len(self.cols, x.len());
+        self.rows
+            .iter()
+            .map(|row| {
+                let mut s = 0.0;
+                for &(j, a) in row {
+                    s += a * x[j];
+                }
+                s
+            })
+            .collect()
+    }
+}

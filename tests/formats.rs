@@ -746,3 +746,128 @@ fn names_parse_and_unknown_names_are_errors() {
     // A pattern wider than the format is an error, not a silently truncated value.
     assert!(Format::Binary16.from_bits(0x1_0000).is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Native f32 as a scalar: the laws of `momentum_oracle::scalar` with binary32 in place of
+// binary64, checked against the reference above.
+// ---------------------------------------------------------------------------------------------
+
+mod f32_scalar {
+    use super::*;
+    use momentum_oracle::format::F32Mat;
+    use momentum_oracle::linalg::{Matrix, QMat, Vector};
+    use momentum_oracle::scalar::{Number, Rounding};
+    use rug::Float;
+
+    fn finite_f32() -> impl Strategy<Value = f32> {
+        any::<u32>()
+            .prop_map(f32::from_bits)
+            .prop_filter("finite", |x| x.is_finite())
+    }
+
+    fn exact(x: f32) -> Rational {
+        Rational::from_f32(x).expect("finite")
+    }
+
+    /// The binary32 value the reference rounds `q` to, compared as a float so that `±0` agree
+    /// (the sign of an exact zero sum is a property of the operation, not of the rounding).
+    fn reference_f32(q: &Rational) -> f32 {
+        f32::from_bits(reference_bits(Format::Binary32, q, Subnormals::Gradual) as u32)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn f32_converts_to_and_from_rationals_exactly(x in finite_f32()) {
+            let q = x.to_rational().expect("finite");
+            prop_assert_eq!(<f32 as Number>::from_rational(&q), x);
+            prop_assert_eq!(Rational::from_f64(Number::to_f64(&x)), Some(q));
+        }
+
+        #[test]
+        fn f32_constants_are_the_nearest_binary32_numbers(num in any::<i64>(), den in 1..u64::MAX) {
+            let q = Rational::from((num, den));
+            prop_assert_eq!(<f32 as Number>::from_ratio(num, den), reference_f32(&q));
+        }
+
+        #[test]
+        fn f32_fused_mul_add_rounds_once_and_naive_twice(
+            a in finite_f32(), b in finite_f32(), c in finite_f32()
+        ) {
+            let product = exact(a) * exact(b);
+            let fused = Number::mul_add(&a, &b, &c, Rounding::Fused);
+            prop_assert_eq!(fused, reference_f32(&(product.clone() + exact(c))));
+            let rounded_product = reference_f32(&product);
+            let naive = Number::mul_add(&a, &b, &c, Rounding::Naive);
+            if rounded_product.is_finite() {
+                prop_assert_eq!(naive, reference_f32(&(exact(rounded_product) + exact(c))));
+            } else {
+                prop_assert_eq!(naive, rounded_product);
+            }
+        }
+
+        #[test]
+        fn f32_sqrt_is_correctly_rounded(x in finite_f32()) {
+            let x = x.abs();
+            let r = Number::sqrt(&x).expect("non-negative");
+            // r is the nearest binary32 number to √x iff x lies between the squares of the
+            // midpoints to r's neighbours (√ has no ties: a midpoint's square has too many bits).
+            let b = u64::from(r.to_bits());
+            let lo = if b == 0 { Rational::new() } else { (finite(Format::Binary32, b - 1) + exact(r)) / 2u32 };
+            let hi = (exact(r) + next_value(Format::Binary32, b)) / 2u32;
+            let q = exact(x);
+            prop_assert!(Rational::from(&lo * &lo) <= q && q <= Rational::from(&hi * &hi), "√{x} = {r}");
+            prop_assert_eq!(Number::sqrt(&-1.0f32), None);
+        }
+
+        #[test]
+        fn f32_exp_and_ln_are_correctly_rounded(x in -100.0f32..80.0) {
+            // The exact value lies in an interval of 2^-200 relative width around MPFR's 220-bit
+            // result; it must lie between the midpoints to the result's neighbours.
+            for (result, wide) in [
+                (Number::exp(&x), Float::with_val(220, x).exp()),
+                (Number::ln(&x.abs().max(f32::MIN_POSITIVE)), Float::with_val(220, x.abs().max(f32::MIN_POSITIVE)).ln()),
+            ] {
+                let r = result.expect("defined");
+                let w = wide.to_rational().expect("finite");
+                let b = u64::from(r.abs().to_bits());
+                let sign = if r < 0.0 { -1 } else { 1 };
+                let w: Rational = w * sign;
+                let lo = if b == 0 { Rational::new() } else { (finite(Format::Binary32, b - 1) + exact(r.abs())) / 2u32 };
+                let hi = (exact(r.abs()) + next_value(Format::Binary32, b)) / 2u32;
+                let slack = Rational::from(w.abs_ref()) >> 200i32;
+                prop_assert!(Rational::from(&lo - &slack) <= w && w <= Rational::from(&hi + &slack), "{x}: {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_vectors_and_matrices_round_like_their_scalars() {
+        // axpy is one mul_add per element; a matrix holds the nearest binary32 entries and sums
+        // each row left to right with products and sums rounded separately.
+        let mut y: Vec<f32> = Vector::from_scalars(&[1.0, -2.0, 3.5]);
+        let x: Vec<f32> = Vector::from_scalars(&[0.1, 0.2, 0.3]);
+        let a = <f32 as Number>::from_ratio(1, 3);
+        let expected: Vec<f32> = (0..3)
+            .map(|i| Number::mul_add(&x[i], &a, &y[i], Rounding::Fused))
+            .collect();
+        y.axpy(&a, &x, Rounding::Fused);
+        assert_eq!(y, expected);
+        assert_eq!(x.dot(&x), (0.1f32 * 0.1 + 0.2 * 0.2) + 0.3 * 0.3);
+
+        let tenth = Rational::from((1, 10));
+        let third = Rational::from((1, 3));
+        let m = QMat::from_rows(&[
+            vec![tenth.clone(), Rational::new()],
+            vec![third.clone(), Rational::from(2)],
+        ])
+        .unwrap();
+        let f = F32Mat::from_exact(&m);
+        assert_eq!((f.rows(), f.cols()), (2, 2));
+        let v = vec![3.0f32, 0.5];
+        let (t, h) = (reference_f32(&tenth), reference_f32(&third));
+        assert_eq!(f.matvec(&v), vec![t * 3.0, h * 3.0 + 2.0 * 0.5]);
+        assert_eq!(<f32 as Number>::arithmetic_name(), "f32");
+    }
+}
