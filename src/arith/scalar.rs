@@ -120,6 +120,8 @@ pub enum Written {
     Exact(Rational),
     /// A binary64 value (written as its shortest decimal and its IEEE bits).
     Binary64(f64),
+    /// A binary32 value (written as its shortest decimal and its 8 hex digits of IEEE bits).
+    Binary32(f32),
     /// An MPFR value: a 40-digit decimal and its exact value `p/q` (or MPFR's text when it is not
     /// finite).
     Mpfr {

@@ -18,6 +18,15 @@ fn written_json(w: &Written) -> Value {
     match w {
         Written::Exact(q) => Value::String(text::format(q)),
         Written::Binary64(x) => json!({ "dec": text::format_f64(*x), "bits": text::f64_bits(*x) }),
+        Written::Binary32(x) => {
+            // `{:?}` is Rust's shortest round-trip form for f32, as `format_f64` is for f64.
+            let dec = if x.is_finite() {
+                format!("{x:?}")
+            } else {
+                text::format_f64(f64::from(*x))
+            };
+            json!({ "dec": dec, "bits": format!("{:08x}", x.to_bits()) })
+        }
         Written::Mpfr { decimal, exact } => json!({ "dec": decimal, "exact": exact }),
         Written::WithError { value, error } => {
             let mut j = written_json(value);

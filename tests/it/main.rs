@@ -13,6 +13,7 @@ mod cli;
 mod conformance;
 mod conventions;
 mod fixtures;
+mod formats;
 mod generators;
 mod gradients;
 mod lower_bound;
