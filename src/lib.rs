@@ -27,25 +27,34 @@
 //! assert!(bounded.steps[19].gap.unwrap().encloses(&gap));
 //! ```
 //!
-//! ## Map
+//! ## Map, layer by layer (lowest first; each imports only from the layers above it in this list)
 //!
-//! * [`scalar`] — the [`Scalar`](scalar::Scalar) trait and its laws; exact `rug::Rational`, `f64`
-//!   with [`Rounding`](scalar::Rounding) models, MPFR `rug::Float`.
-//! * [`benchmark`] — the benchmark instances and streaming loops shared by `benches/` and
-//!   `bench/compare` (timing itself lives there, never in tests).
-//! * [`bounded`] — f64 with a derived, rigorous bound on its distance to the exact result.
-//! * [`linalg`] — vectors and matrices per arithmetic; the exact engine shares one denominator.
-//! * [`problem`] — problem generators, one family per file, with proptest strategies.
-//! * [`optim`] — optimizers, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
-//! * [`trace`] — running an optimizer on a problem and recording every step.
-//! * [`identities`] — closed forms (unrolled buffers, schedule breakage, Nesterov's changes of
-//!   variables) and conventions mapped onto each other; oracle wrappers (weight decay, maximize,
-//!   replay); step-by-step comparison of two traces (`trace --compare`).
-//! * [`plot`] — SVG pictures of exact runs: rates, ravine trajectories, stability regions,
-//!   schedule breakage, the heavy-ball cycle.
-//! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
-//! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
 //! * [`error`] — the one error type.
+//! * [`arith`] — numbers only: the [`Scalar`](arith::Scalar) trait and its laws; exact
+//!   `rug::Rational`, `f64` with [`Rounding`](arith::Rounding) models, MPFR, values with a derived
+//!   error bound ([`arith::bounded`]), the order-independent envelope ([`arith::envelope`]), the
+//!   binary32/binary16/bfloat16 formats ([`arith::format`]), vectors and matrices
+//!   ([`arith::linalg`], with the exact shared-denominator engine) and text forms ([`arith::text`]).
+//! * [`spec`] — the `name:key=value` spec language; [`generate`] — seeded instances and the
+//!   quickcheck bridge.
+//! * [`problem`] — problem families, one per file, with proptest strategies; the [`Oracle`]
+//!   an optimizer sees and [`Evaluate`], the choice of oracle per arithmetic; oracle wrappers.
+//! * [`optim`] — update rules, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
+//! * [`trace`] — the runner ([`trace::run`](mod@trace::run)) and its renderings
+//!   ([`trace::render`](mod@trace::render)).
+//! * [`identities`] — closed forms and conventions mapped onto each other; [`theory`] — bounds,
+//!   proof obligations, stability, empirical rates.
+//! * [`compare`] — two traces step by step (`trace --compare`); [`fixture`] — the JSON fixtures
+//!   and the checker of other implementations' traces; [`benchmark`] — benchmark instances.
+//! * [`conformance`] — the kit for downstream crates.
+//! * [`cli`] — the command line as a library (policy, arithmetic names, the report); `plot`
+//!   (feature `plot`) — SVG pictures of exact runs.
+//!
+//! `docs/design.md` explains the layers and the formulas; `tests/it/architecture.rs` keeps the
+//! imports one-way.
+//!
+//! [`Oracle`]: problem::Oracle
+//! [`Evaluate`]: problem::Evaluate
 
 #![deny(missing_docs)]
 // rug's operators return an owned value or a lazy "incomplete" value depending on whether the

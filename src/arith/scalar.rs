@@ -14,7 +14,7 @@
 //!
 //! [`Scalar`] is a shorthand: the operator traits by reference (`Self + &Self`, never `Copy`), plus
 //! [`Number`], the handful of functions the crate needs beyond `+ − × ÷`. Implementations obey
-//! these laws (property-tested for every type in `tests/scalar_laws.rs`):
+//! these laws (property-tested for every type in `tests/it/scalar_laws.rs`):
 //!
 //! 1. **Exact types are fields.** For [`Number::EXACT`] types, `+ − × ÷` are the field operations
 //!    of ℚ: `a + 0 = a`, `a · 1 = a`, `a + b = b + a`, `(a + b) + c = a + (b + c)`,

@@ -32,7 +32,7 @@ pub fn sutskever_velocity<S: Scalar>(buffer: &S::Vector, learning_rate: &S) -> S
 ///   `v_t = μv_{t−1} − γ_t g_t`, `θ_{t−1} + μv_t − γ_t g_t = θ_{t−1} − μ²γ_{t−1}b_{t−1} − (1 + μ)γ_t g_t`.
 ///   The difference is `−μ²(γ_t − γ_{t−1}) b_{t−1}`.
 ///
-/// Check (the hand-derived run of `tests/optimizers.rs`): f = x²/2, x₀ = 1, μ = 1/2,
+/// Check (the hand-derived run of `tests/it/optimizers.rs`): f = x²/2, x₀ = 1, μ = 1/2,
 /// γ_k = 2^{−k}: PyTorch θ₂ = 1/4, Sutskever θ₂ = 1/8, b₁ = g₁ = 1, and
 /// `−(1/2)(1/4 − 1/2)·1 = 1/8 = 1/4 − 1/8`.
 ///

@@ -1,7 +1,7 @@
 //! Closed forms and conventions mapped onto each other: when two conventions are the same
 //! optimizer, and exactly how they differ when they are not.
 //!
-//! Every function is generic over [`Scalar`]: in ℚ the identities below hold with equality (the
+//! Every function is generic over [`Scalar`](crate::arith::Scalar): in ℚ the identities below hold with equality (the
 //! test suites check them with `assert_eq!`), in floating arithmetic they hold up to rounding, and
 //! with [`Bounded`](crate::arith::bounded::Bounded) values the rounding is enclosed by a derived bound.
 //! Each formula states its source or its derivation. Notation as in docs/design.md, "Glossary": γ_t the learning

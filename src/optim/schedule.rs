@@ -11,7 +11,7 @@
 //! | `step` | γ₀ · factor^⌊(k−1)/every⌋ | `StepLR(step_size=every, gamma=factor)` |
 //! | `exponential` | γ₀ · factor^(k−1) | `ExponentialLR(gamma=factor)` |
 //! | `warmup` | γ₀ · (s + (1 − s)·min(k−1, w)/w) | `LinearLR(start_factor=s, end_factor=1, total_iters=w)` |
-//! | `piecewise` | values[j], j = #{b ∈ boundaries : b < k} | `MultiStepLR` with explicit values |
+//! | `piecewise` | `values[j]`, `j = #{b ∈ boundaries : b < k}` | `MultiStepLR` with explicit values |
 //! | `cosine` | γ_min + (γ₀ − γ_min)(1 + cos(π·min(k−1, T)/T))/2 | `CosineAnnealingLR(T_max=T)` closed form, held at γ_min after T (deliberate deviation: PyTorch's closed form is periodic) |
 //!
 //! Source: pytorch/pytorch `torch/optim/lr_scheduler.py` (`_get_closed_form_lr` of each class).
@@ -151,7 +151,7 @@ pub enum Schedule {
         /// w.
         steps: usize,
     },
-    /// γ_k = values[j], j = #{b ∈ boundaries : b < k}.
+    /// `γ_k = values[j]`, `j = #{b ∈ boundaries : b < k}`.
     Piecewise {
         /// Strictly increasing step indices.
         boundaries: Vec<usize>,

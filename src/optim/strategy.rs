@@ -229,7 +229,7 @@ pub fn schedule(learning_rate: Rational) -> impl Strategy<Value = Schedule> {
 
 /// A sequence of `steps` gradient vectors of dimension `dim`, entries `n/d` with n in `-8..=8`,
 /// d in `1..=4` — for replaying a fixed gradient sequence through an optimizer's state update
-/// ([`crate::identities::Replay`]).
+/// ([`crate::problem::wrappers::Replay`]).
 pub fn gradient_sequence(dim: usize, steps: usize) -> impl Strategy<Value = Vec<Vec<Rational>>> {
     proptest::collection::vec(
         proptest::collection::vec(

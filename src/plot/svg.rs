@@ -2,7 +2,7 @@
 //!
 //! plotters' [`SVGBackend`] writes each primitive (line, polyline, rectangle, circle, text) as
 //! one SVG element, but it has no notion of a series: nothing in its output says which polyline is
-//! gradient descent. Readers of the file (and `tests/plots.rs`) need that, so [`TaggedSvg`]
+//! gradient descent. Readers of the file (and `tests/it/plots.rs`) need that, so [`TaggedSvg`]
 //! renders every primitive with a fresh `SVGBackend` into a scratch string, cuts the element out
 //! and appends it to the document inside the `<g id=…>` that the drawing code asked for through
 //! [`Canvas::group`]. The elements are therefore exactly plotters' own; only the grouping (and a

@@ -16,7 +16,8 @@
 //! | Rosenbrock, 2-d and chained | [`rosenbrock`] | yes | nonconvex: no L, m |
 //!
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
-//! the oracle through [`Number::oracle`](crate::arith::Number::oracle).
+//! the oracle through [`Evaluate::oracle`], the problem layer's own trait: numbers know nothing
+//! of problems.
 
 pub mod huber;
 pub mod least_squares;

@@ -6,14 +6,14 @@
 //! inputs give the same trace, bit for bit, on every machine.
 //!
 //! Resource limits are part of the run: an exact run stops with
-//! [`Error::SizeBudgetExceeded`] when an entry of its iterate or state needs more bits than the
+//! [`Error::SizeBudgetExceeded`](crate::error::Error::SizeBudgetExceeded) when an entry of its iterate or state needs more bits than the
 //! caller's budget ([`RunOptions::size_budget_bits`]); a run longer than
 //! [`RunOptions::step_budget`] is refused up front. A floating run whose iterate or state becomes
 //! infinite or NaN ends with [`Outcome::Diverged`], the offending step recorded — never a panic.
-
 //!
-//! * [`run`] — the runner (library): [`run_with_oracle`], [`run`], [`RunOptions`], [`Trace`].
-//! * [`render`] — the trace as JSON and as snapshot text.
+//! * [`run`](mod@run) — the runner (library): [`run_with_oracle`], [`run`](fn@run),
+//!   [`RunOptions`], [`Trace`].
+//! * [`render`](mod@render) — the trace as JSON and as snapshot text.
 
 pub mod render;
 pub mod run;

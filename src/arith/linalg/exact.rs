@@ -978,7 +978,7 @@ mod tests {
 
     #[test]
     fn the_normal_form_covers_primes_beyond_one_word() {
-        // Found by tests/scalar_laws.rs on a clean clone: the denominators' odd primes (3, 5, 7,
+        // Found by tests/it/scalar_laws.rs on a clean clone: the denominators' odd primes (3, 5, 7,
         // 11, 17, 19, 23, 29, 79, 271, 461, 1973, 2357, 10369, 534697, 3308467) multiply to more
         // than 2^32, and one word modulus left the largest out, so a common factor survived.
         let q = |n: i64, d: u64| Rational::from((n, d));
