@@ -44,7 +44,8 @@
 //! * [`plot`] — SVG pictures of exact runs: rates, ravine trajectories, stability regions,
 //!   schedule breakage, the heavy-ball cycle.
 //! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
-//! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
+//! * [`generate`] — the crate's own ChaCha20 stream (RFC 8439 §2.3): every seeded instance is
+//!   drawn from it; proptest strategies draw parameters and a seed; the quickcheck bridge.
 //! * [`error`] — the one error type.
 
 #![deny(missing_docs)]
