@@ -35,7 +35,8 @@
 //!   error bound ([`arith::bounded`]), the order-independent envelope ([`arith::envelope`]), the
 //!   binary32/binary16/bfloat16 formats ([`arith::format`]), vectors and matrices
 //!   ([`arith::linalg`], with the exact shared-denominator engine) and text forms ([`arith::text`]).
-//! * [`spec`] — the `name:key=value` spec language; [`generate`] — seeded instances and the
+//! * [`spec`] — the `name:key=value` spec language; [`generate`] — the crate's own ChaCha20
+//!   stream (RFC 8439 §2.3), from which every seeded instance is drawn, and the
 //!   quickcheck bridge.
 //! * [`problem`] — problem families, one per file, with proptest strategies; the [`Oracle`]
 //!   an optimizer sees and [`Evaluate`], the choice of oracle per arithmetic; oracle wrappers.

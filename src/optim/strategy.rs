@@ -16,11 +16,14 @@
 //! ([`irrational_cosine`]: runs in MPFR).
 //!
 //! ```
-//! use momentum_oracle::generate::sample;
 //! use momentum_oracle::optim::strategy;
+//! use proptest::strategy::{Strategy, ValueTree};
+//! use proptest::test_runner::TestRunner;
 //! use rug::Rational;
 //!
-//! let schedule = sample(&strategy::exact_schedule(Rational::from((1, 2))), 7);
+//! let mut runner = TestRunner::deterministic();
+//! let tree = strategy::exact_schedule(Rational::from((1, 2))).new_tree(&mut runner).unwrap();
+//! let schedule = tree.current();
 //! assert!(schedule.validate().is_ok());
 //! assert!(schedule.exact(5).is_some()); // rational at every step: runs in ℚ
 //! ```
@@ -243,7 +246,21 @@ pub fn gradient_sequence(dim: usize, steps: usize) -> impl Strategy<Value = Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::sample;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    /// The value `strategy` draws with proptest's ChaCha RNG keyed by `seed` (these tests check
+    /// the strategies themselves, so they draw through proptest).
+    fn sample<S: Strategy>(strategy: &S, seed: u64) -> S::Value {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&seed.to_le_bytes());
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+        let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+        strategy
+            .new_tree(&mut runner)
+            .expect("constructive strategies do not reject")
+            .current()
+    }
 
     /// Draws enough instances that every `prop_oneof!` arm is taken.
     const SEEDS: u64 = 64;

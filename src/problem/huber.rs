@@ -45,13 +45,13 @@ use proptest::prelude::*;
 use rug::float::Round;
 use rug::{Float, Rational};
 
-use super::quadratic::{small_rational, smoothness_constant};
+use super::quadratic::{small_rational, smoothness_constant, smoothness_constants};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
 use crate::arith::Scalar;
 use crate::arith::bounded::{BoundedValue, BoundedVector, Floating, rational_to_f64_up};
 use crate::arith::linalg::{Vector, sqrt_upper};
 use crate::error::{Error, Result};
-use crate::generate::Generated;
+use crate::generate::{Generated, Stream};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -533,7 +533,34 @@ pub fn huber_ogm() -> impl Strategy<Value = HuberProblem> {
         })
 }
 
+/// An instance drawn from `stream`: `range_usize(0, 3)` picks the OGM worst case on 3 (one in
+/// four, as in the strategy), else a rational `c`; then L = `pick([1, 2, 10, 1/2, 3/4])`,
+/// R = `rational(1, 6, 3)`, the dimension `range_usize(1, 4)`, and either N = `range_usize(1, 6)`
+/// (OGM) or a coin choosing between the GD worst case `c = 2Nh + 1` (N = `range_usize(0, 6)`,
+/// 2h = `range_i64(1, 3)`) and `c = rational(1, 12, 4)`.
+pub fn generate(stream: &mut Stream) -> HuberProblem {
+    let ogm = stream.range_usize(0, 3) == 3;
+    let l = stream.pick(&smoothness_constants()).clone();
+    let r = stream.rational(1, 6, 3);
+    let dim = stream.range_usize(1, 4);
+    let scale = if ogm {
+        Scale::OgmThetaSquared(stream.range_usize(1, 6))
+    } else if stream.coin() {
+        let n = stream.range_usize(0, 6);
+        let twice_h = stream.range_i64(1, 3);
+        Scale::Rational(
+            Rational::from(2u32) * Rational::from(n) * Rational::from((twice_h, 2u64)) + 1u32,
+        )
+    } else {
+        Scale::Rational(stream.rational(1, 12, 4))
+    };
+    HuberProblem::new(l, r, dim, scale).expect("valid by construction")
+}
+
 impl Generated for HuberProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         prop_oneof![3 => huber(), 1 => huber_ogm()].boxed()
     }

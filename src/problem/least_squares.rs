@@ -34,12 +34,14 @@
 use proptest::prelude::*;
 use rug::{Float, Rational};
 
+use super::quadratic::draw_reflections;
+#[cfg(test)]
 use super::quadratic::small_vector;
 use super::{F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm};
 use crate::arith::bounded::{Bounded, BoundedMpfr};
 use crate::arith::linalg::{QMat, norm_sq};
 use crate::error::{Error, Result};
-use crate::generate::{Generated, sample};
+use crate::generate::{Generated, Stream, seeded, seeded_with};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// Catalogue entry.
@@ -474,7 +476,7 @@ impl LeastSquaresProblem {
                         format!("must be at least cols = {cols}"),
                     ));
                 }
-                Ok(sample(&least_squares_svd(rows, cols), seed))
+                Ok(generate_svd(rows, cols, &mut Stream::from_seed(seed)))
             }
         }
     }
@@ -568,27 +570,78 @@ impl Problem for LeastSquaresProblem {
     }
 }
 
-/// Up to two reflection vectors of ℝⁿ with integer entries in [−3, 3] (a zero draw becomes e₁).
-fn reflections(n: usize) -> impl Strategy<Value = Vec<Vec<Rational>>> {
-    (
-        0usize..=2,
-        proptest::collection::vec(proptest::collection::vec(-3i64..=3, n), 2),
-    )
-        .prop_map(|(r, vs)| {
-            vs.into_iter()
-                .take(r)
-                .map(|mut v| {
-                    if v.iter().all(|x| *x == 0) {
-                        v[0] = 1;
-                    }
-                    v.into_iter().map(Rational::from).collect()
-                })
-                .collect()
-        })
+/// The SVD instance of size rows × cols (rows ≥ cols ≥ 1) drawn from `stream`; this is what
+/// `least-squares:rows=..,cols=..,seed=s` builds from `Stream::from_seed(s)`.
+///
+/// Draws, in order: σ₁..σ_cols (`rational(1, 8, 2)` each), the left reflections of ℝ^rows and the
+/// right reflections of ℝ^cols (each: `r = range_usize(0, 2)`, then two vectors of integers
+/// `range_i64(−3, 3)`, the first `r` kept, an all-zero one replaced by e₁), c (`rows` rationals
+/// `rational(−6, 6, 3)`) and x₀ (`cols` rationals `rational(−4, 4, 2)`).
+///
+/// # Panics
+/// Panics if `rows < cols` or `cols = 0` (a caller error, not a property of the draw).
+pub fn generate_svd(rows: usize, cols: usize, stream: &mut Stream) -> LeastSquaresProblem {
+    assert!(
+        rows >= cols && cols >= 1,
+        "least_squares_svd needs rows ≥ cols ≥ 1"
+    );
+    let sigma = stream.rationals(cols, 1, 8, 2);
+    let left = draw_reflections(rows, 2, stream);
+    let right = draw_reflections(cols, 2, stream);
+    let c = stream.rationals(rows, -6, 6, 3);
+    let x0 = stream.rationals(cols, -4, 4, 2);
+    LeastSquaresProblem::from_svd(sigma, left, right, c, x0).expect("valid by construction")
+}
+
+/// The general instance of size rows × cols (both ≥ 1) drawn from `stream`.
+///
+/// Draws, in order: B row by row (`rational(−3, 3, 2)` each entry), a coin (heads, when
+/// cols ≥ 2: the last column becomes a copy of the first, so that BᵀB is singular and the normal
+/// equations have free variables), c (`rows` rationals `rational(−6, 6, 3)`) and x₀ (`cols`
+/// rationals `rational(−4, 4, 2)`). An all-zero B gets B₁₁ = 1.
+///
+/// # Panics
+/// Panics if `rows = 0` or `cols = 0`.
+pub fn generate_general(rows: usize, cols: usize, stream: &mut Stream) -> LeastSquaresProblem {
+    assert!(
+        rows >= 1 && cols >= 1,
+        "least_squares_general needs rows, cols ≥ 1"
+    );
+    let mut b: Vec<Vec<Rational>> = (0..rows)
+        .map(|_| stream.rationals(cols, -3, 3, 2))
+        .collect();
+    let duplicate = stream.coin();
+    let c = stream.rationals(rows, -6, 6, 3);
+    let x0 = stream.rationals(cols, -4, 4, 2);
+    if duplicate && cols >= 2 {
+        for row in &mut b {
+            row[cols - 1] = row[0].clone();
+        }
+    }
+    if b.iter().flatten().all(|x| *x == 0) {
+        b[0][0] = Rational::from(1);
+    }
+    LeastSquaresProblem::from_data(b, c, x0).expect("valid by construction")
+}
+
+/// Either construction, drawn from `stream`: a coin, then on heads an SVD instance with
+/// `cols = range_usize(1, 3)`, `rows = cols + range_usize(0, 2)` ([`generate_svd`]), on tails a
+/// general one with `rows = range_usize(1, 5)`, `cols = range_usize(1, 4)` ([`generate_general`]).
+pub fn generate(stream: &mut Stream) -> LeastSquaresProblem {
+    if stream.coin() {
+        let cols = stream.range_usize(1, 3);
+        let extra = stream.range_usize(0, 2);
+        generate_svd(cols + extra, cols, stream)
+    } else {
+        let rows = stream.range_usize(1, 5);
+        let cols = stream.range_usize(1, 4);
+        generate_general(rows, cols, stream)
+    }
 }
 
 /// SVD instances of size rows × cols (rows ≥ cols ≥ 1): σ_i = n/d with n in 1..=8, d in 1..=2,
-/// up to two reflections on each side, c and x0 small rationals.
+/// up to two reflections on each side, c and x0 small rationals — [`generate_svd`] on the stream
+/// of a proptest-drawn seed.
 ///
 /// # Panics
 /// Panics if `rows < cols` or `cols = 0` (a caller error, not a property of the draw).
@@ -597,59 +650,38 @@ pub fn least_squares_svd(rows: usize, cols: usize) -> impl Strategy<Value = Leas
         rows >= cols && cols >= 1,
         "least_squares_svd needs rows ≥ cols ≥ 1"
     );
-    (
-        proptest::collection::vec((1i64..=8, 1u64..=2), cols),
-        reflections(rows),
-        reflections(cols),
-        small_vector(rows, -6, 6, 3),
-        small_vector(cols, -4, 4, 2),
-    )
-        .prop_map(|(sigma, left, right, c, x0)| {
-            let sigma = sigma
-                .into_iter()
-                .map(|(n, d)| Rational::from((n, d)))
-                .collect();
-            LeastSquaresProblem::from_svd(sigma, left, right, c, x0).expect("valid by construction")
-        })
+    seeded(move |stream| generate_svd(rows, cols, stream))
 }
 
 /// General instances of size rows × cols: entries n/d with n in [−3, 3], d in 1..=2 (an all-zero
 /// draw gets B₁₁ = 1), and with probability ½ (when cols ≥ 2) the last column a copy of the first,
-/// so that BᵀB is singular and the normal equations have free variables.
+/// so that BᵀB is singular and the normal equations have free variables — [`generate_general`]
+/// on the stream of a proptest-drawn seed.
 pub fn least_squares_general(
     rows: usize,
     cols: usize,
 ) -> impl Strategy<Value = LeastSquaresProblem> {
-    (
-        proptest::collection::vec(small_vector(cols, -3, 3, 2), rows),
-        any::<bool>(),
-        small_vector(rows, -6, 6, 3),
-        small_vector(cols, -4, 4, 2),
-    )
-        .prop_map(move |(mut b, duplicate, c, x0)| {
-            if duplicate && cols >= 2 {
-                for row in &mut b {
-                    row[cols - 1] = row[0].clone();
-                }
-            }
-            if b.iter().flatten().all(|x| *x == 0) {
-                b[0][0] = Rational::from(1);
-            }
-            LeastSquaresProblem::from_data(b, c, x0).expect("valid by construction")
-        })
+    seeded(move |stream| generate_general(rows, cols, stream))
 }
 
 /// Either construction: SVD with cols in 1..=3, rows in cols..=cols+2, or general data with rows
-/// in 1..=5 and cols in 1..=4 (under- and over-determined).
+/// in 1..=5 and cols in 1..=4 (under- and over-determined); proptest draws (and shrinks) the
+/// sizes, the instance comes from the stream of a proptest-drawn seed.
 pub fn least_squares() -> impl Strategy<Value = LeastSquaresProblem> {
     prop_oneof![
-        (1usize..=3, 0usize..=2)
-            .prop_flat_map(|(cols, extra)| least_squares_svd(cols + extra, cols)),
-        (1usize..=5, 1usize..=4).prop_flat_map(|(rows, cols)| least_squares_general(rows, cols)),
+        seeded_with((1usize..=3, 0usize..=2), |(cols, extra), stream| {
+            generate_svd(cols + extra, cols, stream)
+        }),
+        seeded_with((1usize..=5, 1usize..=4), |(rows, cols), stream| {
+            generate_general(rows, cols, stream)
+        }),
     ]
 }
 
 impl Generated for LeastSquaresProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         least_squares().boxed()
     }

@@ -50,13 +50,12 @@ use proptest::prelude::*;
 use rug::float::Round;
 use rug::{Float, Rational};
 
-use super::quadratic::small_vector;
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
 use crate::arith::bounded::{Bounded, BoundedVec, rational_to_f64_up};
 use crate::arith::linalg::{Matrix, QMat, Vector};
 use crate::arith::{Rounding, Scalar};
 use crate::error::{Error, Result};
-use crate::generate::{Generated, sample};
+use crate::generate::{Generated, Stream, seeded, seeded_with};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// The MPFR precision of the Newton solve and of the directed-rounding enclosure.
@@ -267,7 +266,12 @@ impl LogisticProblem {
                     return Err(Error::hyper("features", 0, "must be at least 1"));
                 }
                 require_positive("lambda", &lambda)?;
-                Ok(sample(&logistic_with(samples, features, lambda), seed))
+                Ok(generate_with(
+                    samples,
+                    features,
+                    lambda,
+                    &mut Stream::from_seed(seed),
+                ))
             }
         }
     }
@@ -709,43 +713,78 @@ impl<S: Scalar> Oracle<S> for LogisticOracle<S> {
     }
 }
 
+/// The instance of size `samples × features` with regularisation `lambda > 0` drawn from
+/// `stream`; this is what `logistic:samples=..,features=..,lambda=..,seed=s` builds from
+/// `Stream::from_seed(s)`.
+///
+/// Draws, in order: A row by row (`rational(−3, 3, 4)` each entry), the labels (`sign()` each),
+/// and x₀ (`features` rationals `rational(−2, 2, 2)`).
+///
+/// # Panics
+/// Panics if `samples = 0`, `features = 0` or `lambda ≤ 0` (caller errors).
+pub fn generate_with(
+    samples: usize,
+    features: usize,
+    lambda: Rational,
+    stream: &mut Stream,
+) -> LogisticProblem {
+    let a: Vec<Vec<Rational>> = (0..samples)
+        .map(|_| stream.rationals(features, -3, 3, 4))
+        .collect();
+    let y: Vec<Rational> = (0..samples)
+        .map(|_| Rational::from(stream.sign()))
+        .collect();
+    let x0 = stream.rationals(features, -2, 2, 2);
+    LogisticProblem::new(a, y, lambda, x0).expect("valid by construction")
+}
+
+/// The regularisation constants the generators draw from: 1/100, 1/10, 1/2, 1, in this order.
+fn lambdas() -> [Rational; 4] {
+    [
+        Rational::from((1, 100)),
+        Rational::from((1, 10)),
+        Rational::from((1, 2)),
+        Rational::from(1),
+    ]
+}
+
+/// An instance drawn from `stream`: `samples = range_usize(1, 8)`, `features = range_usize(1, 4)`,
+/// λ = `pick([1/100, 1/10, 1/2, 1])`, then [`generate_with`].
+pub fn generate(stream: &mut Stream) -> LogisticProblem {
+    let samples = stream.range_usize(1, 8);
+    let features = stream.range_usize(1, 4);
+    let lambda = stream.pick(&lambdas()).clone();
+    generate_with(samples, features, lambda, stream)
+}
+
 /// Instances of size `samples × features` with regularisation `lambda`: entries n/d with n in
-/// [−3, 3] and d in 1..=4, labels ±1, x₀ small rationals.
+/// [−3, 3] and d in 1..=4, labels ±1, x₀ small rationals — [`generate_with`] on the stream of a
+/// proptest-drawn seed.
 pub fn logistic_with(
     samples: usize,
     features: usize,
     lambda: Rational,
 ) -> impl Strategy<Value = LogisticProblem> {
-    (
-        proptest::collection::vec(small_vector(features, -3, 3, 4), samples),
-        proptest::collection::vec(any::<bool>(), samples),
-        small_vector(features, -2, 2, 2),
-    )
-        .prop_map(move |(a, ys, x0)| {
-            let y = ys
-                .into_iter()
-                .map(|b| Rational::from(if b { 1 } else { -1 }))
-                .collect();
-            LogisticProblem::new(a, y, lambda.clone(), x0).expect("valid by construction")
-        })
+    seeded(move |stream| generate_with(samples, features, lambda.clone(), stream))
 }
 
-/// Instances with 1..=8 samples, 1..=4 features and λ in {1/100, 1/10, 1/2, 1}.
+/// Instances with 1..=8 samples, 1..=4 features and λ in {1/100, 1/10, 1/2, 1}; proptest draws
+/// (and shrinks) these, the data come from the stream of a proptest-drawn seed.
 pub fn logistic() -> impl Strategy<Value = LogisticProblem> {
-    (
-        1usize..=8,
-        1usize..=4,
-        prop_oneof![
-            Just(Rational::from((1, 100))),
-            Just(Rational::from((1, 10))),
-            Just(Rational::from((1, 2))),
-            Just(Rational::from(1)),
-        ],
+    seeded_with(
+        (
+            1usize..=8,
+            1usize..=4,
+            proptest::sample::select(lambdas().to_vec()),
+        ),
+        |(n, d, lambda), stream| generate_with(n, d, lambda, stream),
     )
-        .prop_flat_map(|(n, d, lambda)| logistic_with(n, d, lambda))
 }
 
 impl Generated for LogisticProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         logistic().boxed()
     }

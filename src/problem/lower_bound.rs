@@ -30,7 +30,7 @@
 use proptest::prelude::*;
 use rug::{Float, Rational};
 
-use super::quadratic::smoothness_constant;
+use super::quadratic::{smoothness_constant, smoothness_constants};
 use super::{
     F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm, initial_distance_sq,
     require_positive,
@@ -38,7 +38,7 @@ use super::{
 use crate::arith::bounded::{Bounded, BoundedMpfr};
 use crate::arith::linalg::QMat;
 use crate::error::{Error, Result};
-use crate::generate::Generated;
+use crate::generate::{Generated, Stream};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -247,7 +247,19 @@ pub fn lower_bound(max_k: usize) -> impl Strategy<Value = LowerBoundProblem> {
     })
 }
 
+/// An instance drawn from `stream`: `k = range_usize(1, max(max_k, 1))`,
+/// `n = k + range_usize(0, 3)`, L = `pick([1, 2, 10, 1/2, 3/4])`.
+pub fn generate(max_k: usize, stream: &mut Stream) -> LowerBoundProblem {
+    let k = stream.range_usize(1, max_k.max(1));
+    let extra = stream.range_usize(0, 3);
+    let l = stream.pick(&smoothness_constants()).clone();
+    LowerBoundProblem::new(k, k + extra, l).expect("valid by construction")
+}
+
 impl Generated for LowerBoundProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(8, stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         lower_bound(8).boxed()
     }

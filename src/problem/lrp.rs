@@ -27,13 +27,13 @@
 use proptest::prelude::*;
 use rug::{Float, Rational};
 
-use super::quadratic::{small_rational, smoothness_constant};
+use super::quadratic::{small_rational, smoothness_constant, smoothness_constants};
 use super::{F64RoundingBound, Oracle, Problem, at_least, check_dim, require_positive};
 use crate::arith::Scalar;
 use crate::arith::bounded::{BoundedValue, BoundedVector, Floating};
 use crate::arith::linalg::Vector;
 use crate::error::{Error, Result};
-use crate::generate::Generated;
+use crate::generate::{Generated, Stream};
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
 /// Catalogue entry.
@@ -282,7 +282,20 @@ pub fn lrp() -> impl Strategy<Value = LrpProblem> {
         })
 }
 
+/// An instance drawn from `stream`: L = `pick([1, 2, 10, 1/2, 3/4])`, j = `range_i64(5, 400)`
+/// (m = 4L/j), x₀ = `rational(−12, 12, 2)`.
+pub fn generate(stream: &mut Stream) -> LrpProblem {
+    let l = stream.pick(&smoothness_constants()).clone();
+    let j = stream.range_i64(5, 400);
+    let x0 = stream.rational(-12, 12, 2);
+    let m = &l * Rational::from((4, j));
+    LrpProblem::new(m, l, x0).expect("valid by construction")
+}
+
 impl Generated for LrpProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         lrp().boxed()
     }

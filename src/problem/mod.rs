@@ -2,8 +2,11 @@
 //!
 //! Each family gives the value, the gradient, the smoothness constant L, the strong-convexity
 //! constant m (0 if merely convex, `None` if nonconvex), a minimiser x* and f* — exactly where the
-//! data are rational. Each has a proptest [`Strategy`](proptest::strategy::Strategy) that
-//! *constructs* valid instances (no filtering) and a quickcheck `Arbitrary` wrapper.
+//! data are rational. Each has a generator drawing from the crate's own stream
+//! ([`crate::generate::Stream`]; `seed=N` in a spec), a proptest
+//! [`Strategy`](proptest::strategy::Strategy) that *constructs* valid instances (no filtering;
+//! proptest draws the parameters, the stream of a drawn seed the data) and a quickcheck
+//! `Arbitrary` wrapper.
 //!
 //! | family | file | exact | constants |
 //! |---|---|---|---|

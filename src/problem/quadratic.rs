@@ -16,7 +16,7 @@ use super::{F64RoundingBound, GradientForm, Oracle, Problem, QuadraticForm};
 use crate::arith::bounded::{Bounded, BoundedMpfr};
 use crate::arith::linalg::QMat;
 use crate::error::{Error, Result};
-use crate::generate::{Generated, sample};
+use crate::generate::{Generated, Stream, seeded, seeded_with};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list, format_lists};
 
 /// Catalogue entry.
@@ -214,9 +214,10 @@ impl QuadraticProblem {
         &self.form
     }
 
-    /// The instance `strategy` draws from `seed`.
+    /// The instance [`generate`] draws from `Stream::from_seed(seed)` (dimension, L and m drawn
+    /// from the stream as well, per `params`).
     pub fn from_seed(params: &QuadraticParams, seed: u64) -> Self {
-        sample(&quadratic(params.clone()), seed)
+        generate(params, &mut Stream::from_seed(seed))
     }
 
     /// Builds an instance from a parsed spec (see the module documentation).
@@ -252,7 +253,7 @@ impl QuadraticProblem {
                 ));
             }
         }
-        let drawn = sample(&quadratic_with(dim.max(1), l, m), seed);
+        let drawn = generate_with(dim.max(1), l, m, &mut Stream::from_seed(seed));
         let spectrum = explicit.unwrap_or_else(|| drawn.spectrum.clone());
         let n = spectrum.len();
         let pick = |key: &str, drawn_v: &[Rational]| -> Result<Vec<Rational>> {
@@ -388,7 +389,8 @@ pub(crate) fn small_rational(lo: i64, hi: i64, dmax: u64) -> impl Strategy<Value
     (lo..=hi, 1..=dmax).prop_map(|(n, d)| Rational::from((n, d)))
 }
 
-/// A vector of small rationals of length `n`.
+/// A vector of small rationals of length `n` (test points in the families' unit tests).
+#[cfg(test)]
 pub(crate) fn small_vector(
     n: usize,
     lo: i64,
@@ -400,106 +402,171 @@ pub(crate) fn small_vector(
 
 /// Smoothness constants the strategies draw from: a few scales, including non-dyadic ones.
 pub(crate) fn smoothness_constant() -> impl Strategy<Value = Rational> {
-    prop_oneof![
-        Just(Rational::from(1)),
-        Just(Rational::from(2)),
-        Just(Rational::from(10)),
-        Just(Rational::from((1, 2))),
-        Just(Rational::from((3, 4))),
+    proptest::sample::select(smoothness_constants().to_vec())
+}
+
+/// Smoothness constants the generators draw from: 1, 2, 10, 1/2, 3/4 (a few scales, including
+/// non-dyadic ones), in this order.
+pub(crate) fn smoothness_constants() -> [Rational; 5] {
+    [
+        Rational::from(1),
+        Rational::from(2),
+        Rational::from(10),
+        Rational::from((1, 2)),
+        Rational::from((3, 4)),
     ]
 }
 
-/// Instances of dimension `dim` with largest eigenvalue `l` and smallest `m` (both attained when
-/// `dim ≥ 2`; for `dim = 1` the spectrum is `{l}`), the interior drawn on a grid of sixteenths.
+/// Up to `max` Householder vectors of ℝⁿ, drawn as `r = range_usize(0, 2)`, then two vectors of
+/// `n` integers `range_i64(−3, 3)` each, of which the first `min(r, max)` are kept; an all-zero
+/// vector becomes e₁ (constructive, not filtered).
+pub(crate) fn draw_reflections(n: usize, max: usize, stream: &mut Stream) -> Vec<Vec<Rational>> {
+    let r = stream.range_usize(0, 2);
+    let vs: Vec<Vec<i64>> = (0..2)
+        .map(|_| (0..n).map(|_| stream.range_i64(-3, 3)).collect())
+        .collect();
+    vs.into_iter()
+        .take(r.min(max))
+        .map(|mut v| {
+            if v.iter().all(|x| *x == 0) {
+                v[0] = 1;
+            }
+            v.into_iter().map(Rational::from).collect()
+        })
+        .collect()
+}
+
+/// The instance of dimension `dim` (≥ 1) with largest eigenvalue `l` and smallest `m` (both
+/// attained when `dim ≥ 2`; for `dim = 1` the spectrum is `{l}`) drawn from `stream`; this is what
+/// `quadratic:dim=..,L=..,m=..,seed=s` builds from `Stream::from_seed(s)`.
+///
+/// Draws, in order: the interior eigenvalues `m + (L − m)·t/16` with `t = range_i64(0, 16)`
+/// (`dim − 2` of them), up to two reflections (`r = range_usize(0, 2)`, then two vectors of `dim`
+/// integers `range_i64(−3, 3)`; the first `r` are kept, an all-zero one becomes e₁), `x*` (`dim` rationals, numerators in [−6, 6], denominators
+/// 1..=3), `f*` (numerator in [−4, 4], denominator 1..=2), and the offset `x₀ − x*` (`dim`
+/// rationals, numerators in [−4, 4], denominators 1..=2).
+///
+/// # Panics
+/// Panics if `dim = 0` or the constants are not `0 ≤ m ≤ l` (caller errors).
+pub fn generate_with(
+    dim: usize,
+    l: Rational,
+    m: Rational,
+    stream: &mut Stream,
+) -> QuadraticProblem {
+    build(dim, l, m, 2, stream)
+}
+
+/// [`generate_with`] keeping at most `max_reflections` of the drawn reflections (the same draws).
+fn build(
+    dim: usize,
+    l: Rational,
+    m: Rational,
+    max_reflections: usize,
+    stream: &mut Stream,
+) -> QuadraticProblem {
+    let interior: Vec<i64> = (0..dim.saturating_sub(2))
+        .map(|_| stream.range_i64(0, 16))
+        .collect();
+    let reflections = draw_reflections(dim, max_reflections, stream);
+    let x_star = stream.rationals(dim, -6, 6, 3);
+    let f_star = stream.rational(-4, 4, 2);
+    let offset = stream.rationals(dim, -4, 4, 2);
+    let mut spectrum = Vec::with_capacity(dim);
+    if dim == 1 {
+        spectrum.push(l);
+    } else {
+        spectrum.push(m.clone());
+        for t in interior {
+            spectrum.push(Rational::from(
+                &m + Rational::from(&l - &m) * Rational::from((t, 16)),
+            ));
+        }
+        spectrum.push(l);
+    }
+    let x0: Vec<Rational> = x_star
+        .iter()
+        .zip(&offset)
+        .map(|(a, b)| Rational::from(a + b))
+        .collect();
+    QuadraticProblem::new(spectrum, reflections, x_star, f_star, x0).expect("valid by construction")
+}
+
+/// The smallest eigenvalue of a [`Curvature`] regime for largest eigenvalue `l`: `which` picks
+/// the regime under [`Curvature::Any`] (0 convex, 1 strongly convex, else square condition),
+/// `kappa` and `root` the condition number.
+fn smallest_eigenvalue(
+    curvature: &Curvature,
+    l: &Rational,
+    which: usize,
+    kappa: u64,
+    root: u64,
+) -> Rational {
+    let regime = match (curvature, which) {
+        (Curvature::Any, 0) | (Curvature::Convex, _) => 0,
+        (Curvature::Any, 1) | (Curvature::StronglyConvex, _) => 1,
+        _ => 2,
+    };
+    match regime {
+        0 => Rational::new(),
+        1 => Rational::from(l / Rational::from(kappa)),
+        _ => Rational::from(l / Rational::from(root * root)),
+    }
+}
+
+/// The general generator: draws, in order, the dimension `range_usize(lo, hi)` (clamped to at
+/// least 1), L = `pick([1, 2, 10, 1/2, 3/4])`, the regime
+/// `range_usize(0, 3)`, κ = `range_i64(2, 100)` and j = `range_i64(2, 8)` (m = L/κ or L/j², per
+/// [`Curvature`]), then the instance as [`generate_with`] does, keeping at most
+/// `max_reflections` reflections.
+pub fn generate(params: &QuadraticParams, stream: &mut Stream) -> QuadraticProblem {
+    let (lo, hi) = params.dim;
+    let dim = stream.range_usize(lo.max(1), hi.max(lo).max(1));
+    let l = stream.pick(&smoothness_constants()).clone();
+    let which = stream.range_usize(0, 3);
+    let kappa = stream.range_i64(2, 100) as u64;
+    let root = stream.range_i64(2, 8) as u64;
+    let m = smallest_eigenvalue(&params.curvature, &l, which, kappa, root);
+    build(dim, l, m, params.max_reflections, stream)
+}
+
+/// Instances of dimension `dim` with largest eigenvalue `l` and smallest `m`: [`generate_with`]
+/// on the stream of a proptest-drawn seed (so the strategy and the spec
+/// `quadratic:dim=..,L=..,m=..,seed=s` agree for the same seed).
 pub fn quadratic_with(
     dim: usize,
     l: Rational,
     m: Rational,
 ) -> impl Strategy<Value = QuadraticProblem> {
-    let interior = dim.saturating_sub(2);
-    (
-        proptest::collection::vec(0i64..=16, interior),
-        0usize..=2,
-        proptest::collection::vec(proptest::collection::vec(-3i64..=3, dim), 2),
-        small_vector(dim, -6, 6, 3),
-        small_rational(-4, 4, 2),
-        small_vector(dim, -4, 4, 2),
-    )
-        .prop_map(move |(ts, r, vs, x_star, f_star, offset)| {
-            let mut spectrum = Vec::with_capacity(dim);
-            if dim == 1 {
-                spectrum.push(l.clone());
-            } else {
-                spectrum.push(m.clone());
-                for t in ts {
-                    spectrum.push(Rational::from(
-                        &m + Rational::from(&l - &m) * Rational::from((t, 16)),
-                    ));
-                }
-                spectrum.push(l.clone());
-            }
-            let reflections: Vec<Vec<Rational>> = vs
-                .into_iter()
-                .take(r)
-                .map(|mut v| {
-                    // Constructive, not filtered: a zero draw becomes e₁.
-                    if v.iter().all(|x| *x == 0) {
-                        v[0] = 1;
-                    }
-                    v.into_iter().map(Rational::from).collect()
-                })
-                .collect();
-            let x0: Vec<Rational> = x_star
-                .iter()
-                .zip(&offset)
-                .map(|(a, b)| Rational::from(a + b))
-                .collect();
-            QuadraticProblem::new(spectrum, reflections, x_star, f_star, x0)
-                .expect("valid by construction")
-        })
+    seeded(move |stream| generate_with(dim, l.clone(), m.clone(), stream))
 }
 
-/// The general strategy: dimension, L, m (per [`Curvature`]) and then [`quadratic_with`].
+/// The general strategy: proptest draws (and shrinks) the dimension, L and m (per
+/// [`Curvature`]), then the instance is built as in [`generate_with`] from a proptest-drawn seed,
+/// keeping at most `max_reflections` reflections.
 pub fn quadratic(params: QuadraticParams) -> impl Strategy<Value = QuadraticProblem> {
     let (lo, hi) = params.dim;
     let curvature = params.curvature.clone();
     let max_r = params.max_reflections;
-    (
-        lo.max(1)..=hi.max(lo).max(1),
-        smoothness_constant(),
-        0usize..4,
-        2u64..=100,
-        2u64..=8,
+    seeded_with(
+        (
+            lo.max(1)..=hi.max(lo).max(1),
+            smoothness_constant(),
+            0usize..4,
+            2u64..=100,
+            2u64..=8,
+        ),
+        move |(dim, l, which, kappa, root), stream| {
+            let m = smallest_eigenvalue(&curvature, &l, which, kappa, root);
+            build(dim, l, m, max_r, stream)
+        },
     )
-        .prop_flat_map(move |(dim, l, which, kappa, root)| {
-            let regime = match (&curvature, which) {
-                (Curvature::Any, 0) | (Curvature::Convex, _) => 0,
-                (Curvature::Any, 1) | (Curvature::StronglyConvex, _) => 1,
-                _ => 2,
-            };
-            let m = match regime {
-                0 => Rational::new(),
-                1 => Rational::from(&l / Rational::from(kappa)),
-                _ => Rational::from(&l / Rational::from(root * root)),
-            };
-            quadratic_with(dim, l, m).prop_map(move |mut p| {
-                let keep = p.reflections.len().min(max_r);
-                if keep < p.reflections.len() {
-                    p = QuadraticProblem::new(
-                        p.spectrum.clone(),
-                        p.reflections[..keep].to_vec(),
-                        p.form.minimizer().to_vec(),
-                        p.form.optimal_value().clone(),
-                        p.x0.clone(),
-                    )
-                    .expect("valid by construction");
-                }
-                p
-            })
-        })
 }
 
 impl Generated for QuadraticProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(&QuadraticParams::default(), stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         quadratic(QuadraticParams::default()).boxed()
     }

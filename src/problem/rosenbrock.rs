@@ -38,12 +38,12 @@
 use proptest::prelude::*;
 use rug::{Float, Rational};
 
-use super::quadratic::{small_rational, small_vector};
+use super::quadratic::small_rational;
 use super::{F64RoundingBound, Oracle, Problem, check_dim, require_positive};
 use crate::arith::Scalar;
 use crate::arith::linalg::Vector;
 use crate::error::{Error, Result};
-use crate::generate::Generated;
+use crate::generate::{Generated, Stream, seeded_with};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list};
 
 /// Catalogue entry.
@@ -267,23 +267,49 @@ impl<S: Scalar> Oracle<S> for RosenbrockOracle<S> {
     }
 }
 
+/// The instance with `n` variables, constants `a` (used only when `n = 2`; the chained form has
+/// `a = 1`) and `b`, whose initial point is drawn from `stream`: `n` rationals
+/// `rational(−4, 4, 2)`.
+///
+/// # Panics
+/// Panics if `n < 2` or `b ≤ 0` (caller errors).
+pub fn generate_with(n: usize, a: Rational, b: Rational, stream: &mut Stream) -> RosenbrockProblem {
+    let a = if n == 2 { a } else { Rational::from(1) };
+    let x0 = stream.rationals(n, -4, 4, 2);
+    RosenbrockProblem::new(a, b, x0).expect("valid by construction")
+}
+
+/// An instance drawn from `stream`: `n = range_usize(2, 5)`, `a = rational(−6, 6, 3)`, a coin
+/// choosing `b = 100` (heads) or `b = rational(1, 20, 4)`, then [`generate_with`].
+pub fn generate(stream: &mut Stream) -> RosenbrockProblem {
+    let n = stream.range_usize(2, 5);
+    let a = stream.rational(-6, 6, 3);
+    let b = if stream.coin() {
+        Rational::from(100)
+    } else {
+        stream.rational(1, 20, 4)
+    };
+    generate_with(n, a, b, stream)
+}
+
 /// Instances: 2-d with `a` a small rational, or chained with n in 3..=5 and `a = 1`; `b` in
-/// {1/2, 1, …, 100}-like small positive rationals; x₀ small rationals in [−2, 2].
+/// {1/2, 1, …, 100}-like small positive rationals (proptest draws and shrinks n, a, b); x₀ small
+/// rationals in [−4, 4] from the stream of a proptest-drawn seed ([`generate_with`]).
 pub fn rosenbrock() -> impl Strategy<Value = RosenbrockProblem> {
-    (
-        2usize..=5,
-        small_rational(-6, 6, 3),
-        prop_oneof![small_rational(1, 20, 4), Just(Rational::from(100))],
+    seeded_with(
+        (
+            2usize..=5,
+            small_rational(-6, 6, 3),
+            prop_oneof![small_rational(1, 20, 4), Just(Rational::from(100))],
+        ),
+        |(n, a, b), stream| generate_with(n, a, b, stream),
     )
-        .prop_flat_map(|(n, a, b)| {
-            let a = if n == 2 { a } else { Rational::from(1) };
-            small_vector(n, -4, 4, 2).prop_map(move |x0| {
-                RosenbrockProblem::new(a.clone(), b.clone(), x0).expect("valid by construction")
-            })
-        })
 }
 
 impl Generated for RosenbrockProblem {
+    fn generate(stream: &mut Stream) -> Self {
+        generate(stream)
+    }
     fn strategy() -> BoxedStrategy<Self> {
         rosenbrock().boxed()
     }

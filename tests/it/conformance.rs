@@ -398,8 +398,10 @@ fn an_off_by_one_in_fistas_t_k_is_flagged_by_the_proof_obligations_on_the_users_
     use momentum_oracle::theory::potentials::{self, Instance, Obligation, first_violation};
     use momentum_oracle::trace::{Outcome, StepRecord, Trace};
     use rug::Rational;
-    // An instance where the wrong β breaks the potential (at step 5), found by trying a few.
-    let p = problem::from_spec("quadratic:dim=4,L=1,m=0,seed=7").unwrap();
+    // An instance where the wrong β breaks the potential, found by trying seeds in order: seed 0
+    // since seeded instances come from the crate's own stream (it was seed 7 when they were drawn
+    // through proptest's value trees; not every instance exposes the off-by-one in 20 steps).
+    let p = problem::from_spec("quadratic:dim=4,L=1,m=0,seed=0").unwrap();
     let mut oracle = p.exact_oracle().unwrap();
     let inst = Instance::<Rational>::from_problem(p.as_ref()).unwrap();
     let run =
