@@ -1,6 +1,6 @@
 //! The crate's own deterministic generator: seed → instance through a documented ChaCha20 stream.
 //!
-//! Every seeded instance of the crate — `quadratic:seed=5`, a drawn least-squares or logistic
+//! Every seeded instance of the crate — `quadratic:seed=6`, a drawn least-squares or logistic
 //! instance, the replay fixtures' initial parameters and gradients — is a function of a
 //! [`Stream`] defined here, and nothing else. The stream is the ChaCha20 block function of
 //! RFC 8439 §2.3, implemented in this file, and every primitive drawn from it (`next_u64`,
