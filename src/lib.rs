@@ -43,6 +43,8 @@
 //!   replay); step-by-step comparison of two traces (`trace --compare`).
 //! * [`plot`] — SVG pictures of exact runs: rates, ravine trajectories, stability regions,
 //!   schedule breakage, the heavy-ball cycle.
+//! * [`pep`] — worst-case certificates (performance estimation): a method's rate over every
+//!   smooth convex function as an exact dual certificate, and its independent verifier.
 //! * [`rational`], [`spec`] — text forms: `"p/q"` numbers and `name:key=value` specs.
 //! * [`generate`] — seeded instances from strategies; the quickcheck bridge.
 //! * [`error`] — the one error type.
@@ -63,6 +65,7 @@ pub mod generate;
 pub mod identities;
 pub mod linalg;
 pub mod optim;
+pub mod pep;
 pub mod plot;
 pub mod problem;
 pub mod rational;

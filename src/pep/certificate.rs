@@ -1,0 +1,272 @@
+//! Dual certificates of a PEP: multipliers `λ_ij ≥ 0`, a bound `τ`, and an exactly PSD slack.
+//!
+//! With every constraint in the "`≤ 0`" form of [`super::problem`], Lagrangian duality gives, for
+//! any `λ ≥ 0`, `τ ≥ 0` with
+//!
+//! ```text
+//! Σ λ_ij a_ij = a_obj                               (function-value equation)
+//! S = τ A_init + Σ λ_ij A_ij − A_obj ⪰ 0           (slack)
+//! ```
+//!
+//! and any feasible `(F, G)`:
+//! `a_objᵀF + ⟨A_obj, G⟩ = Σ λ_ij (a_ijᵀF + ⟨A_ij, G⟩) + τ⟨A_init, G⟩ − ⟨S, G⟩ ≤ 0 + τ − 0`,
+//! since `⟨S, G⟩ ≥ 0` for two PSD matrices. So `τ` bounds the measure for every function of the
+//! class (at `L = R = 1`). (Writing the interpolation constraints as "`≥ 0`" instead flips the sign
+//! of the `A_ij`: `S = τ A_init − Σ λ_ij Â_ij − A_obj`, the same matrix.) The check here is
+//! exact: the equation in ℚ and `S ⪰ 0` by [`super::ldl::decompose`].
+
+use rug::Rational;
+
+use super::format::{
+    ClassDocument, Document, LdlDocument, MethodDocument, MultiplierDocument, SCHEMA, measure_name,
+    point_name,
+};
+use super::ldl::{self, Ldl, Psd};
+use super::method::Method;
+use super::obligation;
+use super::problem::{FunctionClass, Measure, Pair, Pep, Point, SymmetricForm};
+use crate::error::{Error, Result};
+
+/// A candidate proof that the worst case of a PEP is at most `bound` (at `L = R = 1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    pep: Pep,
+    bound: Rational,
+    multipliers: Vec<(Pair, Rational)>,
+}
+
+fn rejected(obligation: &'static str, detail: impl Into<String>) -> Error {
+    Error::CertificateRejected {
+        obligation,
+        detail: detail.into(),
+    }
+}
+
+impl Certificate {
+    /// A certificate; nothing is checked until [`Certificate::check`].
+    pub fn new(pep: Pep, bound: Rational, multipliers: Vec<(Pair, Rational)>) -> Self {
+        Certificate {
+            pep,
+            bound,
+            multipliers,
+        }
+    }
+
+    /// The PEP.
+    pub fn pep(&self) -> &Pep {
+        &self.pep
+    }
+
+    /// `τ`, the claimed worst case at `L = R = 1`.
+    pub fn bound(&self) -> &Rational {
+        &self.bound
+    }
+
+    /// The multipliers `(pair, λ)`; pairs not listed have multiplier 0.
+    pub fn multipliers(&self) -> &[(Pair, Rational)] {
+        &self.multipliers
+    }
+
+    /// `Σ λ_ij a_ij − a_obj`, zero exactly when the function-value equation holds.
+    ///
+    /// # Errors
+    /// As [`Pep::interpolation`] for a pair outside the PEP.
+    pub fn residual(&self) -> Result<Vec<Rational>> {
+        let mut r: Vec<Rational> = self
+            .pep
+            .objective()
+            .function_values
+            .into_iter()
+            .map(|a| -a)
+            .collect();
+        for (pair, lambda) in &self.multipliers {
+            let constraint = self.pep.interpolation(*pair)?;
+            for (ri, a) in r.iter_mut().zip(&constraint.function_values) {
+                *ri += Rational::from(lambda * a);
+            }
+        }
+        Ok(r)
+    }
+
+    /// The slack `S = τ A_init + Σ λ_ij A_ij − A_obj` as a dense matrix on the Gram basis.
+    ///
+    /// # Errors
+    /// As [`Pep::interpolation`] for a pair outside the PEP.
+    pub fn slack(&self) -> Result<Vec<Vec<Rational>>> {
+        let mut s = SymmetricForm::zero(self.pep.dimension());
+        s.add_scaled(&self.bound, &self.pep.initial_condition().gram);
+        for (pair, lambda) in &self.multipliers {
+            s.add_scaled(lambda, &self.pep.interpolation(*pair)?.gram);
+        }
+        s.add_scaled(&Rational::from(-1), &self.pep.objective().gram);
+        Ok(s.to_dense())
+    }
+
+    /// Checks every obligation exactly and returns the slack's factors.
+    ///
+    /// # Errors
+    /// [`Error::CertificateRejected`] naming the first obligation that fails
+    /// ([`obligation::NONNEGATIVE`], [`obligation::FUNCTION_VALUES`], [`obligation::PSD`]).
+    pub fn check(&self) -> Result<Ldl> {
+        if self.bound < 0 {
+            return Err(rejected(
+                obligation::NONNEGATIVE,
+                format!("bound τ = {}", crate::rational::format(&self.bound)),
+            ));
+        }
+        if let Some((pair, lambda)) = self.multipliers.iter().find(|(_, l)| *l < 0) {
+            return Err(rejected(
+                obligation::NONNEGATIVE,
+                format!("λ{pair:?} = {}", crate::rational::format(lambda)),
+            ));
+        }
+        let residual = self.residual()?;
+        if let Some((k, r)) = residual.iter().enumerate().find(|(_, r)| **r != 0) {
+            return Err(rejected(
+                obligation::FUNCTION_VALUES,
+                format!(
+                    "coefficient of f(p_{k}) is off by {}",
+                    crate::rational::format(r)
+                ),
+            ));
+        }
+        match ldl::decompose(&self.slack()?)? {
+            Psd::Proved(factors) => Ok(factors),
+            Psd::Indefinite { witness } => Err(rejected(
+                obligation::PSD,
+                format!(
+                    "zᵀSz < 0 for z = [{}]",
+                    witness
+                        .iter()
+                        .map(crate::rational::format)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The JSON document ([`super::format`]); with `factors`, the slack's `LDLᵀ` factors too.
+    ///
+    /// # Errors
+    /// With `factors`, those of [`Certificate::check`] (no factors exist for a failing
+    /// certificate).
+    pub fn to_document(&self, factors: bool) -> Result<Document> {
+        let numbers = |row: &[Rational]| row.iter().map(crate::rational::format).collect();
+        let ldl = if factors {
+            let f = self.check()?;
+            Some(LdlDocument {
+                permutation: f.permutation.clone(),
+                lower: f.lower.iter().map(|r| numbers(r)).collect(),
+                diagonal: numbers(&f.diagonal),
+            })
+        } else {
+            None
+        };
+        let class = match self.pep.class() {
+            FunctionClass::SmoothConvex => ClassDocument {
+                name: "smooth-convex".into(),
+                strong_convexity: None,
+            },
+            FunctionClass::SmoothStronglyConvex { strong_convexity } => ClassDocument {
+                name: "smooth-strongly-convex".into(),
+                strong_convexity: Some(crate::rational::format(strong_convexity)),
+            },
+        };
+        let method = self.pep.method();
+        Ok(Document {
+            schema: SCHEMA.into(),
+            method: MethodDocument {
+                description: method.description().into(),
+                steps: method.steps(),
+                coefficients: method.coefficients().iter().map(|r| numbers(r)).collect(),
+            },
+            class,
+            initial_condition: "distance-squared".into(),
+            measure: measure_name(self.pep.measure()).into(),
+            bound: crate::rational::format(&self.bound),
+            multipliers: self
+                .multipliers
+                .iter()
+                .map(|(pair, value)| MultiplierDocument {
+                    i: point_name(pair.i),
+                    j: point_name(pair.j),
+                    value: crate::rational::format(value),
+                })
+                .collect(),
+            ldl,
+        })
+    }
+
+    /// [`Certificate::to_document`] as pretty JSON with a final newline.
+    ///
+    /// # Errors
+    /// As [`Certificate::to_document`].
+    pub fn to_json(&self, factors: bool) -> Result<String> {
+        let doc = self.to_document(factors)?;
+        let mut text = serde_json::to_string_pretty(&doc)
+            .map_err(|e| Error::unsupported(format!("serialising a certificate: {e}")))?;
+        text.push('\n');
+        Ok(text)
+    }
+}
+
+/// The closed-form certificate of gradient descent with step `h/L`, `0 < h ≤ 1`, on smooth convex
+/// functions: `f(x_N) − f* ≤ L R²/(4Nh + 2)`.
+///
+/// Drori & Teboulle (2014), §3, prove Theorem 3.1 with a relaxed PEP that keeps only the
+/// inequalities between consecutive iterates and between `x*` and each iterate, and the dual
+/// point `λ_i = i/(2N + 1 − i)`, `i = 1 … N`, on the pair `(x_{i−1}, x_i)`, independent of `h`
+/// (the tests prove, exactly in ℚ, that it is a certificate for `N = 1 … 50` and several `h`):
+///
+/// * `λ(x_k, x_{k+1}) = (k + 1)/(2N − k)`, `k = 0 … N − 1` — the inequality
+///   `f_k ≥ f_{k+1} + ⟨g_{k+1}, x_k − x_{k+1}⟩ + ½‖g_k − g_{k+1}‖²`;
+/// * `λ(x*, x_k)` from the function-value equation (the coefficient of each `f_k` must vanish, and
+///   that of `f_N` be 1): `λ(x*, x_0) = λ(x_0, x_1)`, `λ(x*, x_k) = λ(x_k, x_{k+1}) −
+///   λ(x_{k−1}, x_k)` for `0 < k < N`, `λ(x*, x_N) = 1 − λ(x_{N−1}, x_N) = 1/(N + 1)`;
+/// * `τ = 1/(4Nh + 2)`.
+///
+/// The bound is tight: the Huber-like function of DESIGN.md ("Theory") attains it.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] for `h` outside `(0, 1]` or `N` out of range.
+pub fn gradient_descent(n: usize, h: &Rational) -> Result<Certificate> {
+    if *h > 1 {
+        return Err(Error::hyper(
+            "step",
+            crate::rational::format(h),
+            "the Drori–Teboulle certificate needs 0 < h ≤ 1",
+        ));
+    }
+    let method = Method::gradient_descent(n, h)?;
+    let pep = Pep::new(method, FunctionClass::SmoothConvex, Measure::FunctionValue)?;
+    let consecutive: Vec<Rational> = (0..n as u64)
+        .map(|k| Rational::from((k + 1, 2 * n as u64 - k)))
+        .collect();
+    let mut multipliers = Vec::with_capacity(2 * n + 1);
+    for (k, lambda) in consecutive.iter().enumerate() {
+        multipliers.push((
+            Pair {
+                i: Point::Iterate(k),
+                j: Point::Iterate(k + 1),
+            },
+            lambda.clone(),
+        ));
+    }
+    for k in 0..=n {
+        let at_optimum = match k {
+            0 => consecutive[0].clone(),
+            k if k == n => Rational::from(1 - consecutive[n - 1].clone()),
+            k => Rational::from(&consecutive[k] - &consecutive[k - 1]),
+        };
+        multipliers.push((
+            Pair {
+                i: Point::Optimum,
+                j: Point::Iterate(k),
+            },
+            at_optimum,
+        ));
+    }
+    let bound = Rational::from(1) / (Rational::from(4 * n as u64) * h + 2u32);
+    Ok(Certificate::new(pep, bound, multipliers))
+}
