@@ -16,6 +16,7 @@
 //! exact: the equation in ℚ and `S ⪰ 0` by [`super::ldl::decompose`].
 
 use rug::Rational;
+use rug::ops::Pow;
 
 use super::format::{
     ClassDocument, Document, LdlDocument, MethodDocument, MultiplierDocument, SCHEMA, measure_name,
@@ -269,4 +270,73 @@ pub fn gradient_descent(n: usize, h: &Rational) -> Result<Certificate> {
     }
     let bound = Rational::from(1) / (Rational::from(4 * n as u64) * h + 2u32);
     Ok(Certificate::new(pep, bound, multipliers))
+}
+
+/// The closed-form certificate of gradient descent with step `1/L` on `L`-smooth `μ`-strongly
+/// convex functions for the distance: `‖x_N − x*‖² ≤ (1 − q)^{2N} R²`, `q = μ/L < 1`.
+///
+/// Derivation (the one-step argument, telescoped): the pairs `(x_k, x*)` and `(x*, x_k)` of THG
+/// 2017, Theorem 4 add up to `(1 + q)⟨g_k, x_k − x*⟩ ≥ ‖g_k‖² + q‖x_k − x*‖²`; with `λ = 2(1 − q)`
+/// on both, `(1 − q)²‖x_k − x*‖² − ‖x_{k+1} − x*‖² − λ·(their "≤ 0" sum) = ‖q(x_k − x*) − g_k‖²`,
+/// a square. Weighting step `k` by `(1 − q)^{2(N−1−k)}` telescopes to `S = Σ_k (1 − q)^{2(N−1−k)}
+/// ‖q(x_k − x*) − g_k‖² ⪰ 0`, so `λ = 2(1 − q)^{2(N−k)−1}` on both pairs of step `k`,
+/// `τ = (1 − q)^{2N}`. Tight: `f = q‖x‖²/2` contracts by exactly `(1 − q)` per step.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] for `q` outside `[0, 1)` or `N` out of range.
+pub fn gradient_descent_strongly_convex_distance(
+    n: usize,
+    strong_convexity: &Rational,
+) -> Result<Certificate> {
+    let method = Method::gradient_descent(n, &Rational::from(1))?;
+    let pep = Pep::new(
+        method,
+        FunctionClass::SmoothStronglyConvex {
+            strong_convexity: strong_convexity.clone(),
+        },
+        Measure::DistanceSquared,
+    )?;
+    let contraction = Rational::from(1 - strong_convexity.clone());
+    let mut multipliers = Vec::with_capacity(2 * n);
+    for k in 0..n {
+        let exponent = i32::try_from(2 * (n - k) - 1)
+            .map_err(|_| Error::hyper("steps", n, "too many steps"))?;
+        let lambda = Rational::from((&contraction).pow(exponent)) * 2u32;
+        for (i, j) in [
+            (Point::Iterate(k), Point::Optimum),
+            (Point::Optimum, Point::Iterate(k)),
+        ] {
+            multipliers.push((Pair { i, j }, lambda.clone()));
+        }
+    }
+    let exponent = i32::try_from(2 * n).map_err(|_| Error::hyper("steps", n, "too many steps"))?;
+    let bound = Rational::from((&contraction).pow(exponent));
+    Ok(Certificate::new(pep, bound, multipliers))
+}
+
+/// The certificates shipped in `fixtures/pep/`: `(file stem, certificate, with factors)`.
+/// Gradient descent h = 1 for N = 1, 2, 5, 10 (with `LDLᵀ` factors) and N = 50 (without, the
+/// done criterion's largest case), h = 1/2 for N = 10, and the strongly convex distance
+/// certificate for q = 1/2, N = 3.
+///
+/// # Errors
+/// None in practice: the parameters are fixed and valid.
+pub fn catalogue() -> Result<Vec<(String, Certificate, bool)>> {
+    let one = Rational::from(1);
+    let mut out = Vec::new();
+    for n in [1usize, 2, 5, 10] {
+        out.push((format!("gd-h1-n{n}"), gradient_descent(n, &one)?, true));
+    }
+    out.push(("gd-h1-n50".into(), gradient_descent(50, &one)?, false));
+    out.push((
+        "gd-h1_2-n10".into(),
+        gradient_descent(10, &Rational::from((1, 2)))?,
+        true,
+    ));
+    out.push((
+        "gd-strongly-convex-q1_2-n3-distance".into(),
+        gradient_descent_strongly_convex_distance(3, &Rational::from((1, 2)))?,
+        true,
+    ));
+    Ok(out)
 }

@@ -268,7 +268,7 @@ pub fn from_document(doc: &Document) -> Result<Parsed> {
         ("smooth-convex", None) => FunctionClass::SmoothConvex,
         ("smooth-strongly-convex", Some(q)) => {
             let q = read_number(q, "class.strong_convexity")?;
-            if q < 0 || q >= 1 {
+            if !(Rational::new()..Rational::from(1)).contains(&q) {
                 return Err(invalid("class.strong_convexity must lie in [0, 1)"));
             }
             FunctionClass::SmoothStronglyConvex {
