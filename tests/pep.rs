@@ -782,3 +782,47 @@ fn shipped_certificates_are_fresh_valid_and_verify() {
     v["bound"] = "0.5".into();
     assert!(!validator.is_valid(&v));
 }
+
+/// `certify --verify FILE`: exit 0 and one line for a valid certificate, 1 for one that does not
+/// prove its bound, 2 for a missing or malformed file.
+#[test]
+fn certify_cli_reports_verified_rejected_and_bad_input_by_exit_code() {
+    let binary = env!("CARGO_BIN_EXE_momentum-oracle");
+    let run = |path: &std::path::Path| {
+        std::process::Command::new(binary)
+            .args(["certify", "--verify"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let good = fixture_dir().join("gd-h1-n5.json");
+    let out = run(&good);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("verified: ") && text.contains("≤ 1/22"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1);
+
+    let dir = std::env::temp_dir().join(format!("pep-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lowered = dir.join("lowered.json");
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("\"bound\": \"1/22\"", "\"bound\": \"1/23\"");
+    std::fs::write(&lowered, text).unwrap();
+    let out = run(&lowered);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("rejected: ")
+    );
+
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{").unwrap();
+    assert_eq!(run(&broken).status.code(), Some(2));
+    assert_eq!(run(&dir.join("missing.json")).status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

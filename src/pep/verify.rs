@@ -230,7 +230,8 @@ fn own_factorization(mut s: Vec<Vec<Rational>>) -> Result<()> {
         if pivot < 0 {
             return Err(rejected(
                 obligation::PSD,
-                format!("pivot {k} is {}", crate::rational::format(&pivot)),
+                // The exact pivot can have thousands of digits; its sign is the point.
+                format!("pivot {k} is negative (≈ {:.3e})", pivot.to_f64()),
             ));
         }
         if pivot == 0 {
