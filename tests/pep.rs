@@ -11,6 +11,7 @@ use momentum_oracle::pep::ldl::{self, Psd};
 use momentum_oracle::pep::method::{self, Method};
 use momentum_oracle::pep::obligation;
 use momentum_oracle::pep::problem::{FunctionClass, Measure, Pair, Pep, Point};
+use momentum_oracle::pep::repair::{self, NumericDual};
 use momentum_oracle::pep::verify::{self, PsdEvidence};
 use rug::Rational;
 use rug::ops::Pow;
@@ -825,4 +826,183 @@ fn certify_cli_reports_verified_rejected_and_bad_input_by_exit_code() {
     assert_eq!(run(&broken).status.code(), Some(2));
     assert_eq!(run(&dir.join("missing.json")).status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Not a check: writes the step tables of FISTA, OGM and heavy ball (as certificate documents
+/// with no multipliers) into `$PEP_EXPORT_DIR`, for the numerical cross-check against PEPit in
+/// the research notes (`/work/research-pep/crosscheck.py`). Run with `--ignored`.
+#[test]
+#[ignore]
+fn export_method_tables_for_a_numerical_cross_check() {
+    let dir = PathBuf::from(std::env::var("PEP_EXPORT_DIR").expect("set PEP_EXPORT_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut methods = vec![
+        (
+            "gd-h1-n5".to_string(),
+            Method::gradient_descent(5, &q(1, 1)).unwrap(),
+        ),
+        ("fista-n10".to_string(), Method::fista(10).unwrap()),
+        (
+            "heavy-ball-g1-m1_2-n5".to_string(),
+            Method::heavy_ball(5, &q(1, 1), &q(1, 2)).unwrap(),
+        ),
+        (
+            "heavy-ball-g1_2-m1_4-n10".to_string(),
+            Method::heavy_ball(10, &q(1, 2), &q(1, 4)).unwrap(),
+        ),
+    ];
+    for n in 1..=20usize {
+        let theta = method::ogm_theta(n, 64).unwrap();
+        methods.push((format!("ogm-n{n}"), Method::ogm(n, &theta).unwrap()));
+    }
+    for (name, m) in methods {
+        let pep = Pep::new(m, FunctionClass::SmoothConvex, Measure::FunctionValue).unwrap();
+        let c = Certificate::new(pep, q(0, 1), vec![]);
+        std::fs::write(dir.join(format!("{name}.json")), c.to_json(false).unwrap()).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repair: numeric duals to exact certificates.
+
+/// The closed-form GD multipliers rounded to f64 (what a perfect solver would print) repair to a
+/// bound within 10⁻¹² of 1/(4N + 2) — and never below it: a repaired bound is a proof, and the
+/// Huber function attains 1/(4N + 2).
+#[test]
+fn repaired_gd_dual_is_within_1e_12_of_the_exact_bound_and_never_below() {
+    for n in 1..=20usize {
+        let exact = certificate::gradient_descent(n, &q(1, 1)).unwrap();
+        let dual = NumericDual {
+            bound: exact.bound().to_f64(),
+            multipliers: exact
+                .multipliers()
+                .iter()
+                .map(|(p, l)| (*p, l.to_f64()))
+                .collect(),
+        };
+        let repaired = repair::repair(exact.pep(), &dual, 1_000_000_000_000).unwrap();
+        let tau = repaired.certificate.bound().clone();
+        let truth = q(1, 4 * n as i64 + 2);
+        assert!(tau >= truth, "N = {n}: {tau} below the attained worst case");
+        assert!(
+            Rational::from(&tau - &truth) < q(1, 1_000_000_000_000),
+            "N = {n}"
+        );
+        verify::verify(&reread(&repaired.certificate, false)).unwrap();
+    }
+}
+
+fn numeric_dual(name: &str, steps: usize) -> NumericDual {
+    let path = fixture_dir().join("numeric").join(format!("{name}.json"));
+    repair::read_numeric_dual(&std::fs::read_to_string(path).unwrap(), steps).unwrap()
+}
+
+fn function_value_pep(m: Method) -> Pep {
+    Pep::new(m, FunctionClass::SmoothConvex, Measure::FunctionValue).unwrap()
+}
+
+/// FISTA with (k − 1)/(k + 2), N = 10: the numeric dual (cvxpy + Clarabel, fixtures/pep/numeric)
+/// repairs to a certified bound within 10⁻¹² of THG 2017's numerical value 2/(N² + 5N + 6) = 1/78
+/// (a numerical value, not a theorem: only closeness is asserted).
+#[test]
+fn fista_n10_repairs_to_within_1e_12_of_the_thg_value() {
+    let pep = function_value_pep(Method::fista(10).unwrap());
+    let repaired = repair::repair(&pep, &numeric_dual("fista-n10", 10), 1_000_000_000).unwrap();
+    let tau = repaired.certificate.bound();
+    let distance = Rational::from(tau - q(1, 78)).abs();
+    assert!(
+        distance < q(1, 1_000_000_000_000),
+        "τ − 1/78 = {:e}",
+        distance.to_f64()
+    );
+    // The gap to the solver's own value is of the solver's tolerance.
+    assert!(repaired.gap.clone().abs() < q(1, 1_000_000_000));
+    verify::verify(&reread(&repaired.certificate, true)).unwrap();
+}
+
+/// Kim & Fessler's L R²/(2θ_N²), θ from their recursion computed here in f64.
+fn kim_fessler(n: usize) -> f64 {
+    let mut theta = 1.0f64;
+    for i in 0..n {
+        let factor = if i + 1 == n { 8.0 } else { 4.0 };
+        theta = (1.0 + (1.0 + factor * theta * theta).sqrt()) / 2.0;
+    }
+    1.0 / (2.0 * theta * theta)
+}
+
+fn ogm_pep(n: usize) -> Pep {
+    function_value_pep(Method::ogm(n, &method::ogm_theta(n, 64).unwrap()).unwrap())
+}
+
+/// OGM with 64-bit rational θ, N = 1 … 20: Kim & Fessler's multipliers, repaired with a small
+/// share of a strictly feasible dual (fixtures/pep/numeric/ogm-n*.interior.json), certify a bound
+/// within 10⁻⁹ relative of L R²/(2θ_N²) (measured: below 10⁻¹²), checked by the verifier.
+#[test]
+fn ogm_certificate_is_within_1e_9_of_kim_fessler_for_n_up_to_20() {
+    let mut checked = 0;
+    for n in 1..=20usize {
+        let pep = ogm_pep(n);
+        let dual = certificate::ogm_kim_fessler_dual(n).unwrap();
+        let interior = numeric_dual(&format!("ogm-n{n}.interior"), n);
+        let repaired = repair::repair_with_interior(&pep, &dual, &interior, 1 << 60).unwrap();
+        let tau = repaired.certificate.bound().to_f64();
+        let relative = (tau - kim_fessler(n)).abs() / kim_fessler(n);
+        assert!(relative < 1e-9, "N = {n}: τ = {tau}, relative {relative:e}");
+        verify::verify(&reread(&repaired.certificate, false)).unwrap();
+        checked += 1;
+    }
+    assert_eq!(checked, 20);
+}
+
+/// The solver's own dual for OGM (N = 5) is singular on the gradient block: the plain repair
+/// fails with a named obligation, the repair with an interior point succeeds within the solver's
+/// accuracy (10⁻⁸ relative here).
+#[test]
+fn ogm_solver_dual_needs_the_interior_point() {
+    let pep = ogm_pep(5);
+    let dual = numeric_dual("ogm-n5", 5);
+    rejected_for(
+        repair::repair(&pep, &dual, 1_000_000_000_000),
+        obligation::REPAIR,
+    );
+    let interior = numeric_dual("ogm-n5.interior", 5);
+    let repaired = repair::repair_with_interior(&pep, &dual, &interior, 1_000_000_000_000).unwrap();
+    let relative = (repaired.certificate.bound().to_f64() - kim_fessler(5)).abs() / kim_fessler(5);
+    assert!(relative < 1e-8, "{relative:e}");
+}
+
+#[test]
+fn repair_reports_what_it_cannot_fix() {
+    let exact = certificate::gradient_descent(3, &q(1, 1)).unwrap();
+    // Dropping a consecutive multiplier: the recomputed (x*, x_k) multiplier goes negative.
+    let dual = NumericDual {
+        bound: exact.bound().to_f64(),
+        multipliers: exact
+            .multipliers()
+            .iter()
+            .skip(1)
+            .map(|(p, l)| (*p, l.to_f64()))
+            .collect(),
+    };
+    rejected_for(
+        repair::repair(exact.pep(), &dual, 1_000_000),
+        obligation::REPAIR,
+    );
+    assert!(matches!(
+        repair::repair(exact.pep(), &dual, 0),
+        Err(Error::InvalidHyperParameter { .. })
+    ));
+    assert!(matches!(
+        repair::read_numeric_dual("{}", 3),
+        Err(Error::InvalidDocument { .. })
+    ));
+    let text = std::fs::read_to_string(fixture_dir().join("numeric/fista-n10.json")).unwrap();
+    assert!(matches!(
+        repair::read_numeric_dual(&text, 9),
+        Err(Error::InvalidDocument { .. })
+    ));
+    assert!(matches!(
+        repair::read_numeric_dual(&text.replacen("\"value\": \"", "\"value\": \"nan", 1), 10),
+        Err(Error::Parse { .. } | Error::NonFinite { .. })
+    ));
 }

@@ -314,6 +314,61 @@ pub fn gradient_descent_strongly_convex_distance(
     Ok(Certificate::new(pep, bound, multipliers))
 }
 
+/// The dual of Kim & Fessler's analysis of OGM ([`Method::ogm`]) in floating point, for
+/// [`super::repair::repair_with_interior`]: with the exact `θ` (here MPFR at 256 bits, then
+/// f64),
+///
+/// * `λ(x_k, x_{k+1}) = 2θ_k²/θ_N²`, `k = 0 … N − 1` (the consecutive-iterate inequality, as for
+///   GD),
+/// * `λ(x*, x_k) = 2θ_k/θ_N²`, `k < N`, and `λ(x*, x_N) = 1/θ_N`,
+/// * `τ = 1/(2θ_N²)`.
+///
+/// The function-value equation holds because `θ_k² − θ_k = θ_{k−1}²` and
+/// `θ_N² − θ_N = 2θ_{N−1}²`; positive semidefiniteness is Kim & Fessler's (2016) proof of the
+/// bound. (The multipliers are written here from that structure and confirmed, not copied: after
+/// the repair they certify the rational-θ OGM within 10⁻¹² relative of `1/(2θ_N²)` for
+/// `N = 1 … 20`, tests/pep.rs.) Irrational, hence floating point: the repair makes them exact.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] for `N` out of range.
+pub fn ogm_kim_fessler_dual(n: usize) -> Result<super::repair::NumericDual> {
+    let theta: Vec<f64> = super::method::ogm_theta(n, 256)?
+        .iter()
+        .map(Rational::to_f64)
+        .collect();
+    let last = theta[n] * theta[n];
+    let mut multipliers = Vec::with_capacity(2 * n + 1);
+    for (k, t) in theta.iter().enumerate().take(n) {
+        multipliers.push((
+            Pair {
+                i: Point::Iterate(k),
+                j: Point::Iterate(k + 1),
+            },
+            2.0 * t * t / last,
+        ));
+    }
+    for (k, t) in theta.iter().enumerate().take(n) {
+        multipliers.push((
+            Pair {
+                i: Point::Optimum,
+                j: Point::Iterate(k),
+            },
+            2.0 * t / last,
+        ));
+    }
+    multipliers.push((
+        Pair {
+            i: Point::Optimum,
+            j: Point::Iterate(n),
+        },
+        1.0 / theta[n],
+    ));
+    Ok(super::repair::NumericDual {
+        bound: 1.0 / (2.0 * last),
+        multipliers,
+    })
+}
+
 /// The certificates shipped in `fixtures/pep/`: `(file stem, certificate, with factors)`.
 /// Gradient descent h = 1 for N = 1, 2, 5, 10 (with `LDLᵀ` factors) and N = 50 (without, the
 /// done criterion's largest case), h = 1/2 for N = 10, and the strongly convex distance

@@ -13,6 +13,8 @@
 //! * [`problem`] — the PEP: interpolation inequalities, initial condition, measure, in Gram form.
 //! * [`ldl`] — exact `LDLᵀ` with symmetric pivoting: PSD with factors, or a negative direction.
 //! * [`certificate`] — dual certificates, their exact check, closed forms (Drori–Teboulle GD).
+//! * [`repair`] — from a solver's floating-point dual to an exact certificate, with the bound
+//!   raised by the smallest amount the rounding needs.
 //! * [`format`] — the JSON form (`fixtures/pep/schema.json`) and its strict reader.
 //! * [`verify`] — the independent checker, from the method's coefficients alone.
 //!
@@ -24,6 +26,7 @@ pub mod format;
 pub mod ldl;
 pub mod method;
 pub mod problem;
+pub mod repair;
 pub mod verify;
 
 /// The names of a certificate's proof obligations, as reported in
@@ -38,4 +41,6 @@ pub mod obligation {
     pub const PSD: &str = "positive semidefinite slack";
     /// The certificate's own `LDLᵀ` factors reproduce the slack with `D ≥ 0`.
     pub const FACTORS: &str = "given LDLᵀ factors";
+    /// A numeric dual could be rounded into a certificate (see [`super::repair`]).
+    pub const REPAIR: &str = "repairable numeric dual";
 }
