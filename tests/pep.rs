@@ -971,6 +971,56 @@ fn ogm_solver_dual_needs_the_interior_point() {
     assert!(relative < 1e-8, "{relative:e}");
 }
 
+/// Heavy ball γ = 1/2, μ = 1/4, N = 10: the solver's dual repairs within 10⁻¹⁰ of its own value
+/// (≈ 0.036 L R², against f(x₀) − f* ≤ L R²/2 before any step), a certified bound for which we
+/// know no closed form.
+#[test]
+fn heavy_ball_numeric_dual_repairs_to_a_certified_bound() {
+    let pep = function_value_pep(Method::heavy_ball(10, &q(1, 2), &q(1, 4)).unwrap());
+    let dual = numeric_dual("heavy-ball-g1_2-m1_4-n10", 10);
+    let repaired = repair::repair(&pep, &dual, 1_000_000_000_000).unwrap();
+    assert!(repaired.gap.clone().abs() < q(1, 10_000_000_000));
+    verify::verify(&reread(&repaired.certificate, false)).unwrap();
+}
+
+/// The repaired certificates shipped in fixtures/pep/repaired/ are byte-identical to a fresh
+/// repair (`PEP_WRITE_FIXTURES=1` rewrites them) and verify.
+#[test]
+fn repaired_certificates_are_fresh_and_verify() {
+    let fista = repair::repair(
+        &function_value_pep(Method::fista(10).unwrap()),
+        &numeric_dual("fista-n10", 10),
+        1_000_000_000,
+    )
+    .unwrap();
+    let ogm = repair::repair_with_interior(
+        &ogm_pep(20),
+        &certificate::ogm_kim_fessler_dual(20).unwrap(),
+        &numeric_dual("ogm-n20.interior", 20),
+        1 << 60,
+    )
+    .unwrap();
+    let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
+    let dir = fixture_dir().join("repaired");
+    for (name, r) in [("fista-n10", fista), ("ogm-n20", ogm)] {
+        let path = dir.join(format!("{name}.json"));
+        let fresh = r.certificate.to_json(false).unwrap();
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            fresh,
+            "{name} is stale"
+        );
+        assert_eq!(
+            verify::verify_file(&path).unwrap().bound,
+            *r.certificate.bound()
+        );
+    }
+}
+
 #[test]
 fn repair_reports_what_it_cannot_fix() {
     let exact = certificate::gradient_descent(3, &q(1, 1)).unwrap();

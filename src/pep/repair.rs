@@ -12,7 +12,8 @@
 //!    iff `B ⪰ 0`, `b ∈ range(B)` and `τ ≥ bᵀB⁺b − s` (Schur complement); the elimination below
 //!    computes `bᵀB⁺b − s` exactly, or reports that no `τ` works.
 //!
-//! The result is checked with [`Certificate::check`] before it is returned; the repair gap is
+//! `τ` is then rounded up to [`BOUND_DECIMALS`] decimals (still a proof, and readable). The
+//! result is checked with [`Certificate::check`] before it is returned; the repair gap is
 //! `τ − τ_numeric`, reported exactly.
 
 use rug::{Integer, Rational};
@@ -25,6 +26,9 @@ use crate::error::{Error, Result};
 
 /// The schema version of a numeric dual file.
 pub const NUMERIC_SCHEMA: &str = "momentum-oracle/pep-numeric-dual/1";
+
+/// The repaired bound is rounded up to this many decimals.
+pub const BOUND_DECIMALS: u32 = 18;
 
 /// A solver's dual: the bound and one multiplier per interpolation pair, in floating point.
 #[derive(Debug, Clone, PartialEq)]
@@ -294,7 +298,15 @@ fn finish(pep: &Pep, dual: &NumericDual, multipliers: Vec<(Pair, Rational)>) -> 
             }
         }
     }
-    let bound = Rational::from(-&w[0][0]).max(Rational::new());
+    // The exact smallest τ has thousands of digits (a Schur complement of the rounded
+    // multipliers); rounded up to 18 decimals it stays a proof (S only gains (τ' − τ) e₀e₀ᵀ ⪰ 0)
+    // at a cost below 10⁻¹⁸, and reads as a number.
+    let smallest = Rational::from(-&w[0][0]).max(Rational::new());
+    let grid = Integer::from(Integer::u_pow_u(10, BOUND_DECIMALS));
+    let bound = Rational::from((
+        Rational::from(&smallest * &grid).ceil().numer().clone(),
+        grid,
+    ));
     let certificate = Certificate::new(pep.clone(), bound, multipliers);
     certificate.check()?;
     let numeric_bound = Rational::from_f64(dual.bound).unwrap_or_default();
