@@ -15,7 +15,7 @@
 //! * [`certificate`] — dual certificates, their exact check, closed forms (Drori–Teboulle GD).
 //! * [`repair`] — from a solver's floating-point dual to an exact certificate, with the bound
 //!   raised by the smallest amount the rounding needs.
-//! * [`format`] — the JSON form (`fixtures/pep/schema.json`) and its strict reader.
+//! * [`format`](mod@format) — the JSON form (`fixtures/pep/schema.json`) and its strict reader.
 //! * [`verify`] — the independent checker, from the method's coefficients alone.
 //!
 //! This module imports only [`crate::error`] and [`crate::rational`] from the crate, so that it

@@ -1,7 +1,8 @@
 //! The independent checker of a worst-case certificate, from the method's coefficients alone.
 //!
-//! It shares nothing with the producer ([`super::problem`], [`super::certificate`],
-//! [`super::ldl`]) but the JSON reader ([`super::format`]) and rug: the positions
+//! It shares no code with the producer ([`super::problem`], [`super::certificate`],
+//! [`super::ldl`]) but the JSON reader ([`super::format`]) and rug — only the plain data types
+//! `Point`, `FunctionClass`, `Measure` and the obligation names: the positions
 //! `x_k − x* = x₀ − x* − Σ h_{k,i} g_i`, the interpolation matrices, the slack and the PSD test are
 //! written again here, as plainly as possible, densely and without pivoting, so that a slip in one
 //! is unlikely to be repeated in the other.
