@@ -465,6 +465,44 @@ fn independent_constructions_agree() {
     }
 }
 
+/// PyTorch SGD without Nesterov is heavy ball; with Nesterov, N = 2 by hand: b₁ = g₀,
+/// θ₁ = θ₀ − γ(1 + μ)g₀; b₂ = μg₀ + g₁, θ₂ = θ₁ − γ(g₁ + μb₂) = θ₀ − γ(1 + μ + μ²)g₀ − γ(1 + μ)g₁.
+/// Strongly convex NAG with √κ = 3 has β = 1/2 in every step.
+#[test]
+fn framework_conventions_map_onto_the_tables() {
+    let (gamma, mu) = (q(1, 3), q(9, 10));
+    for n in 1..=6usize {
+        assert_eq!(
+            Method::pytorch_sgd(n, &gamma, &mu, false)
+                .unwrap()
+                .coefficients(),
+            Method::heavy_ball(n, &gamma, &mu).unwrap().coefficients()
+        );
+    }
+    let nag = Method::pytorch_sgd(2, &gamma, &mu, true).unwrap();
+    let one = q(1, 1);
+    let mu2 = Rational::from(&mu * &mu);
+    assert_eq!(
+        nag.coefficients()[2],
+        vec![
+            Rational::from(&gamma * (Rational::from(&one + &mu) + &mu2)),
+            Rational::from(&gamma * Rational::from(&one + &mu)),
+        ]
+    );
+    assert_eq!(
+        Method::nesterov_strongly_convex(5, &q(3, 1))
+            .unwrap()
+            .coefficients(),
+        Method::nesterov(5, &[q(1, 2), q(1, 2), q(1, 2), q(1, 2)])
+            .unwrap()
+            .coefficients()
+    );
+    assert!(matches!(
+        Method::nesterov_strongly_convex(5, &q(1, 2)),
+        Err(Error::InvalidHyperParameter { .. })
+    ));
+}
+
 /// FISTA, N = 3, by hand: y₁ = x₀; x₁ = x₀ − g₀; y₂ = x₁ (β₁ = 0); x₂ = y₂ − g₁ = x₀ − g₀ − g₁;
 /// y₃ = x₂ + ¼(x₂ − x₁) = x₀ − g₀ − (5/4)g₁; x₃ = y₃ − g₂. Points y₁, y₂, y₃, x₃.
 #[test]

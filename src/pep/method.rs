@@ -284,6 +284,91 @@ impl Method {
         Method::from_points(format!("OGM, N = {n}"), points)
     }
 
+    /// Nesterov's method for `L`-smooth `μ`-strongly convex functions with the constant momentum
+    /// `β = (√κ − 1)/(√κ + 1)`, `κ = L/μ`, given `√κ` (pick κ a perfect square to stay in ℚ):
+    /// [`Method::nesterov`] with `β_k = β` for every `k` (the same points and output `x_N`).
+    ///
+    /// Source: Nesterov, *Introductory Lectures on Convex Optimization* (2004), scheme (2.2.19)
+    /// with constant step; DESIGN.md, "Theory" (its rate `(1 − 1/√κ)^k (L + μ)/2 · R²`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] for `√κ < 1` or `N` out of range.
+    pub fn nesterov_strongly_convex(n: usize, sqrt_kappa: &Rational) -> Result<Self> {
+        if *sqrt_kappa < 1 {
+            return Err(Error::hyper(
+                "sqrt_kappa",
+                crate::rational::format(sqrt_kappa),
+                "√κ = √(L/μ) is at least 1",
+            ));
+        }
+        check_steps(n)?;
+        let beta = Rational::from(sqrt_kappa - 1u32) / Rational::from(sqrt_kappa + 1u32);
+        let mut method = Method::nesterov(n, &vec![beta.clone(); n - 1])?;
+        method.description = format!(
+            "Nesterov, strongly convex, √κ = {}, momentum {}",
+            crate::rational::format(sqrt_kappa),
+            crate::rational::format(&beta)
+        );
+        Ok(method)
+    }
+
+    /// PyTorch's `SGD(lr = γ/L, momentum = μ, dampening = 0, nesterov)` (DESIGN.md, conventions
+    /// table): `b₁ = g₁`, `b_t = μ b_{t−1} + g_t`, then `θ −= γ b_t`, or with `nesterov = true`
+    /// `θ −= γ (g_t + μ b_t)`. Gradients are taken at `θ₀ … θ_{N−1}`; the output is `θ_N`.
+    ///
+    /// Without Nesterov this is [`Method::heavy_ball`] (`b_t = (θ_{t−1} − θ_t)/γ` turns the buffer
+    /// update into the parameter form), and Sutskever's / Keras's `v = μv − γg`, `θ += v` with
+    /// constant γ is the same table again (`v_t = −γ b_t`, DESIGN.md); the tests compare this
+    /// recursion with heavy ball's and the Nesterov variant with a hand unrolling.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] for `γ ≤ 0` or `N` out of range.
+    pub fn pytorch_sgd(
+        n: usize,
+        learning_rate: &Rational,
+        momentum: &Rational,
+        nesterov: bool,
+    ) -> Result<Self> {
+        check_steps(n)?;
+        if *learning_rate <= 0 {
+            return Err(Error::hyper(
+                "learning_rate",
+                crate::rational::format(learning_rate),
+                "must be positive",
+            ));
+        }
+        // Coordinates over the gradients: θ = x₀ − Σ c_i g_i, and the buffer b = Σ d_i g_i.
+        let mut points: Vec<Point> = vec![vec![Rational::new(); n + 1]];
+        let mut buffer: Point = vec![Rational::new(); n + 1];
+        for t in 0..n {
+            for d in buffer.iter_mut() {
+                *d *= momentum;
+            }
+            buffer[t] += 1u32;
+            let mut direction = buffer.clone();
+            if nesterov {
+                for d in direction.iter_mut() {
+                    *d *= momentum;
+                }
+                direction[t] += 1u32;
+            }
+            let next: Point = points[t]
+                .iter()
+                .zip(&direction)
+                .map(|(c, d)| Rational::from(c + Rational::from(learning_rate * d)))
+                .collect();
+            points.push(next);
+        }
+        Method::from_points(
+            format!(
+                "PyTorch SGD, lr = {}, momentum = {}, nesterov = {nesterov}",
+                crate::rational::format(learning_rate),
+                crate::rational::format(momentum)
+            ),
+            points,
+        )
+    }
+
     /// The description given at construction (for reports; the table is the definition).
     pub fn description(&self) -> &str {
         &self.description
