@@ -2,6 +2,10 @@
 //! independent verifier. Expected values are derived by hand in the comments (or cited), never
 //! taken from the code under test.
 
+// As in lib.rs: `Rational::from(expr)` keeps each rug expression correct whether it is owned or
+// lazy, so the conversion clippy calls useless is kept on purpose.
+#![allow(clippy::useless_conversion)]
+
 use std::path::PathBuf;
 
 use momentum_oracle::error::Error;
@@ -501,6 +505,20 @@ fn framework_conventions_map_onto_the_tables() {
         Method::nesterov_strongly_convex(5, &q(1, 2)),
         Err(Error::InvalidHyperParameter { .. })
     ));
+}
+
+/// The certified GD bound is the crate's tight bound from theory (Drori & Teboulle 2014, written
+/// independently in src/theory/bounds.rs), for several h ≤ 1 and N.
+#[test]
+fn gd_certificate_agrees_with_the_theory_module() {
+    for (p, d) in [(1, 1), (1, 2), (2, 3), (1, 7)] {
+        let h = q(p, d);
+        for n in [1usize, 2, 3, 10, 25] {
+            let c = certificate::gradient_descent(n, &h).unwrap();
+            let theory = momentum_oracle::theory::bounds::gd_tight(&q(1, 1), &q(1, 1), &h, n);
+            assert_eq!(*c.bound(), theory);
+        }
+    }
 }
 
 /// FISTA, N = 3, by hand: y₁ = x₀; x₁ = x₀ − g₀; y₂ = x₁ (β₁ = 0); x₂ = y₂ − g₁ = x₀ − g₀ − g₁;
