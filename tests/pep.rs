@@ -457,6 +457,15 @@ fn independent_constructions_agree() {
             Method::nesterov(n, &momenta).unwrap().coefficients()
         );
     }
+    // One step of heavy ball is one step of GD whatever the momentum (x₋₁ = x₀).
+    assert_eq!(
+        Method::heavy_ball(1, &q(1, 2), &q(9, 10))
+            .unwrap()
+            .coefficients(),
+        Method::gradient_descent(1, &q(1, 2))
+            .unwrap()
+            .coefficients()
+    );
     // Heavy ball unrolled: h_{k,i} = γ(1 − μ^{k−i})/(1 − μ) (geometric sum of the momentum).
     let (gamma, mu) = (q(1, 3), q(1, 2));
     let hb = Method::heavy_ball(6, &gamma, &mu).unwrap();
