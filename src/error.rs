@@ -149,6 +149,16 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A worst-case certificate (`pep`) that does not prove its bound: one named obligation
+    /// (nonnegative multipliers, the function-value equation, a PSD slack) fails.
+    #[error("certificate rejected: {obligation} fails: {detail}")]
+    CertificateRejected {
+        /// The obligation, one of the names in `pep::verify`.
+        obligation: &'static str,
+        /// Where and by how much.
+        detail: String,
+    },
+
     /// Reading or writing a file failed.
     #[error("{path}: {message}")]
     Io {

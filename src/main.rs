@@ -1,5 +1,5 @@
 //! The `momentum-oracle` command line: `list`, `trace` (or `trace --compare`), `report`,
-//! `fixtures`, `check`, `plot`.
+//! `fixtures`, `check`, `certify`, `plot`.
 //!
 //! Every bad argument is reported on one line naming the argument, with exit code 2; nothing
 //! panics on user input.
@@ -96,6 +96,13 @@ enum Command {
         /// The implementation's trace: JSON `{"steps": [{"params": [...]}, ...]}` or CSV
         /// (`k,param_0,...`).
         trace: std::path::PathBuf,
+    },
+    /// Worst-case certificates (PEP): `--verify FILE` re-checks a certificate exactly in ℚ from
+    /// the method's coefficients alone; exit 0 if it proves its bound, 1 if not, 2 on bad input.
+    Certify {
+        /// The certificate (JSON, fixtures/pep/schema.json).
+        #[arg(long)]
+        verify: PathBuf,
     },
     /// Draw a picture as SVG: rates, ravine, stability, schedule, cycle, or all (into --out-dir).
     #[cfg(feature = "plot")]
@@ -220,6 +227,7 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
+        Command::Certify { verify } => return certify(&verify),
         #[cfg(feature = "plot")]
         Command::Plot {
             kind,
@@ -242,6 +250,41 @@ fn main() -> ExitCode {
         Ok(()) => emit(&out),
         Err(ArgError { arg, error }) => {
             eprintln!("error: {arg}: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `certify --verify FILE`: one line saying what was proved (exit 0), or which obligation fails
+/// (exit 1); unreadable or malformed files are bad input (exit 2).
+fn certify(path: &std::path::Path) -> ExitCode {
+    use momentum_oracle::theory::pep::{format, verify};
+    let parsed = match format::read_file(path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --verify: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match verify::verify(&parsed) {
+        Ok(v) => emit(&format!(
+            "verified: {} ({}), N = {}, {:?}: {} at p_N ≤ {} (at L = R = 1), {} multipliers, \
+             slack PSD by {:?}\n",
+            path.display(),
+            parsed.description,
+            v.steps,
+            parsed.class,
+            format::measure_name(parsed.measure),
+            rational::format(&v.bound),
+            v.multipliers,
+            v.psd
+        )),
+        Err(e @ Error::CertificateRejected { .. }) => {
+            eprintln!("rejected: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: --verify: {e}");
             ExitCode::from(2)
         }
     }

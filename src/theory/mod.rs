@@ -7,9 +7,12 @@
 //! * [`stability`] — characteristic polynomials and the exact Jury criterion for heavy ball and
 //!   NAG on quadratics; Polyak's optimal tuning.
 //! * [`rates`] — least-squares slopes of log-gap against log-step.
+//! * [`pep`] — worst-case certificates (performance estimation): a method's rate over every
+//!   L-smooth (strongly) convex function, proved by exact rational multipliers.
 
 pub mod bounds;
 pub mod guarantees;
+pub mod pep;
 pub mod potentials;
 pub mod rates;
 pub mod stability;

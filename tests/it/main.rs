@@ -19,6 +19,7 @@ mod gradients;
 mod lower_bound;
 mod nesterov_forms;
 mod optimizers;
+mod pep;
 mod plots;
 mod practice;
 mod proofs;
