@@ -250,8 +250,9 @@ proptest! {
         prop_assert_eq!(gap, bounds::nesterov_tight(&l, &Rational::from(&r * &r), n));
     }
 
-    /// The tight value of the `(k−1)/(k+2)` method, `2L R²/(N² + 5N + 6)` (Taylor, Hendrickx &
-    /// Glineur 2017), is never exceeded.
+    /// The numerical PEP value of the `(k−1)/(k+2)` method, `2L R²/(N² + 5N + 6)` (Taylor,
+    /// Hendrickx & Glineur, SIAM J. Optim. 27(3) (2017), Table 1: a numerical value, not a
+    /// theorem), is never exceeded on the sampled instances.
     #[test]
     fn nesterov_never_exceeds_its_tight_value(p in convex_exact(), n in 1usize..=STEPS) {
         let (l, r2) = (l_of(p.as_ref()), r2_of(p.as_ref()));
