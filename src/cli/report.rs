@@ -341,7 +341,7 @@ fn theoretical_factor(
     }
     if let Some(Guarantee::StronglyConvex { kappa }) = Guarantee::applicable(opt, p, schedule) {
         let f = Float::with_val(128, &kappa).sqrt().recip();
-        return Some(((1 - f).to_f64(), "1−1/√κ"));
+        return Some((Float::with_val(128, 1 - f).to_f64(), "1−1/√κ"));
     }
     if let (OptimizerConfig::GradientDescent(_), Some(l), Some(m)) =
         (opt, p.smoothness(), p.strong_convexity())
@@ -641,7 +641,7 @@ pub fn format_table(rows: &[Row], steps: usize) -> String {
         pad("problem", 13),
         pad("method", 46),
         pad("arith", 15),
-        pad("rate", 27),
+        pad("rate", 34),
         pad("bound", 22),
         "gap/bound",
         "obligations",
@@ -663,7 +663,7 @@ pub fn format_table(rows: &[Row], steps: usize) -> String {
             pad(&r.problem, 13),
             pad(&r.method, 46),
             pad(&r.arithmetic, 15),
-            pad(&rate_text(r.rate.as_ref()), 27),
+            pad(&rate_text(r.rate.as_ref()), 34),
             pad(r.bound.unwrap_or("—"), 22),
             r.worst_ratio
                 .map_or_else(|| "—".into(), |x| format!("{x:.3}")),
