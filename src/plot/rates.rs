@@ -178,7 +178,7 @@ fn reference_curves(p: &dyn Problem, learning_rate: &Rational, steps: usize) -> 
         },
         Curve {
             id: "tight-nesterov",
-            label: "Nesterov's worst case 2LR²/(k²+5k+6) (tight)".into(),
+            label: "Nesterov's worst case 2LR²/(k²+5k+6) (numerical PEP value)".into(),
             colour: colour::GREY,
             dash: dash::DOT,
             points: ks
