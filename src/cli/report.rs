@@ -16,7 +16,7 @@
 //!   ([`Bounded`]) enclosed the exact iterate at every step.
 //!
 //! "ok (…)" is printed only when at least one check ran and every one held; otherwise the row says
-//! "nothing checked", "diverged at step k" or "FAILED: <check> at step k". Beside the checks:
+//! "nothing checked", "diverged at step k" or "FAILED: `check` at step k". Beside the checks:
 //!
 //! * the **rate**: on problems with m = 0 (or unknown) the fitted exponent p of `gap ≈ C k^p`
 //!   (least squares over `[K/4, K]`); on strongly convex problems, where a log-log slope only
