@@ -121,6 +121,24 @@ fn the_report_table_names_what_held_in_every_ok_row() {
         .unwrap();
     assert_eq!(huber_gd.bound, Some("LR²/(4kh+2)"));
     assert_eq!(huber_gd.worst_ratio, Some(1.0));
+    // Every constant-momentum row on the quadratic checks the spectral radius of its iteration
+    // matrix and claims no "no guarantee known" beside it.
+    let quadratic_momentum: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.problem == "quadratic" && r.method.contains("momentum=9/10"))
+        .collect();
+    assert_eq!(quadratic_momentum.len(), 6);
+    for r in quadratic_momentum {
+        assert!(
+            r.checks
+                .iter()
+                .any(|c| c.kind == CheckKind::SpectralRadius && c.failed_at.is_none()),
+            "{}: {}",
+            r.method,
+            r.verdict()
+        );
+        assert!(!r.note.contains("no guarantee"), "{}: {}", r.method, r.note);
+    }
     insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("report_k8", report::format_table(&rows, K));
     });
