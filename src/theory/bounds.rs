@@ -204,7 +204,7 @@ pub fn effective_learning_rate(learning_rate: &Rational, momentum: &Rational) ->
     ))
 }
 
-/// Whether heavy ball with constant step γ and momentum μ is in the parameter range of Ghadimi,
+/// Whether heavy ball with constant learning rate γ and momentum μ is in the parameter range of Ghadimi,
 /// Feyzmahdavian & Johansson's O(1/k) bound on the Cesàro average `x̄_T = (x₀ + … + x_T)/(T + 1)`
 /// for convex L-smooth functions: `0 ≤ μ < 1` and `0 < γ ≤ (1 − μ)/L`.
 ///
@@ -212,9 +212,13 @@ pub fn effective_learning_rate(learning_rate: &Rational, momentum: &Rational) ->
 /// convex optimization*, ECC 2015 (arXiv:1412.7457), Thm 1. Only the range is ported: the
 /// bound's constant is not (its equation was not checked against the paper here), so the report
 /// uses this to say where the theorem cannot apply, never to check a run against it.
-pub fn heavy_ball_cesaro_in_range(step: &Rational, l: &Rational, momentum: &Rational) -> bool {
+pub fn heavy_ball_cesaro_in_range(
+    learning_rate: &Rational,
+    l: &Rational,
+    momentum: &Rational,
+) -> bool {
     *momentum >= 0
         && *momentum < 1
-        && *step > 0
-        && Rational::from(step * l) <= Rational::from(1 - momentum.clone())
+        && *learning_rate > 0
+        && Rational::from(learning_rate * l) <= 1 - momentum.clone()
 }

@@ -702,3 +702,19 @@ fn the_gap_ratio_of_gd_to_nesterov_is_unbounded_on_the_huber_family() {
     assert_eq!(gd, q(1, 258));
     assert_eq!(nag, 0);
 }
+
+/// Ghadimi, Feyzmahdavian & Johansson's range (ECC 2015, Thm 1): 0 ≤ μ < 1 and 0 < γ ≤ (1 − μ)/L,
+/// closed at γ = (1 − μ)/L and open at μ = 1 and γ = 0. With L = 2, μ = 9/10 the largest step is
+/// 1/20; the report's γ = 1/L = 1/2 is outside.
+#[test]
+fn heavy_ball_cesaro_range_is_closed_at_its_largest_step_and_open_at_its_other_ends() {
+    use momentum_oracle::theory::bounds::heavy_ball_cesaro_in_range as in_range;
+    let l = q(2, 1);
+    assert!(in_range(&q(1, 20), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 19), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 2), &l, &q(9, 10)));
+    assert!(in_range(&q(1, 2), &l, &q(0, 1)));
+    assert!(!in_range(&q(0, 1), &l, &q(1, 2)));
+    assert!(!in_range(&q(1, 100), &l, &q(1, 1)));
+    assert!(!in_range(&q(1, 100), &l, &q(-1, 10)));
+}

@@ -441,7 +441,7 @@ fn momentum_gap_envelope_holds_at_the_true_spectral_radius_and_fails_below_it() 
     let mut prev = q(1, 1);
     for _ in 0..40 {
         let cur = s.last().unwrap().clone();
-        let next = Rational::from(1 + mu.clone() - &h) * &cur - Rational::from(&mu * &prev);
+        let next = (1 + mu.clone() - &h) * &cur - Rational::from(&mu * &prev);
         prev = cur;
         s.push(next);
     }
