@@ -315,14 +315,20 @@ fn written_text(buf: &mut Vec<u8>, w: &Written, depth: usize) {
 /// Appends the text at `range` of the buffer (a value written at some depth) again, re-indented
 /// by `extra` levels.
 fn reindented(buf: &mut Vec<u8>, range: std::ops::Range<usize>, extra: usize) {
-    for i in range {
-        let b = buf[i];
-        buf.push(b);
-        if b == b'\n' {
+    // Line by line: one copy per line (a line is one entry), not one push per byte.
+    let mut start = range.start;
+    while start < range.end {
+        let end = buf[start..range.end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(range.end, |i| start + i + 1);
+        buf.extend_from_within(start..end);
+        if buf[end - 1] == b'\n' {
             for _ in 0..extra {
                 buf.extend_from_slice(b"  ");
             }
         }
+        start = end;
     }
 }
 
