@@ -4,7 +4,16 @@
 //! compare export --dim 50 --seed 3 --steps 1000 --out FILE   # data + exact final iterates, JSON
 //! compare exact --optimizer heavy-ball|nag --dim 50 --seed 3 --steps 1000   # {"seconds": ..}
 //! compare f64 --dim 1000000 --passes 20                      # copy loop and update kernels
+//! compare f64-trace --dim 1000000 --steps 10     # the f64 runner per step vs the fused kernel
+//! compare trace --problem quadratic:dim=50,seed=6 --optimizer heavy-ball:momentum=9/10 \
+//!     --schedule constant:lr=1/8 --arith exact --steps 400 --keep-every 1   # the `trace` command
 //! ```
+//!
+//! `compare trace` is the CLI's `trace` in-process: the same run and the same streamed JSON
+//! writer ([`StreamRequest`]), its document written to a sink (`/dev/null`'s cost, no terminal),
+//! timed from the run's start (the problem built) to the document's last byte. `--keep-every` equal to
+//! `--steps` records only the last step: that run is the engine's time for the same run, so the
+//! ratio of the two is what recording every step costs.
 //!
 //! Each timing covers the work only (the k-step run, or the passes over the arrays), not process
 //! start-up or instance construction, as the Python baselines time theirs. `bench/compare` runs
@@ -16,8 +25,11 @@ use momentum_oracle::arith::Rounding;
 use momentum_oracle::arith::linalg::{Vector, momentum_update_f64};
 use momentum_oracle::arith::text::format;
 use momentum_oracle::benchmark::{self, dominant_quadratic, exact_final_iterate};
+use momentum_oracle::cli::{Arithmetic, RunRequest, StreamRequest};
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::nag::Nag;
+use momentum_oracle::optim::{OptimizerConfig, Schedule};
+use momentum_oracle::trace::RunOptions;
 use rug::Rational;
 use serde_json::json;
 
@@ -170,14 +182,129 @@ fn time_f64(args: &[String]) {
     );
 }
 
+/// The `trace` command in-process (see the module documentation): `{"seconds", "bytes"}`.
+fn time_trace(args: &[String]) {
+    let steps: usize = num(args, "--steps", "400");
+    let keep_every: usize = num(args, "--keep-every", "1");
+    let problem =
+        momentum_oracle::problem::from_spec(&arg(args, "--problem", "quadratic:dim=50,seed=6"))
+            .expect("problem spec");
+    let optimizer =
+        OptimizerConfig::from_spec(&arg(args, "--optimizer", "heavy-ball:momentum=9/10"))
+            .expect("optimizer spec");
+    let schedule =
+        Schedule::from_spec(&arg(args, "--schedule", "constant:lr=1/8")).expect("schedule spec");
+    let arith = Arithmetic::parse(&arg(args, "--arith", "exact")).expect("arithmetic");
+    let mut out = Counting(0);
+    let start = Instant::now();
+    {
+        let mut buffered = std::io::BufWriter::new(&mut out);
+        arith
+            .dispatch(StreamRequest {
+                run: RunRequest {
+                    problem: problem.as_ref(),
+                    optimizer: &optimizer,
+                    schedule: &schedule,
+                    x0: None,
+                    steps,
+                    options: RunOptions {
+                        keep_every,
+                        ..RunOptions::default()
+                    },
+                },
+                out: &mut buffered,
+            })
+            .expect("run");
+        std::io::Write::flush(&mut buffered).expect("flush");
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{}", json!({ "seconds": seconds, "bytes": out.0 }));
+}
+
+/// The f64 runner's seconds per step at `--dim` (the diagonal benchmark quadratic, fused rounding,
+/// only the last step kept), for PyTorch momentum, heavy ball and NAG, and the fused PyTorch
+/// update kernel's seconds per pass over arrays of the same length, in the same process: the
+/// best of `--repeats` runs each.
+fn time_f64_trace(args: &[String]) {
+    let dim: usize = num(args, "--dim", "1000000");
+    let steps: usize = num(args, "--steps", "10");
+    let repeats: usize = num(args, "--repeats", "3");
+    let (form, x0) = benchmark::diagonal_quadratic(dim);
+    let mut oracle = form.oracle::<f64>();
+    let x0: Vec<f64> = momentum_oracle::problem::to_vector::<f64>(&x0);
+    let (learning_rate, mu) = hyper();
+    let best = |f: &mut dyn FnMut()| {
+        (0..repeats)
+            .map(|_| {
+                let s = Instant::now();
+                f();
+                s.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mut per_step = |o: &dyn Fn(&mut dyn momentum_oracle::problem::Oracle<f64>) -> Vec<f64>| {
+        best(&mut || {
+            std::hint::black_box(o(&mut oracle));
+        }) / steps as f64
+    };
+    let fused = Rounding::Fused;
+    let pytorch = momentum_oracle::optim::pytorch::PytorchSgd::momentum(mu.clone()).unwrap();
+    let hb = HeavyBall::new(mu.clone()).unwrap();
+    let nag = Nag::new(mu.clone()).unwrap();
+    let pytorch_s = per_step(&|or| {
+        benchmark::f64_final_iterate(&pytorch, or, &x0, &learning_rate, steps, fused).unwrap()
+    });
+    let hb_s = per_step(&|or| {
+        benchmark::f64_final_iterate(&hb, or, &x0, &learning_rate, steps, fused).unwrap()
+    });
+    let nag_s = per_step(&|or| {
+        benchmark::f64_final_iterate(&nag, or, &x0, &learning_rate, steps, fused).unwrap()
+    });
+    let g: Vec<f64> = (0..dim).map(|i| ((i % 97) as f64 - 48.0) / 64.0).collect();
+    let mut theta: Vec<f64> = (0..dim).map(|i| ((i % 89) as f64) / 8.0).collect();
+    let mut buf = g.clone();
+    let kernel = best(&mut || {
+        momentum_update_f64(&mut theta, &mut buf, &g, [0.9, 1.0, -0.125], fused);
+        std::hint::black_box(&theta);
+    });
+    println!(
+        "{}",
+        json!({
+            "dim": dim,
+            "pytorch_step_seconds": pytorch_s,
+            "heavy_ball_step_seconds": hb_s,
+            "nag_step_seconds": nag_s,
+            "fused_kernel_seconds": kernel,
+        })
+    );
+}
+
+/// A sink that counts the bytes written to it.
+struct Counting(u64);
+
+impl std::io::Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        std::hint::black_box(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("export") => export(&args),
         Some("exact") => time_exact(&args),
         Some("f64") => time_f64(&args),
+        Some("trace") => time_trace(&args),
+        Some("f64-trace") => time_f64_trace(&args),
         _ => {
-            eprintln!("usage: compare export|exact|f64 [options] (see the source's header)");
+            eprintln!(
+                "usage: compare export|exact|f64|f64-trace|trace [options] (see the source's header)"
+            );
             std::process::exit(2);
         }
     }

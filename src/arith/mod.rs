@@ -23,6 +23,6 @@ pub mod scalar;
 pub mod text;
 
 pub use scalar::{
-    DEFAULT_MPFR_PRECISION, Number, Rounding, Scalar, mpfr_precision, rational_cos_pi,
-    rational_sqrt, rational_to_f64, round_to_f32, with_mpfr_precision,
+    DEFAULT_MPFR_PRECISION, Number, Rounding, Scalar, Written, WrittenEntry, mpfr_precision,
+    rational_cos_pi, rational_sqrt, rational_to_f64, round_to_f32, with_mpfr_precision,
 };

@@ -139,6 +139,33 @@ pub enum Written {
     },
 }
 
+/// One entry of a vector as the writers see it, borrowed from the vector's storage where the
+/// storage allows it ([`Number::written_entries`]).
+///
+/// Why: a trace writes several vectors per step. Building a canonical scalar per entry (an exact
+/// entry reduced by a big gcd and copied into a fresh `Rational`, a float copied into a fresh
+/// vector) costs more than writing it; the exact engine keeps numerators over one shared
+/// denominator and knows that denominator's primes, so the reduction of one entry is a few word
+/// remainders.
+#[derive(Debug)]
+pub enum WrittenEntry<'a> {
+    /// The exact entry `numerator / denominator`, `denominator > 0` the vector's shared
+    /// denominator (the same for every entry of the vector), and `common = gcd(numerator,
+    /// denominator)`: the entry in lowest terms is `(numerator/common) / (denominator/common)`.
+    Shared {
+        /// The entry's numerator over the shared denominator.
+        numerator: &'a Integer,
+        /// The vector's shared denominator.
+        denominator: &'a Integer,
+        /// `gcd(numerator, denominator)` (1 for most entries along a run).
+        common: Integer,
+    },
+    /// A binary64 entry.
+    Binary64(f64),
+    /// Any other entry, as [`Number::written`] gives it.
+    Other(Written),
+}
+
 /// What a type must provide beyond the operator traits to be a [`Scalar`].
 ///
 /// Implemented for [`Rational`], [`f64`], [`Float`] and [`Bounded`](crate::arith::bounded::Bounded).
@@ -193,6 +220,15 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
     /// What a writer needs to print the value (the trace layer chooses the text form: JSON,
     /// snapshot text).
     fn written(&self) -> Written;
+
+    /// Calls `each` with the entries of `v` in index order, as [`WrittenEntry`] values: what
+    /// [`Number::written`] says of each entry, without building a scalar per entry where the
+    /// vector's storage allows (the default does build them).
+    fn written_entries(v: &Self::Vector, each: &mut dyn FnMut(WrittenEntry<'_>)) {
+        for x in v.to_scalars() {
+            each(WrittenEntry::Other(x.written()));
+        }
+    }
 
     /// `num/den` as a constant.
     ///
@@ -306,6 +342,16 @@ impl Number for Rational {
     }
     fn written(&self) -> Written {
         Written::Exact(self.clone())
+    }
+    fn written_entries(v: &Self::Vector, each: &mut dyn FnMut(WrittenEntry<'_>)) {
+        let denominator = v.denominator();
+        for (i, numerator) in v.numerators().iter().enumerate() {
+            each(WrittenEntry::Shared {
+                numerator,
+                denominator,
+                common: v.entry_common_factor(i),
+            });
+        }
     }
 }
 
@@ -435,6 +481,11 @@ impl Number for f64 {
     }
     fn written(&self) -> Written {
         Written::Binary64(*self)
+    }
+    fn written_entries(v: &Self::Vector, each: &mut dyn FnMut(WrittenEntry<'_>)) {
+        for x in v {
+            each(WrittenEntry::Binary64(*x));
+        }
     }
 }
 

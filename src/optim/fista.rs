@@ -258,10 +258,16 @@ impl<S: Scalar> Optimizer<S> for Fista {
         let gradient = oracle.gradient(&point)?;
         let mut x = point.clone();
         x.axpy(&-ctx.learning_rate.clone(), &gradient, r);
-        let mut d = x.clone();
-        d.sub_assign(&state.params);
         let mut y = x.clone();
-        y.axpy(&beta, &d, r);
+        if S::EXACT {
+            // In ℚ: y₊ = x + βx − βx₋ as one linear combination, normalised once.
+            let neg_beta = -beta.clone();
+            y.axpy_chain(&[(&beta, &x), (&neg_beta, &state.params)], r);
+        } else {
+            let mut d = x.clone();
+            d.sub_assign(&state.params);
+            y.axpy(&beta, &d, r);
+        }
         state.previous = std::mem::replace(&mut state.params, x);
         state.extrapolated = y;
         state.t = t;

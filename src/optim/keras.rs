@@ -272,9 +272,21 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
                         })?,
                     _ => mu.clone(),
                 };
-                v.scale(&mu_k);
-                v.axpy(&minus_lr, &gradient, r);
-                if self.nesterov {
+                if S::EXACT {
+                    // In ℚ: v ← μ_k v − γg, then (nesterov) θ ← θ + μv − γg, each one linear
+                    // combination normalised once.
+                    let mut next = S::Vector::zeros(v.len());
+                    next.axpy_chain(&[(&mu_k, &*v), (&minus_lr, &gradient)], r);
+                    *v = next;
+                } else {
+                    v.scale(&mu_k);
+                    v.axpy(&minus_lr, &gradient, r);
+                }
+                if self.nesterov && S::EXACT {
+                    state
+                        .params
+                        .axpy_chain(&[(&mu, &*v), (&minus_lr, &gradient)], r);
+                } else if self.nesterov {
                     let mut u = v.clone();
                     u.scale(&mu);
                     u.axpy(&minus_lr, &gradient, r);

@@ -231,10 +231,18 @@ impl<S: Scalar> Optimizer<S> for NagPc {
         oracle: &mut dyn Oracle<S>,
     ) -> Result<Query<S>> {
         let r = ctx.rounding;
-        let mut d = state.params.clone();
-        d.sub_assign(&state.previous);
+        let mu = S::from_rational(&self.momentum);
         let mut point = state.params.clone();
-        point.axpy(&S::from_rational(&self.momentum), &d, r);
+        if S::EXACT {
+            // In ℚ the order is immaterial: y = x + μx − μx₋ as one linear combination, formed
+            // over one denominator and normalised once (as heavy ball's step).
+            let neg_mu = -mu.clone();
+            point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.previous)], r);
+        } else {
+            let mut d = state.params.clone();
+            d.sub_assign(&state.previous);
+            point.axpy(&mu, &d, r);
+        }
         let gradient = oracle.gradient(&point)?;
         let mut next = point.clone();
         next.axpy(&-ctx.learning_rate.clone(), &gradient, r);

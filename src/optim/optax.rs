@@ -144,7 +144,13 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
         t.axpy(&mu, &state.trace, r);
         state.trace = t;
         let minus_lr = -ctx.learning_rate.clone();
-        if self.nesterov {
+        if self.nesterov && S::EXACT {
+            // In ℚ: θ ← θ − γg − γμt as one linear combination, normalised once.
+            let minus_lr_mu = minus_lr.clone() * &mu;
+            state
+                .params
+                .axpy_chain(&[(&minus_lr, &gradient), (&minus_lr_mu, &state.trace)], r);
+        } else if self.nesterov {
             let mut u = gradient.clone();
             u.axpy(&mu, &state.trace, r);
             state.params.axpy(&minus_lr, &u, r);

@@ -216,13 +216,29 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                     return Ok(Query { point, gradient });
                 }
                 Some(b) => {
-                    b.scale(&mu);
                     let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
-                    b.axpy(&one_minus_tau, &g, r);
+                    if S::EXACT {
+                        // In ℚ: b ← μb + (1 − τ)g as one linear combination, normalised once.
+                        let mut next = S::Vector::zeros(b.len());
+                        next.axpy_chain(&[(&mu, &*b), (&one_minus_tau, &g)], r);
+                        *b = next;
+                    } else {
+                        b.scale(&mu);
+                        b.axpy(&one_minus_tau, &g, r);
+                    }
                 }
                 None => state.momentum_buffer = Some(g.clone()),
             }
             let buf = state.momentum_buffer.as_ref().expect("set just above");
+            if self.nesterov && S::EXACT {
+                // In ℚ: θ ← θ − γg − γμb as one linear combination, normalised once.
+                let minus_lr = -ctx.learning_rate.clone();
+                let minus_lr_mu = minus_lr.clone() * &mu;
+                state
+                    .params
+                    .axpy_chain(&[(&minus_lr, &g), (&minus_lr_mu, buf)], r);
+                return Ok(Query { point, gradient });
+            }
             if self.nesterov {
                 g.axpy(&mu, buf, r);
             } else {

@@ -7,7 +7,7 @@ use std::io::Write;
 use super::run::{Header, Recorder, StepRecord};
 use super::{Outcome, Trace};
 use crate::arith::linalg::Vector;
-use crate::arith::scalar::Written;
+use crate::arith::scalar::{Written, WrittenEntry};
 use crate::arith::{Number, text};
 use crate::error::{Error, Result};
 
@@ -100,6 +100,9 @@ pub struct JsonWriter<W: Write> {
     started: bool,
     finished: bool,
     steps_written: usize,
+    /// The step being written (reused: no allocation per step once it has grown).
+    buf: Vec<u8>,
+    text: StepText,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -110,6 +113,8 @@ impl<W: Write> JsonWriter<W> {
             started: false,
             finished: false,
             steps_written: 0,
+            buf: Vec::new(),
+            text: StepText::default(),
         }
     }
 
@@ -189,14 +194,301 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
         self.out.write_all(b"  \"steps\": [").map_err(Self::io)
     }
     fn step(&mut self, record: StepRecord<S>) -> Result<()> {
-        let text = indented(&step_json(&record), 2);
-        let sep = if self.steps_written == 0 { "\n" } else { ",\n" };
-        write!(self.out, "{sep}    {text}").map_err(Self::io)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        buf.extend_from_slice(if self.steps_written == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        });
+        self.text.step(&mut buf, &record);
+        let written = self.out.write_all(&buf).map_err(Self::io);
+        self.buf = buf;
+        written?;
         self.steps_written += 1;
         Ok(())
     }
     fn finish(&mut self, outcome: &Outcome) -> Result<()> {
         self.close(&outcome_json(outcome))
+    }
+}
+
+/// How many reduced denominators [`StepText`] keeps the decimal text of.
+const DENOMINATOR_CACHE: usize = 8;
+
+/// Writes one step record as JSON text straight into a byte buffer, in the layout
+/// `serde_json::to_string_pretty` gives [`step_json`]'s value (keys in sorted order, two spaces per
+/// level), without building that value: numbers are formatted from the vectors' own storage
+/// ([`Number::written_entries`]).
+///
+/// Three things make an exact step cheap to write: an entry is reduced to lowest terms by the
+/// shared denominator's known primes (a few word remainders, not a big gcd per entry); the decimal
+/// text of a reduced denominator is converted once and reused by every entry and every vector that
+/// has it (most entries of a vector share the vector's denominator); and an exact state vector
+/// equal to a vector already written in the step (heavy ball's previous iterate is its query
+/// point) is copied as text, re-indented, instead of being formatted again.
+#[derive(Default)]
+struct StepText {
+    /// Recently written reduced denominators and their decimal text (most recent last).
+    denominators: Vec<(rug::Integer, Vec<u8>)>,
+}
+
+/// A newline followed by `depth` levels of two spaces.
+fn newline(buf: &mut Vec<u8>, depth: usize) {
+    buf.push(b'\n');
+    for _ in 0..depth {
+        buf.extend_from_slice(b"  ");
+    }
+}
+
+/// `s` as a JSON string (serde_json's escaping when it needs any).
+fn json_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+/// `{"bits": …, "dec": …}` (and `"err"`) for a binary64 value, as [`written_json`] lays it out.
+fn binary64(buf: &mut Vec<u8>, x: f64, error: Option<f64>, depth: usize) {
+    buf.push(b'{');
+    newline(buf, depth + 1);
+    // Writing into a Vec cannot fail.
+    let _ = write!(buf, "\"bits\": \"{:016x}\",", x.to_bits());
+    newline(buf, depth + 1);
+    buf.extend_from_slice(b"\"dec\": \"");
+    float_text(buf, x);
+    buf.push(b'"');
+    if let Some(e) = error {
+        buf.push(b',');
+        newline(buf, depth + 1);
+        buf.extend_from_slice(b"\"err\": \"");
+        float_text(buf, e);
+        buf.push(b'"');
+    }
+    newline(buf, depth);
+    buf.push(b'}');
+}
+
+/// [`text::format_f64`] into the buffer.
+fn float_text(buf: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        let _ = write!(buf, "{x:?}");
+    } else {
+        buf.extend_from_slice(text::format_f64(x).as_bytes());
+    }
+}
+
+/// A [`Written`] value, laid out as `serde_json::to_string_pretty(&written_json(w))` at `depth`.
+fn written_text(buf: &mut Vec<u8>, w: &Written, depth: usize) {
+    match w {
+        Written::Exact(q) => {
+            let _ = write!(buf, "\"{}/{}\"", q.numer(), q.denom());
+        }
+        Written::Binary64(x) => binary64(buf, *x, None, depth),
+        Written::WithError { value, error } if matches!(**value, Written::Binary64(_)) => {
+            if let Written::Binary64(x) = **value {
+                binary64(buf, x, Some(*error), depth);
+            }
+        }
+        other => {
+            // The rarer forms (f32, MPFR, nested bounds): through the JSON value, written in the
+            // same layout.
+            let text = serde_json::to_string_pretty(&written_json(other))
+                .unwrap_or_else(|e| format!("\"{e}\""));
+            let mut lines = text.split('\n');
+            if let Some(first) = lines.next() {
+                buf.extend_from_slice(first.as_bytes());
+            }
+            for line in lines {
+                newline(buf, depth);
+                buf.extend_from_slice(line.as_bytes());
+            }
+        }
+    }
+}
+
+/// Appends the text at `range` of the buffer (a value written at some depth) again, re-indented
+/// by `extra` levels.
+fn reindented(buf: &mut Vec<u8>, range: std::ops::Range<usize>, extra: usize) {
+    // Line by line: one copy per line (a line is one entry), not one push per byte.
+    let mut start = range.start;
+    while start < range.end {
+        let end = buf[start..range.end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(range.end, |i| start + i + 1);
+        buf.extend_from_within(start..end);
+        if buf[end - 1] == b'\n' {
+            for _ in 0..extra {
+                buf.extend_from_slice(b"  ");
+            }
+        }
+        start = end;
+    }
+}
+
+/// A scalar, or `null`.
+fn optional_scalar<S: Number>(buf: &mut Vec<u8>, x: Option<&S>, depth: usize) {
+    match x {
+        Some(x) => written_text(buf, &x.written(), depth),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// One entry of a step's `state` object.
+enum StateValue<'r, S: Number> {
+    Vector(&'r S::Vector),
+    Scalar(&'r S),
+}
+
+impl StepText {
+    /// The decimal text of `den`, from the cache or converted (and cached).
+    fn denominator(&mut self, den: &rug::Integer) -> &[u8] {
+        let cache = &mut self.denominators;
+        let at = match cache.iter().position(|(d, _)| d == den) {
+            Some(i) => i,
+            None => {
+                if cache.len() == DENOMINATOR_CACHE {
+                    cache.remove(0);
+                }
+                cache.push((den.clone(), den.to_string().into_bytes()));
+                cache.len() - 1
+            }
+        };
+        &cache[at].1
+    }
+
+    /// A vector as a JSON array at `depth`.
+    fn vector<S: Number>(&mut self, buf: &mut Vec<u8>, v: &S::Vector, depth: usize) {
+        if v.is_empty() {
+            buf.extend_from_slice(b"[]");
+            return;
+        }
+        buf.push(b'[');
+        let mut first = true;
+        S::written_entries(v, &mut |entry| {
+            if !first {
+                buf.push(b',');
+            }
+            first = false;
+            newline(buf, depth + 1);
+            match entry {
+                WrittenEntry::Shared {
+                    numerator,
+                    denominator,
+                    common,
+                } => {
+                    buf.push(b'"');
+                    if common == 1 {
+                        let _ = write!(buf, "{numerator}/");
+                        buf.extend_from_slice(self.denominator(denominator));
+                    } else {
+                        let n = rug::Integer::from(numerator.div_exact_ref(&common));
+                        let d = rug::Integer::from(denominator.div_exact_ref(&common));
+                        let _ = write!(buf, "{n}/");
+                        buf.extend_from_slice(self.denominator(&d));
+                    }
+                    buf.push(b'"');
+                }
+                WrittenEntry::Binary64(x) => binary64(buf, x, None, depth + 1),
+                WrittenEntry::Other(w) => written_text(buf, &w, depth + 1),
+            }
+        });
+        newline(buf, depth);
+        buf.push(b']');
+    }
+
+    /// One step record as the JSON object [`step_json`] builds, laid out at depth 2 (an element of
+    /// the top-level `steps` array).
+    fn step<S: Number>(&mut self, buf: &mut Vec<u8>, s: &StepRecord<S>) {
+        const DEPTH: usize = 2;
+        let field = |buf: &mut Vec<u8>, key: &str, depth: usize| {
+            newline(buf, depth);
+            json_str(buf, key);
+            buf.extend_from_slice(b": ");
+        };
+        buf.push(b'{');
+        field(buf, "gap", DEPTH + 1);
+        optional_scalar(buf, s.gap.as_ref(), DEPTH + 1);
+        buf.push(b',');
+        // The vectors written before `state`, with where their text lies, for state vectors equal
+        // to one of them.
+        let mut written: Vec<(&S::Vector, std::ops::Range<usize>)> = Vec::with_capacity(3);
+        field(buf, "gradient", DEPTH + 1);
+        let start = buf.len();
+        self.vector::<S>(buf, &s.gradient, DEPTH + 1);
+        written.push((&s.gradient, start..buf.len()));
+        buf.push(b',');
+        field(buf, "iterate", DEPTH + 1);
+        let start = buf.len();
+        self.vector::<S>(buf, &s.iterate, DEPTH + 1);
+        written.push((&s.iterate, start..buf.len()));
+        buf.push(b',');
+        field(buf, "k", DEPTH + 1);
+        let _ = write!(buf, "{}", s.step);
+        buf.push(b',');
+        field(buf, "lr", DEPTH + 1);
+        written_text(buf, &s.learning_rate.written(), DEPTH + 1);
+        buf.push(b',');
+        field(buf, "query", DEPTH + 1);
+        let start = buf.len();
+        self.vector::<S>(buf, &s.query, DEPTH + 1);
+        written.push((&s.query, start..buf.len()));
+        buf.push(b',');
+        field(buf, "state", DEPTH + 1);
+        // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
+        // as inserting into that map does.
+        let mut state: Vec<(&str, StateValue<'_, S>)> = s
+            .state
+            .vectors
+            .iter()
+            .map(|(n, v)| (*n, StateValue::Vector(v)))
+            .chain(
+                s.state
+                    .scalars
+                    .iter()
+                    .map(|(n, x)| (*n, StateValue::Scalar(x))),
+            )
+            .collect();
+        state.reverse();
+        state.sort_by(|a, b| a.0.cmp(b.0));
+        state.dedup_by(|later, earlier| later.0 == earlier.0);
+        if state.is_empty() {
+            buf.extend_from_slice(b"{}");
+        } else {
+            buf.push(b'{');
+            for (i, (name, value)) in state.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                field(buf, name, DEPTH + 2);
+                match value {
+                    StateValue::Scalar(x) => {
+                        written_text(buf, &x.written(), DEPTH + 2);
+                    }
+                    StateValue::Vector(v) => {
+                        // Equal exact vectors have identical text (the normal form is unique);
+                        // floating vectors are not compared (0.0 == −0.0, NaN ≠ NaN).
+                        let same = S::EXACT
+                            .then(|| written.iter().find(|(w, _)| *w == *v))
+                            .flatten();
+                        match same {
+                            Some((_, range)) => reindented(buf, range.clone(), 1),
+                            None => self.vector::<S>(buf, v, DEPTH + 2),
+                        }
+                    }
+                }
+            }
+            newline(buf, DEPTH + 1);
+            buf.push(b'}');
+        }
+        newline(buf, DEPTH);
+        buf.push(b'}');
     }
 }
 

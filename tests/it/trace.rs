@@ -347,3 +347,103 @@ fn the_streamed_trace_is_the_collected_trace() {
     let diverged = both::<f64>("quadratic:dim=2,seed=2", "gd", "constant:lr=3", 2000, 500);
     assert_eq!(diverged["outcome"]["status"], "diverged");
 }
+
+/// The text `trace` streams is, byte for byte, serde_json's pretty layout of the collected trace
+/// (the layout the writer had when it built a JSON value per step), header fields in their order
+/// and `outcome` last. The writer formats numbers from the vectors' storage, reduces exact entries
+/// by the denominator's known primes and copies repeated exact vectors as text; this reference
+/// does none of that. Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
+/// with scalar state; a zero entry), f64 (−0.0, a divergence), bounded f64 and MPFR.
+#[test]
+fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
+    use momentum_oracle::trace::{JsonWriter, outcome_json, record, step_json, vector_json};
+    use serde_json::{Value, json};
+    fn reference<S: Number>(t: &trace::Trace<S>) -> String {
+        let pad = |v: &Value, depth: usize| {
+            serde_json::to_string_pretty(v)
+                .unwrap()
+                .replace('\n', &format!("\n{}", "  ".repeat(depth)))
+        };
+        let mut out = String::from("{\n");
+        let header = [
+            (
+                "generator",
+                json!(format!("momentum-oracle {}", env!("CARGO_PKG_VERSION"))),
+            ),
+            ("problem", json!(t.problem)),
+            ("optimizer", json!(t.optimizer)),
+            ("schedule", json!(t.schedule)),
+            ("arithmetic", json!(t.arithmetic)),
+            ("rounding", json!(t.rounding.name())),
+            ("x0", vector_json::<S>(&t.x0)),
+            (
+                "initial_gap",
+                t.initial_gap
+                    .as_ref()
+                    .map_or(Value::Null, trace::scalar_json),
+            ),
+        ];
+        for (key, value) in header {
+            out += &format!("  {}: {},\n", json!(key), pad(&value, 1));
+        }
+        out += "  \"steps\": [";
+        for (i, s) in t.steps.iter().enumerate() {
+            out += if i == 0 { "\n    " } else { ",\n    " };
+            out += &pad(&step_json(s), 2);
+        }
+        out += if t.steps.is_empty() {
+            "],\n"
+        } else {
+            "\n  ],\n"
+        };
+        out += &format!("  \"outcome\": {}\n}}\n", pad(&outcome_json(&t.outcome), 1));
+        out
+    }
+    fn same<S: Evaluate>(problem: &str, optimizer: &str, schedule: &str, steps: usize) {
+        let p = problem::from_spec(problem).unwrap();
+        let o = OptimizerConfig::from_spec(optimizer).unwrap();
+        let s = Schedule::from_spec(schedule).unwrap();
+        let options = RunOptions::default();
+        let collected = trace::run::<S>(p.as_ref(), &o, &s, None, steps, &options).unwrap();
+        let mut writer = JsonWriter::new(Vec::new());
+        record::<S>(p.as_ref(), &o, &s, None, steps, &options, &mut writer).unwrap();
+        let streamed = String::from_utf8(writer.into_inner()).unwrap();
+        assert_eq!(streamed, reference(&collected), "{problem} {optimizer}");
+    }
+    let step = "step:lr=1/2,factor=1/2,every=3";
+    same::<Rational>(
+        "quadratic:dim=3,seed=1",
+        "heavy-ball:momentum=9/10",
+        step,
+        9,
+    );
+    same::<Rational>(
+        "quadratic:dim=4,seed=6",
+        "nag:momentum=1/2",
+        "constant:lr=1/8",
+        6,
+    );
+    same::<Rational>(
+        "quadratic:dim=3,seed=1",
+        "fista:momentum=rational",
+        "constant:lr=1/4",
+        5,
+    );
+    same::<Rational>(
+        "lower-bound:k=5",
+        "pytorch:momentum=9/10,dampening=1/10",
+        step,
+        4,
+    );
+    same::<f64>(
+        "quadratic:dim=3,seed=1",
+        "keras:momentum=9/10,nesterov=true",
+        step,
+        7,
+    );
+    same::<f64>("quadratic:dim=2,seed=2", "gd", "constant:lr=3", 1100);
+    same::<momentum_oracle::arith::bounded::Bounded>("huber", "heavy-ball:momentum=1/2", step, 5);
+    momentum_oracle::arith::with_mpfr_precision(64, || {
+        same::<rug::Float>("quadratic:dim=2,seed=1", "nag:momentum=9/10", step, 3);
+    });
+}

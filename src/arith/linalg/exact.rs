@@ -226,6 +226,55 @@ impl QVec {
         &self.num
     }
 
+    /// `gcd(num_i, den)`: entry `i` in lowest terms is `(num_i/g) / (den/g)`.
+    ///
+    /// By the denominator's known primes when it has them (the usual case along a run): per prime
+    /// `p`, the power of `p` common to both, found with word remainders (a trailing-zero count for
+    /// 2), and usually none (a numerator is divisible by `p` with probability 1/p). That is O(n)
+    /// in the size of the numbers, where a big gcd is O(n²) or O(n log² n). Unknown primes fall
+    /// back to the gcd.
+    ///
+    /// # Panics
+    /// Panics if `i >= self.len()`.
+    pub fn entry_common_factor(&self, i: usize) -> Integer {
+        let n = &self.num[i];
+        if self.den == 1 {
+            return Integer::from(1);
+        }
+        if *n == 0 {
+            return self.den.clone();
+        }
+        let Some(primes) = &self.primes else {
+            return Integer::from(n.gcd_ref(&self.den));
+        };
+        let mut g = Integer::from(1);
+        for &p in primes {
+            if p == 2 {
+                let shift = n
+                    .find_one(0)
+                    .unwrap_or(0)
+                    .min(self.den.find_one(0).unwrap_or(0));
+                g <<= shift;
+                continue;
+            }
+            if !n.is_divisible_u(p) || !self.den.is_divisible_u(p) {
+                continue;
+            }
+            // p^e divides both; raise e while it still does (e stays small along a run).
+            let mut power = Integer::from(p);
+            loop {
+                let next = Integer::from(&power * p);
+                if n.is_divisible(&next) && self.den.is_divisible(&next) {
+                    power = next;
+                } else {
+                    break;
+                }
+            }
+            g *= power;
+        }
+        g
+    }
+
     /// Builds the vector `num / den`.
     ///
     /// # Errors
@@ -437,6 +486,22 @@ impl Vector<Rational> for QVec {
     fn axpy_chain(&mut self, terms: &[(&Rational, &Self)], _rounding: Rounding) {
         // Exact: the chain is one linear combination, normalised once.
         self.add_scaled_terms(terms);
+    }
+    fn momentum_update(
+        &mut self,
+        buffer: &mut Self,
+        gradient: &Self,
+        momentum: &Rational,
+        gradient_scale: &Rational,
+        minus_learning_rate: &Rational,
+        _rounding: Rounding,
+    ) {
+        // Exact: b ← μb + (1 − τ)g as one combination (one normalisation instead of a scale and
+        // an axpy, each normalised), then θ ← θ − γb.
+        let mut next = QVec::zeros(self.len());
+        next.add_scaled_terms(&[(momentum, buffer), (gradient_scale, gradient)]);
+        *buffer = next;
+        self.add_scaled_terms(&[(minus_learning_rate, buffer)]);
     }
     fn scale(&mut self, a: &Rational) {
         if *a == 0 {
@@ -1087,6 +1152,27 @@ mod tests {
         let x = Integer::from(Integer::from(1) << 128);
         let y = m.matvec(&QVec::from_parts(vec![x.clone()], Integer::from(1)).unwrap());
         assert_eq!(y.numerators(), &[-x]);
+    }
+
+    /// An entry's common factor with the shared denominator, found by the known primes, is the
+    /// gcd: entries with powers of 2, 3 and 5 in common (and none), with known and unknown primes.
+    #[test]
+    fn entry_common_factor_is_the_gcd() {
+        let den = (Integer::from(1) << 40u32) * Integer::from(2187 * 25); // 2^40 · 3^7 · 5^2
+        let nums: Vec<Integer> = [1i64, 2, 6, 75, 2 * 27 * 5, 7, -(1 << 40) * 3 * 25 * 9, 0]
+            .iter()
+            .map(|&n| Integer::from(n) * 7919)
+            .collect();
+        let known = QVec::from_parts(nums.clone(), den.clone()).unwrap();
+        assert!(known.primes.is_some());
+        let mut unknown = known.clone();
+        unknown.primes = None;
+        for v in [&known, &unknown] {
+            for (i, n) in v.numerators().iter().enumerate() {
+                let want = Integer::from(n.gcd_ref(v.denominator()));
+                assert_eq!(v.entry_common_factor(i), want, "entry {i}");
+            }
+        }
     }
 
     /// Normalising by the known primes gives the same normal form as the gcd chain.
