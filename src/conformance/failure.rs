@@ -6,6 +6,7 @@ use rug::Rational;
 
 use super::coverage::{Coverage, Shortfall};
 use super::{Config, Convention};
+use crate::arith::format::Format;
 use crate::arith::text::{f64_bits, format, format_f64};
 use crate::error::Error;
 
@@ -86,8 +87,9 @@ pub struct ReplayFailure {
     pub case: String,
     /// The convention and hyper-parameters the adapter was started with.
     pub config: Config,
-    /// The number format of the adapter's values (`binary64`).
-    pub format: &'static str,
+    /// The number format of the adapter's values (binary64 today: the kit drives f64
+    /// optimizers; the field names it so that a failure says which format it judged).
+    pub format: Format,
     /// The learning rate of each step (the schedule).
     pub learning_rates: Vec<f64>,
     /// The initial parameters.

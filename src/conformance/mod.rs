@@ -59,12 +59,99 @@
 //! * [`stability_properties`] — the theory: on `λx²/2`, your iteration must contract where the
 //!   exact Jury criterion says the convention is stable (spectral radius ≤ 9/10) and grow where
 //!   it is unstable (≥ 11/10); margins make the verdicts immune to rounding.
+//!
+//! # What a run reports, and when it fails
+//!
+//! [`Kit`] runs the suites (`Kit::new().cases(n)`; without `cases`, `PROPTEST_CASES` or
+//! [`DEFAULT_CASES`]) and returns a [`Coverage`] per suite: cases run, declined, unsupported and
+//! skipped per configuration family (plain, momentum, dampening, nesterov, weight decay, maximize,
+//! schedule). A suite fails with [`ConformanceFailure::Coverage`] when the adapter declined every
+//! case it was offered, or more than half, or when nothing ran; features the adapter declares in
+//! [`UnderTest::unsupported`] are not offered and are listed as unsupported, never as passed. A
+//! wrong value fails with [`ConformanceFailure::Replay`], shrunk to a minimal case, whose message
+//! names the convention, the format, the hyper-parameters and every learning rate (decimal, exact
+//! `p/q` and IEEE bits), the initial parameters and gradients, the step, quantity and coordinate,
+//! the whole exact rational expected, the bits received and the envelope: enough to replay the case
+//! by hand (`fixture::replay::expectation`, or `momentum-oracle trace`).
+//!
+//! # An optimizer behind automatic differentiation
+//!
+//! The kit hands your adapter a gradient `g`; an optimizer that only reads gradients from a
+//! backward pass (candle, burn, dfdx, tch) gets it through the loss `L(θ) = Σᵢ θᵢ·gᵢ` with `g` a
+//! constant (detached) tensor: reverse mode computes `∂L/∂θᵢ = 1 · gᵢ`, which is `gᵢ` exactly
+//! (multiplying by one is exact). Use the sum, not the mean (which scales by `1/n`, rounded unless
+//! `n` is a power of two); keep the parameters in f64; clear the accumulated gradients before each
+//! backward pass (frameworks add into `.grad`); keep the parameter tensor alive between steps and
+//! copy it out after each. Below, a minimal reverse mode stands in for the framework:
+//!
+//! ```
+//! use momentum_oracle::conformance::{Config, Convention, Feature, Kit, UnderTest};
+//!
+//! /// The framework's parameter: a value and the gradient a backward pass accumulates into it.
+//! struct Param { value: Vec<f64>, grad: Vec<f64> }
+//!
+//! /// The framework's `(θ * c).sum()` with a constant `c`, and its `backward()`: the seed 1 of
+//! /// the sum times the constant factor of the product, added into `θ.grad`.
+//! fn dot_loss_backward(theta: &mut Param, c: &[f64]) {
+//!     for (grad, ci) in theta.grad.iter_mut().zip(c) { *grad += 1.0 * ci; }
+//! }
+//!
+//! /// The framework's optimizer (PyTorch's SGD with momentum): it reads only `param.grad`.
+//! struct FrameworkSgd { lr: f64, momentum: f64, buffer: Option<Vec<f64>> }
+//! impl FrameworkSgd {
+//!     fn step(&mut self, p: &mut Param) {
+//!         let mut d = p.grad.clone();
+//!         if self.momentum != 0.0 {
+//!             let b = match self.buffer.take() {
+//!                 None => d.clone(), // PyTorch: b₁ = g₁
+//!                 Some(b) => b.iter().zip(&d).map(|(b, g)| self.momentum * b + g).collect(),
+//!             };
+//!             d = b.clone();
+//!             self.buffer = Some(b);
+//!         }
+//!         for (x, di) in p.value.iter_mut().zip(&d) { *x -= self.lr * di; }
+//!     }
+//! }
+//!
+//! /// The adapter: the kit's gradient enters through the loss Σ θᵢ·gᵢ.
+//! #[derive(Default)]
+//! struct Adapter { theta: Option<Param>, sgd: Option<FrameworkSgd> }
+//!
+//! impl UnderTest for Adapter {
+//!     fn convention(&self) -> Convention { Convention::Pytorch }
+//!     // What this optimizer does not implement: listed as unsupported in the report, not offered.
+//!     fn unsupported(&self) -> &[Feature] {
+//!         &[Feature::Dampening, Feature::Nesterov, Feature::WeightDecay, Feature::Maximize]
+//!     }
+//!     fn start(&mut self, config: &Config, params: &[f64]) -> bool {
+//!         self.theta = Some(Param { value: params.to_vec(), grad: vec![0.0; params.len()] });
+//!         self.sgd = Some(FrameworkSgd { lr: 0.0, momentum: config.momentum, buffer: None });
+//!         true
+//!     }
+//!     fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
+//!         let (theta, sgd) = (self.theta.as_mut().unwrap(), self.sgd.as_mut().unwrap());
+//!         theta.grad.iter_mut().for_each(|x| *x = 0.0); // zero_grad
+//!         dot_loss_backward(theta, gradient);           // (θ * g.detach()).sum().backward()
+//!         sgd.lr = learning_rate;                       // the schedule's rate of this step
+//!         sgd.step(theta);
+//!         params.copy_from_slice(&theta.value);
+//!     }
+//!     fn state(&self, name: &str) -> Option<Vec<f64>> {
+//!         (name == "momentum_buffer").then(|| self.sgd.as_ref()?.buffer.clone()).flatten()
+//!     }
+//! }
+//!
+//! let report = Kit::new().cases(16).run(Adapter::default).unwrap();
+//! let text = report.to_string();
+//! assert!(text.contains("unsupported (declared): dampening, nesterov, weight_decay, maximize"));
+//! ```
 
 use rug::Rational;
 
 mod coverage;
 mod failure;
 mod kit;
+mod shrink;
 
 pub use coverage::{CaseOutcome, Counts, Coverage, Family, Feature, Shortfall};
 pub use failure::{ConformanceFailure, ReplayFailure, StabilityFailure};
@@ -299,7 +386,7 @@ const MAX_STEPS: usize = 12;
 /// Built to shrink toward small cases without `prop_flat_map` (whose inner values are redrawn
 /// when the outer ones shrink, so a failure is lost): the step count comes first and shrinks by
 /// bisection to the fewest steps that still fail; the hyper-parameters shrink toward zero and
-/// `false`, the rates toward a constant 1/100; each coordinate is one element (its initial value
+/// `false`, the schedule toward constant, the rates toward 1/100; each coordinate is one element (its initial value
 /// with its whole gradient history), so removing it keeps the other coordinates' data.
 pub fn generated_case(
     convention: Convention,
@@ -311,48 +398,60 @@ pub fn generated_case(
         1 => (1i32..60, any::<bool>()).prop_map(|(e, s)| if s { f64::powi(2.0, -e) } else { -f64::powi(2.0, e) }),
     ];
     let coordinate = (value.clone(), proptest::collection::vec(value, MAX_STEPS));
+    // Each feature is off in half of the cases, so that every family — plain SGD included, which
+    // needs all of them off — gets cases (an even draw over 0..=15 left plain SGD without a case
+    // in most runs of 64). A union shrinks to its first alternative: off.
+    let either = |on: BoxedStrategy<u32>| prop_oneof![Just(0u32), on];
     // Proptest shrinks a tuple one element at a time, in order: the hyper-parameters shrink
     // before the data, so that a gradient cannot shrink to zero while weight decay or another
-    // feature keeps the failure alive through it, leaving that feature in the "minimal" case.
+    // feature keeps the failure alive through it (the kit's own pass, shrink.rs, finishes).
     (
         1usize..=MAX_STEPS,
-        0u32..=15,
-        0u32..=8,
-        0u32..=4,
+        either((1u32..=15).boxed()),
+        either((1u32..=8).boxed()),
+        either((1u32..=4).boxed()),
+        any::<bool>(),
         any::<bool>(),
         any::<bool>(),
         proptest::collection::vec(1u32..=40, MAX_STEPS),
         proptest::collection::vec(coordinate, 1..=MAX_DIM),
     )
-        .prop_map(move |(k, mu, tau, wd, nest, max, lrs, coordinates)| {
-            let momentum = f64::from(mu) / 16.0 * if mu % 3 == 0 { 1.0 } else { 0.9 };
-            let nesterov = nest && momentum > 0.0;
-            let dampening = if nesterov || convention != Convention::Pytorch {
-                0.0
-            } else {
-                f64::from(tau) / 10.0
-            };
-            let weight_decay = if convention == Convention::Optax {
-                0.0
-            } else {
-                f64::from(wd) / 100.0
-            };
-            GeneratedCase {
-                config: Config {
-                    convention,
-                    momentum,
-                    dampening,
-                    weight_decay,
-                    nesterov,
-                    maximize: max && convention == Convention::Pytorch,
-                },
-                rates: lrs[..k].iter().map(|i| f64::from(*i) / 100.0).collect(),
-                x0: coordinates.iter().map(|(x, _)| *x).collect(),
-                gradients: (0..k)
-                    .map(|step| coordinates.iter().map(|(_, g)| g[step]).collect())
-                    .collect(),
-            }
-        })
+        .prop_map(
+            move |(k, mu, tau, wd, nest, max, varying, lrs, coordinates)| {
+                let momentum = f64::from(mu) / 16.0 * if mu % 3 == 0 { 1.0 } else { 0.9 };
+                let nesterov = nest && momentum > 0.0;
+                // Dampening acts only on the momentum buffer: without momentum it would be a
+                // "dampening" case that checks nothing of it.
+                let dampening = if nesterov || momentum == 0.0 || convention != Convention::Pytorch
+                {
+                    0.0
+                } else {
+                    f64::from(tau) / 10.0
+                };
+                let weight_decay = if convention == Convention::Optax {
+                    0.0
+                } else {
+                    f64::from(wd) / 100.0
+                };
+                GeneratedCase {
+                    config: Config {
+                        convention,
+                        momentum,
+                        dampening,
+                        weight_decay,
+                        nesterov,
+                        maximize: max && convention == Convention::Pytorch,
+                    },
+                    rates: (0..k)
+                        .map(|step| f64::from(lrs[if varying { step } else { 0 }]) / 100.0)
+                        .collect(),
+                    x0: coordinates.iter().map(|(x, _)| *x).collect(),
+                    gradients: (0..k)
+                        .map(|step| coordinates.iter().map(|(_, g)| g[step]).collect())
+                        .collect(),
+                }
+            },
+        )
 }
 
 /// `cases` property-based replays ([`Kit::replay_properties`]).
