@@ -1,7 +1,9 @@
 //! The conformance kit against implementations written here independently of the crate: correct
 //! ones pass every suite, each realistic bug is caught with a report that names it.
 
-use momentum_oracle::conformance::{self, Config, Convention, UnderTest};
+use momentum_oracle::conformance::{
+    self, Config, ConformanceFailure, Convention, Family, Feature, Kit, Shortfall, UnderTest,
+};
 
 /// Which bug to plant.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,8 @@ enum Bug {
     /// PyTorch implemented through a Sutskever velocity v = μv − γ_t g, θ += v: equal at a
     /// constant rate, wrong after every rate change (the momentum correction is missing).
     MomentumCorrectionMissing,
+    /// PyTorch: dampening forgotten from step 4 on (b = μb + g).
+    DampeningDroppedFromStep4,
 }
 
 /// An independent f64 SGD that can follow PyTorch, Keras or Optax, with an optional bug.
@@ -28,6 +32,7 @@ struct Sgd {
     bug: Bug,
     config: Option<Config>,
     state: Option<Vec<f64>>,
+    step: usize,
 }
 
 fn sgd(convention: Convention, bug: Bug) -> Sgd {
@@ -36,6 +41,7 @@ fn sgd(convention: Convention, bug: Bug) -> Sgd {
         bug,
         config: None,
         state: None,
+        step: 0,
     }
 }
 
@@ -50,10 +56,15 @@ impl UnderTest for Sgd {
         }
         self.config = Some(c);
         self.state = None;
+        self.step = 0;
         true
     }
     fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
-        let c = self.config.clone().unwrap();
+        let mut c = self.config.clone().unwrap();
+        self.step += 1;
+        if self.bug == Bug::DampeningDroppedFromStep4 && self.step >= 4 {
+            c.dampening = 0.0;
+        }
         let learning_rate = if self.bug == Bug::F32Hyperparameters {
             learning_rate as f32 as f64
         } else {
@@ -459,5 +470,428 @@ fn an_off_by_one_in_fistas_t_k_is_flagged_by_the_proof_obligations_on_the_users_
             Obligation::FistaPotential | Obligation::FistaInitialPotential
         ),
         "{v}"
+    );
+}
+
+/// An adapter around the correct [`Sgd`] that declines some configurations, optionally declaring
+/// features unsupported.
+struct Declining {
+    inner: Sgd,
+    declines: fn(&Config) -> bool,
+    unsupported: &'static [Feature],
+}
+
+impl UnderTest for Declining {
+    fn convention(&self) -> Convention {
+        self.inner.convention()
+    }
+    fn start(&mut self, config: &Config, params: &[f64]) -> bool {
+        !(self.declines)(config) && self.inner.start(config, params)
+    }
+    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
+        self.inner.step(params, gradient, learning_rate);
+    }
+    fn state(&self, name: &str) -> Option<Vec<f64>> {
+        self.inner.state(name)
+    }
+    fn unsupported(&self) -> &[Feature] {
+        self.unsupported
+    }
+}
+
+fn declining(declines: fn(&Config) -> bool, unsupported: &'static [Feature]) -> Declining {
+    Declining {
+        inner: sgd(Convention::Pytorch, Bug::None),
+        declines,
+        unsupported,
+    }
+}
+
+#[test]
+fn an_adapter_that_declines_everything_fails_and_says_why() {
+    let kit = Kit::new().cases(16);
+    let failures = [
+        kit.replay_fixtures(&mut declining(|_| true, &[]))
+            .expect_err("fixtures"),
+        kit.replay_properties(|| declining(|_| true, &[]))
+            .expect_err("properties"),
+        kit.stability_properties(|| declining(|_| true, &[]))
+            .expect_err("stability"),
+    ];
+    for failure in failures {
+        let ConformanceFailure::Coverage(coverage) = &failure else {
+            panic!("not a coverage failure: {failure}")
+        };
+        assert!(matches!(
+            coverage.shortfall(),
+            Some(Shortfall::DeclinedEverything { declined }) if declined > 0
+        ));
+        assert_eq!(coverage.total.run, 0);
+        let message = failure.to_string();
+        assert!(
+            message.contains("declined every case it was offered"),
+            "{message}"
+        );
+        // No family may read PASS when nothing ran.
+        assert!(!message.contains("PASS"), "{message}");
+        assert!(message.contains("nothing checked"), "{message}");
+    }
+}
+
+#[test]
+fn an_adapter_that_declines_more_than_half_fails_and_says_why() {
+    // Declining every configuration with momentum or weight decay, without declaring either
+    // unsupported, declines three cases in four: the generator turns each feature on in half of
+    // its cases, independently. Of 64 cases, 33 or more are declined except with probability
+    // below 10⁻⁵ (binomial(64, 3/4): mean 48, standard deviation 3.5).
+    let failure = Kit::new()
+        .cases(64)
+        .replay_properties(|| declining(|c| c.momentum != 0.0 || c.weight_decay != 0.0, &[]))
+        .expect_err("declining most cases fails");
+    let ConformanceFailure::Coverage(coverage) = &failure else {
+        panic!("not a coverage failure: {failure}")
+    };
+    let Some(Shortfall::DeclinedMoreThanHalf {
+        declined,
+        considered,
+    }) = coverage.shortfall()
+    else {
+        panic!("{failure}")
+    };
+    assert!(
+        2 * declined > considered && declined < considered,
+        "{failure}"
+    );
+    let message = failure.to_string();
+    assert!(
+        message.contains(&format!(
+            "declined {declined} of the {considered} cases it was offered, more than half"
+        )),
+        "{message}"
+    );
+    // The plain cases that ran are reported as such.
+    let plain = coverage.family(Family::Plain).unwrap();
+    assert_eq!(plain.declined, 0);
+}
+
+#[test]
+fn declared_unsupported_features_are_listed_not_passed() {
+    // Declines nesterov, but says so: those cases are not offered, are listed as unsupported and
+    // do not count against it, so the suites pass on what it does support.
+    let make = || declining(|c| c.nesterov, &[Feature::Nesterov]);
+    let report = Kit::new().cases(32).run(make).expect("passes on the rest");
+    for coverage in &report.suites {
+        assert_eq!(coverage.total.declined, 0, "{coverage}");
+        assert!(coverage.total.run > 0, "{coverage}");
+        let nesterov = coverage.family(Family::With(Feature::Nesterov)).unwrap();
+        assert_eq!(nesterov.run, 0, "{coverage}");
+    }
+    // The catalogue has nesterov fixtures, so the unsupported count is not vacuous there.
+    let fixtures = &report.suites[0];
+    assert!(
+        fixtures
+            .family(Family::With(Feature::Nesterov))
+            .unwrap()
+            .unsupported
+            > 0
+    );
+    let text = report.to_string();
+    println!("{text}"); // the table README shows
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("nesterov"))
+        .unwrap();
+    assert!(row.contains("unsupported (declared"), "{row}");
+    assert!(!row.contains("PASS"), "{row}");
+    assert!(text.contains("unsupported (declared): nesterov"), "{text}");
+}
+
+/// Not a test of its own: run by [`proptest_cases_and_the_builder_set_the_number_of_cases`] in a
+/// child process with `PROPTEST_CASES` set (setting it here would race the other tests).
+#[test]
+#[ignore = "run by proptest_cases_and_the_builder_set_the_number_of_cases"]
+fn kit_cases_from_the_environment_probe() {
+    let coverage = Kit::new()
+        .replay_properties(|| sgd(Convention::Optax, Bug::None))
+        .unwrap();
+    let t = coverage.total;
+    println!(
+        "probe: {} cases, {} generated",
+        Kit::new().case_count(),
+        t.run + t.declined + t.unsupported + t.skipped
+    );
+}
+
+#[test]
+fn proptest_cases_and_the_builder_set_the_number_of_cases() {
+    let coverage = Kit::new()
+        .cases(5)
+        .replay_properties(|| sgd(Convention::Keras, Bug::None))
+        .unwrap();
+    assert_eq!(coverage.total.run, 5);
+    let o = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "conformance::kit_cases_from_the_environment_probe",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("PROPTEST_CASES", "7")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("probe: 7 cases, 7 generated"), "{out}");
+}
+
+#[test]
+fn shrinking_reaches_the_minimal_failing_case() {
+    // The bug: dampening forgotten from step 4 on, so b₄ = μb₃ + g₄ instead of μb₃ + (1 − τ)g₄.
+    // Steps 1–3 are exact, and step 4 differs by τ·g₄ in each coordinate where g₄ ≠ 0 (and, with
+    // weight decay, where λθ₃ ≠ 0); so a failing case needs μ ≠ 0, τ ≠ 0, no nesterov (which
+    // forces τ = 0) and at least 4 steps. In the kit's order (shrink.rs: steps, coordinates,
+    // features, hyper-parameters, rates, data) the minimal case is therefore: 1 coordinate, 4
+    // steps, features momentum and dampening only, at the generator's smallest values μ =
+    // 1/16 · 9/10 and τ = 1/10, the constant rate 1/100, θ₀ = 0, g₁ = g₂ = g₃ = 0 and g₄ = 1/2
+    // (the simplest nonzero datum). Proptest alone ends on a case that depends on where it
+    // started (one in thirty kept λ = 1/100 with g₄ = 0, the failure carried by λθ₃); so the test
+    // asserts the whole case, whatever the random search found first.
+    let failure = Kit::new()
+        .cases(64)
+        .replay_properties(|| sgd(Convention::Pytorch, Bug::DampeningDroppedFromStep4))
+        .expect_err("the bug is caught");
+    let ConformanceFailure::Replay(f) = &failure else {
+        panic!("{failure}")
+    };
+    let minimal = Config {
+        convention: Convention::Pytorch,
+        momentum: 1.0 / 16.0 * 0.9,
+        dampening: 0.1,
+        weight_decay: 0.0,
+        nesterov: false,
+        maximize: false,
+    };
+    assert_eq!(f.config, minimal, "{failure}");
+    assert_eq!(f.initial_params, [0.0], "{failure}");
+    assert_eq!(
+        f.gradients,
+        [vec![0.0], vec![0.0], vec![0.0], vec![0.5]],
+        "{failure}"
+    );
+    assert_eq!(f.learning_rates, [0.01; 4], "{failure}");
+    assert_eq!(
+        (f.step, f.quantity.as_str(), f.coordinate),
+        (4, "params", 0)
+    );
+}
+
+/// Two kit invocations in one module: each writes its tests in its own `mod`.
+mod two_invocations {
+    use super::*;
+    momentum_oracle::conformance_tests!(keras, sgd(Convention::Keras, Bug::None));
+    momentum_oracle::conformance_tests!(optax, sgd(Convention::Optax, Bug::None));
+}
+
+#[test]
+fn two_kit_invocations_in_one_module_compile() {
+    // That this file compiles is the property; the harness runs the six generated tests. Naming
+    // them here makes the test fail to compile if the macro stops writing them.
+    let generated: [fn(); 6] = [
+        two_invocations::keras::momentum_oracle_replay_fixtures,
+        two_invocations::keras::momentum_oracle_replay_properties,
+        two_invocations::keras::momentum_oracle_stability_properties,
+        two_invocations::optax::momentum_oracle_replay_fixtures,
+        two_invocations::optax::momentum_oracle_replay_properties,
+        two_invocations::optax::momentum_oracle_stability_properties,
+    ];
+    assert_eq!(generated.len(), 6);
+}
+
+#[test]
+fn a_failure_names_everything_needed_to_reproduce_it() {
+    use momentum_oracle::arith::text::{f64_bits, format};
+    use rug::Rational;
+    let failure = Kit::new()
+        .cases(64)
+        .replay_properties(|| sgd(Convention::Pytorch, Bug::DampenFirstStep))
+        .expect_err("caught");
+    let ConformanceFailure::Replay(f) = &failure else {
+        panic!("{failure}")
+    };
+    let message = failure.to_string();
+    let exact = |x: f64| format(&Rational::from_f64(x).unwrap());
+    let mut wanted = vec![
+        "convention: pytorch".to_string(),
+        "format: binary64".to_string(),
+        format!(
+            "momentum = {:?} = {}",
+            f.config.momentum,
+            exact(f.config.momentum)
+        ),
+        format!("[0x{}]", f64_bits(f.config.momentum)),
+        format!(
+            "dampening = {:?} = {}",
+            f.config.dampening,
+            exact(f.config.dampening)
+        ),
+        format!(
+            "weight_decay = {:?} = {}",
+            f.config.weight_decay,
+            exact(f.config.weight_decay)
+        ),
+        format!(
+            "nesterov = {}, maximize = {}",
+            f.config.nesterov, f.config.maximize
+        ),
+        format!("at step {}, {}[{}]", f.step, f.quantity, f.coordinate),
+        // The whole rational, never abbreviated.
+        format!("expected (exact) = {}", format(&f.expected)),
+        format!("[0x{}]", f64_bits(f.received)),
+        format!("envelope bound {:e}", f.bound),
+        format!("initial params: {:?}", f.initial_params),
+    ];
+    for (k, lr) in f.learning_rates.iter().enumerate() {
+        wanted.push(format!("step {}: {:?} = {}", k + 1, lr, exact(*lr)));
+    }
+    for (k, g) in f.gradients.iter().enumerate() {
+        wanted.push(format!("gradient of step {}: {:?}", k + 1, g));
+    }
+    for w in &wanted {
+        assert!(message.contains(w.as_str()), "missing {w:?} in:\n{message}");
+    }
+    assert!(!message.contains('…'), "{message}");
+    // And the case is reproducible from those fields: replaying them fails at the same place.
+    use momentum_oracle::fixture::replay;
+    use momentum_oracle::optim::OptimizerConfig;
+    let spec = format!(
+        "pytorch:momentum={},dampening={},nesterov={},weight_decay={},maximize={}",
+        exact(f.config.momentum),
+        exact(f.config.dampening),
+        f.config.nesterov,
+        exact(f.config.weight_decay),
+        f.config.maximize
+    );
+    let expected = replay::expectation(
+        "by hand",
+        &OptimizerConfig::from_spec(&spec).unwrap(),
+        &f.learning_rates,
+        &f.initial_params,
+        &f.gradients,
+    )
+    .unwrap();
+    let report = conformance::run_case(
+        &mut sgd(Convention::Pytorch, Bug::DampenFirstStep),
+        &f.config,
+        &expected,
+    )
+    .unwrap()
+    .unwrap();
+    let momentum_oracle::fixture::check::Verdict::Mismatch(m) = report.verdict else {
+        panic!("the reproduction passes")
+    };
+    assert_eq!(
+        (m.step, m.coordinate, m.exact.clone()),
+        (f.step, f.coordinate, f.expected.clone())
+    );
+    assert_eq!(m.value.to_bits(), f.received.to_bits());
+}
+
+/// The correct PyTorch [`Sgd`], logging what each run was started with and the learning rate of
+/// each step, so that a test can count the families itself.
+struct Logging {
+    inner: Sgd,
+    log: std::rc::Rc<std::cell::RefCell<Vec<(Config, Vec<f64>)>>>,
+}
+
+impl UnderTest for Logging {
+    fn convention(&self) -> Convention {
+        self.inner.convention()
+    }
+    fn start(&mut self, config: &Config, params: &[f64]) -> bool {
+        self.log.borrow_mut().push((config.clone(), Vec::new()));
+        self.inner.start(config, params)
+    }
+    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
+        self.log
+            .borrow_mut()
+            .last_mut()
+            .unwrap()
+            .1
+            .push(learning_rate);
+        self.inner.step(params, gradient, learning_rate);
+    }
+    fn state(&self, name: &str) -> Option<Vec<f64>> {
+        self.inner.state(name)
+    }
+}
+
+#[test]
+fn a_run_counts_its_cases_per_configuration_family() {
+    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let make = || Logging {
+        inner: sgd(Convention::Pytorch, Bug::None),
+        log: log.clone(),
+    };
+    // 256 cases: the rarest PyTorch family, plain (every feature off), has probability about
+    // 1/15 per case, so it is empty with probability (14/15)²⁵⁶ < 10⁻⁷.
+    let kit = Kit::new().cases(256);
+    let coverage = kit.replay_properties(make).unwrap();
+    // Every generated case was started once (none declined, none shrunk: the run passed).
+    let runs = log.borrow().clone();
+    assert_eq!(runs.len(), 256);
+    assert_eq!(coverage.total.run, 256);
+    // The families, counted here from what the adapter saw, by the definitions of the glossary.
+    let count = |member: &dyn Fn(&Config, &[f64]) -> bool| {
+        runs.iter().filter(|(c, rates)| member(c, rates)).count()
+    };
+    let schedule = |rates: &[f64]| rates.windows(2).any(|w| w[0] != w[1]);
+    let expected = [
+        (
+            Family::Plain,
+            count(&|c, r| {
+                c.momentum == 0.0
+                    && c.dampening == 0.0
+                    && !c.nesterov
+                    && c.weight_decay == 0.0
+                    && !c.maximize
+                    && !schedule(r)
+            }),
+        ),
+        (
+            Family::With(Feature::Momentum),
+            count(&|c, _| c.momentum != 0.0),
+        ),
+        (
+            Family::With(Feature::Dampening),
+            count(&|c, _| c.dampening != 0.0),
+        ),
+        (Family::With(Feature::Nesterov), count(&|c, _| c.nesterov)),
+        (
+            Family::With(Feature::WeightDecay),
+            count(&|c, _| c.weight_decay != 0.0),
+        ),
+        (Family::With(Feature::Maximize), count(&|c, _| c.maximize)),
+        (Family::With(Feature::Schedule), count(&|_, r| schedule(r))),
+    ];
+    for (family, n) in expected {
+        let counts = coverage.family(family).unwrap();
+        assert_eq!(
+            (counts.run, counts.declined),
+            (n, 0),
+            "{family}:\n{coverage}"
+        );
+        // Each family gets cases: an untested family would read "nothing checked".
+        assert!(n > 0, "{family}:\n{coverage}");
+    }
+    // The stability suite skips the cases whose radius is too close to 1, and says why.
+    let stability = kit.stability_properties(make).unwrap();
+    let t = stability.total;
+    assert_eq!(t.run + t.declined + t.unsupported + t.skipped, 256);
+    assert!(t.skipped > 0 && t.run > 0, "{stability}");
+    assert!(
+        stability
+            .to_string()
+            .contains("skipped by the kit: exact spectral radius strictly between 9/10 and 11/10"),
+        "{stability}"
     );
 }
