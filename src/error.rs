@@ -132,7 +132,9 @@ pub enum Error {
     /// A fixture that contradicts itself: a value that recomputing it from the fixture's own
     /// inputs does not give (an exact value, a model's bits, an envelope bound, a hyper-parameter's
     /// exact field, the spec).
-    #[error("fixture contradicts its own inputs at {at}: the file has {found}, its inputs give {expected}")]
+    #[error(
+        "fixture contradicts its own inputs at {at}: the file has {found}, its inputs give {expected}"
+    )]
     FixtureContradiction {
         /// Where: a JSON-pointer path (`/trace/3/envelope/params/0`).
         at: String,

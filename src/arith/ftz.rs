@@ -128,9 +128,9 @@ impl Number for Ftz {
     fn mul_add(&self, b: &Self, c: &Self, rounding: Rounding) -> Self {
         match rounding {
             Rounding::Naive => *self * b + c,
-            Rounding::Fused => Ftz::finish(f64::mul_add(self.0, b.0, c.0), || {
-                self.q() * b.q() + c.q()
-            }),
+            Rounding::Fused => {
+                Ftz::finish(f64::mul_add(self.0, b.0, c.0), || self.q() * b.q() + c.q())
+            }
         }
     }
     fn sqrt(&self) -> Option<Self> {

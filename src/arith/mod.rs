@@ -18,8 +18,8 @@
 
 pub mod bounded;
 pub mod envelope;
-pub mod ftz;
 pub mod format;
+pub mod ftz;
 pub mod linalg;
 pub mod scalar;
 pub mod text;
