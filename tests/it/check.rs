@@ -131,7 +131,8 @@ fn a_duplicated_key_is_rejected() {
 #[test]
 fn exact_values_that_contradict_the_inputs_are_rejected() {
     // Each edit changes one claimed value; the inputs are untouched.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "exact",
             Box::new(|v| v["trace"][3]["exact"]["params"][2] = "1/3".into()),
@@ -171,7 +172,8 @@ fn exact_values_that_contradict_the_inputs_are_rejected() {
         ),
     ];
     let mut refusals = 0;
-    for (what, edit, at) in &cases {
+    // The first field names the case for a reader; the message must name its place (`at`).
+    for (_, edit, at) in &cases {
         let (fx, trace) = tampered("check_contradiction", "pytorch-momentum", edit);
         refused(
             &fx,
@@ -179,7 +181,6 @@ fn exact_values_that_contradict_the_inputs_are_rejected() {
             &["error: FIXTURE: fixture contradicts its own inputs at", at],
         );
         refusals += 1;
-        let _ = what;
     }
     assert_eq!(refusals, cases.len());
     // The library: a typed error with the place.
@@ -242,12 +243,14 @@ fn nan_inputs_are_rejected() {
         ("gradient", "/gradients/2/5"),
         ("initial parameter", "/initial_params/3"),
         ("learning rate", "/schedule/learning_rates/0"),
+        ("hyper-parameter", "/optimizer/hyperparameters/momentum"),
     ] {
         let nan = nan.clone();
         let (fx, trace) = tampered("check_nan_input", "keras-momentum", move |v| match what {
             "gradient" => v["gradients"][2][5] = nan.clone(),
             "initial parameter" => v["initial_params"][3] = nan.clone(),
-            _ => v["schedule"]["learning_rates"][0] = nan.clone(),
+            "learning rate" => v["schedule"]["learning_rates"][0] = nan.clone(),
+            _ => v["optimizer"]["hyperparameters"]["momentum"] = nan.clone(),
         });
         refused(
             &fx,
