@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::arith::text as rational;
-use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, policy};
+use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, StreamRequest, policy};
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
@@ -409,17 +409,61 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         steps: a.steps,
         options: a.options,
     };
-    let json = match &other {
-        None => arith.dispatch(request),
-        Some(other) => arith.dispatch(CompareRequest {
+    let Some(other) = &other else {
+        // Streamed: each step is written as it is computed, so memory does not grow with --steps.
+        let mut stdout = PipeAware::new(std::io::BufWriter::new(std::io::stdout().lock()));
+        let result = arith.dispatch(StreamRequest {
+            run: request,
+            out: &mut stdout,
+        });
+        // A reader that stops reading (`| head`) ends the run normally.
+        return match result {
+            Err(_) if stdout.closed => Ok(()),
+            other => other.map_err(at("trace")),
+        };
+    };
+    let json = arith
+        .dispatch(CompareRequest {
             run: request,
             other,
-        }),
-    }
-    .map_err(at("trace"))?;
+        })
+        .map_err(at("trace"))?;
     out.push_str(&serde_json::to_string_pretty(&json).expect("JSON values serialise"));
     out.push('\n');
     Ok(())
+}
+
+/// A writer that remembers whether its reader went away (a broken pipe), so that the end of a
+/// pipe is told apart from a real write error.
+struct PipeAware<W: Write> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeAware<W> {
+    fn new(inner: W) -> Self {
+        PipeAware {
+            inner,
+            closed: false,
+        }
+    }
+    fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for PipeAware<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
 }
 
 #[cfg(feature = "plot")]

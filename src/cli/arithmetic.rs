@@ -9,7 +9,7 @@ use crate::compare::{compare, comparison_to_json, predict_schedule_breakage};
 use crate::error::{Error, Result};
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{Evaluate, Problem};
-use crate::trace::{RunOptions, run, to_json};
+use crate::trace::{JsonWriter, RunOptions, record, run, to_json};
 
 /// The arithmetic of a run, as the CLI names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +132,42 @@ impl ArithmeticVisitor for RunRequest<'_> {
             &options,
         )?;
         Ok(to_json(&t))
+    }
+}
+
+/// The CLI's `trace`: a [`RunRequest`] written to `out` as it runs, one step at a time
+/// ([`JsonWriter`]), so that a long run needs memory for its current state only.
+pub struct StreamRequest<'a> {
+    /// The run.
+    pub run: RunRequest<'a>,
+    /// Where the JSON document goes.
+    pub out: &'a mut dyn std::io::Write,
+}
+
+impl ArithmeticVisitor for StreamRequest<'_> {
+    type Output = Result<()>;
+    fn visit<S: Evaluate>(self, rounding: Rounding) -> Self::Output {
+        let r = self.run;
+        let options = RunOptions {
+            rounding,
+            ..r.options
+        };
+        let mut writer = JsonWriter::new(self.out);
+        let result = record::<S>(
+            r.problem,
+            r.optimizer,
+            r.schedule,
+            r.x0,
+            r.steps,
+            &options,
+            &mut writer,
+        );
+        if let Err(e) = &result {
+            // The document stays whole; the error itself goes back to the caller. A failing
+            // output cannot take a closing line either, so its own error is the one reported.
+            writer.fail(e)?;
+        }
+        result
     }
 }
 

@@ -8,4 +8,4 @@ pub mod arithmetic;
 pub mod policy;
 pub mod report;
 
-pub use arithmetic::{Arithmetic, ArithmeticVisitor, CompareRequest, RunRequest};
+pub use arithmetic::{Arithmetic, ArithmeticVisitor, CompareRequest, RunRequest, StreamRequest};

@@ -30,12 +30,14 @@ fn pos(name: &'static str, x: &Rational) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] for γ ≤ 0 or k = 0.
-pub fn gd(r2: &Rational, step: &Rational, k: usize) -> Result<Rational> {
-    pos("step", step)?;
+pub fn gd(r2: &Rational, learning_rate: &Rational, k: usize) -> Result<Rational> {
+    pos("learning_rate", learning_rate)?;
     if k == 0 {
         return Err(Error::hyper("k", 0, "bounds start at step 1"));
     }
-    Ok(Rational::from(r2 / (Rational::from(2 * k as u64) * step)))
+    Ok(Rational::from(
+        r2 / (Rational::from(2 * k as u64) * learning_rate),
+    ))
 }
 
 /// The tight worst case of gradient descent with step h/L, 0 < h ≤ 1, after N steps:
@@ -67,10 +69,14 @@ pub fn gd_tight_long_steps(l: &Rational, r2: &Rational, h: &Rational, n: usize) 
 ///
 /// Source: Nesterov (2004), Thm 2.1.15 (the bound used in its proof, eq. (2.1.24) applied with
 /// the co-coercivity inequality (2.1.22)).
-pub fn gd_strongly_convex_contraction(m: &Rational, l: &Rational, step: &Rational) -> Rational {
+pub fn gd_strongly_convex_contraction(
+    m: &Rational,
+    l: &Rational,
+    learning_rate: &Rational,
+) -> Rational {
     let ml = Rational::from(m * l);
     let sum = Rational::from(m + l);
-    Rational::from(1) - Rational::from(2u32 * Rational::from(step * &ml)) / sum
+    Rational::from(1) - Rational::from(2u32 * Rational::from(learning_rate * &ml)) / sum
 }
 
 /// Nesterov/FISTA with the rational momentum `(k−1)/(k+2)` (`t_k = (k+1)/2`):

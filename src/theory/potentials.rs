@@ -229,13 +229,13 @@ fn check<S>(obligation: Obligation, step: usize, lhs: S, rhs: S) -> Check<S> {
 pub fn gradient_descent<S: Scalar>(
     trace: &Trace<S>,
     inst: &Instance<S>,
-    step: &S,
+    learning_rate: &S,
 ) -> Result<Vec<Check<S>>> {
     consecutive(trace)?;
     let l = &inst.smoothness;
     let two = S::from_ratio(2, 1);
-    let inv_2g = S::one() / &(two.clone() * step);
-    let descent_factor = step.clone() * &(S::one() - &(l.clone() * step / &two));
+    let inv_2g = S::one() / &(two.clone() * learning_rate);
+    let descent_factor = learning_rate.clone() * &(S::one() - &(l.clone() * learning_rate / &two));
     let mut out = Vec::new();
     let xs = &inst.minimizer;
     let mut x_prev = trace.x0.clone();
@@ -302,10 +302,14 @@ pub fn gradient_descent<S: Scalar>(
 ///
 /// # Errors
 /// [`Error::Unavailable`] if the trace has no `t` or `previous_iterate` state.
-pub fn fista<S: Scalar>(trace: &Trace<S>, inst: &Instance<S>, step: &S) -> Result<Vec<Check<S>>> {
+pub fn fista<S: Scalar>(
+    trace: &Trace<S>,
+    inst: &Instance<S>,
+    learning_rate: &S,
+) -> Result<Vec<Check<S>>> {
     consecutive(trace)?;
     let r = trace.rounding;
-    let inv_2g = S::one() / &(S::from_ratio(2, 1) * step);
+    let inv_2g = S::one() / &(S::from_ratio(2, 1) * learning_rate);
     let xs = &inst.minimizer;
     let mut out = Vec::new();
     let mut previous: Option<(S, S)> = None; // (t_k, E_k)

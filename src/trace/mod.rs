@@ -18,5 +18,10 @@
 pub mod render;
 pub mod run;
 
-pub use render::{outcome_json, render, scalar_json, scalar_text, to_json, vector_json};
-pub use run::{Outcome, RunOptions, StepRecord, Trace, run, run_with_oracle};
+pub use render::{
+    JsonWriter, outcome_json, render, scalar_json, scalar_text, step_json, to_json, vector_json,
+};
+pub use run::{
+    Header, Outcome, Recorder, RunOptions, StepRecord, Trace, record, record_with_oracle, run,
+    run_with_oracle,
+};

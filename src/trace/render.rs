@@ -2,10 +2,14 @@
 
 use serde_json::{Map, Value, json};
 
+use std::io::Write;
+
+use super::run::{Header, Recorder, StepRecord};
 use super::{Outcome, Trace};
 use crate::arith::linalg::Vector;
 use crate::arith::scalar::Written;
 use crate::arith::{Number, text};
+use crate::error::{Error, Result};
 
 /// A scalar as JSON: `"p/q"` for ℚ; `{"dec": shortest decimal, "bits": 16 hex digits}` for
 /// f64; `{"dec": ..., "exact": "p/q"}` for MPFR; the same with `"err"` added for values with an
@@ -47,28 +51,7 @@ pub fn vector_json<S: Number>(v: &S::Vector) -> Value {
 /// [`scalar_json`]).
 pub fn to_json<S: Number>(trace: &Trace<S>) -> Value {
     let vec_json = vector_json::<S>;
-    let steps: Vec<Value> = trace
-        .steps
-        .iter()
-        .map(|s| {
-            let mut state = Map::new();
-            for (name, v) in &s.state.vectors {
-                state.insert((*name).to_string(), vec_json(v));
-            }
-            for (name, x) in &s.state.scalars {
-                state.insert((*name).to_string(), scalar_json(x));
-            }
-            json!({
-                "k": s.step,
-                "lr": scalar_json(&s.learning_rate),
-                "query": vec_json(&s.query),
-                "gradient": vec_json(&s.gradient),
-                "iterate": vec_json(&s.iterate),
-                "state": Value::Object(state),
-                "gap": s.gap.as_ref().map_or(Value::Null, scalar_json),
-            })
-        })
-        .collect();
+    let steps: Vec<Value> = trace.steps.iter().map(step_json).collect();
     json!({
         "generator": format!("momentum-oracle {}", env!("CARGO_PKG_VERSION")),
         "problem": trace.problem,
@@ -81,6 +64,140 @@ pub fn to_json<S: Number>(trace: &Trace<S>) -> Value {
         "steps": steps,
         "outcome": outcome_json(&trace.outcome),
     })
+}
+
+/// One recorded step as JSON: `k`, `lr`, `query`, `gradient`, `iterate`, `state`, `gap`.
+pub fn step_json<S: Number>(s: &StepRecord<S>) -> Value {
+    let vec_json = vector_json::<S>;
+    let mut state = Map::new();
+    for (name, v) in &s.state.vectors {
+        state.insert((*name).to_string(), vec_json(v));
+    }
+    for (name, x) in &s.state.scalars {
+        state.insert((*name).to_string(), scalar_json(x));
+    }
+    json!({
+        "k": s.step,
+        "lr": scalar_json(&s.learning_rate),
+        "query": vec_json(&s.query),
+        "gradient": vec_json(&s.gradient),
+        "iterate": vec_json(&s.iterate),
+        "state": Value::Object(state),
+        "gap": s.gap.as_ref().map_or(Value::Null, scalar_json),
+    })
+}
+
+/// Writes a run as one JSON document while it runs (the `trace` command's output): the header
+/// fields, then each kept step as soon as it is computed, then the outcome. The document has the
+/// fields of [`to_json`] (the same values, pretty-printed); only `outcome` comes last, because it
+/// is known last. Memory does not grow with the number of steps: a step is written and dropped.
+///
+/// If the run fails half-way (a size budget, say), [`JsonWriter::fail`] still closes the document,
+/// with `"outcome": {"status": "failed", "error": message}`: a reader never gets half a document
+/// (the caller reports the error as well).
+pub struct JsonWriter<W: Write> {
+    out: W,
+    started: bool,
+    finished: bool,
+    steps_written: usize,
+}
+
+impl<W: Write> JsonWriter<W> {
+    /// A writer into `out` (give it a buffered writer: each step is several small writes).
+    pub fn new(out: W) -> Self {
+        JsonWriter {
+            out,
+            started: false,
+            finished: false,
+            steps_written: 0,
+        }
+    }
+
+    /// Closes a document whose run failed after it started, with the error as its outcome; does
+    /// nothing if the run never started (nothing was written) or already finished.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the output fails.
+    pub fn fail(&mut self, error: &Error) -> Result<()> {
+        if !self.started || self.finished {
+            return Ok(());
+        }
+        let outcome = json!({ "status": "failed", "error": error.to_string() });
+        self.close(&outcome)
+    }
+
+    fn close(&mut self, outcome: &Value) -> Result<()> {
+        self.finished = true;
+        let close = if self.steps_written == 0 {
+            "],\n"
+        } else {
+            "\n  ],\n"
+        };
+        self.out.write_all(close.as_bytes()).map_err(Self::io)?;
+        self.field("outcome", outcome, true)?;
+        self.out.write_all(b"}\n").map_err(Self::io)?;
+        self.out.flush().map_err(Self::io)
+    }
+
+    /// The output, once the run is finished.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn io(e: std::io::Error) -> Error {
+        Error::Io {
+            path: "(trace output)".into(),
+            message: e.to_string(),
+        }
+    }
+
+    /// `"key": value,` at the top level, the value pretty-printed and indented to its place.
+    fn field(&mut self, key: &str, value: &Value, last: bool) -> Result<()> {
+        let text = indented(value, 1);
+        write!(
+            self.out,
+            "  {}: {text}{}",
+            Value::String(key.into()),
+            if last { "\n" } else { ",\n" }
+        )
+        .map_err(Self::io)
+    }
+}
+
+/// A value pretty-printed as serde_json does, its continuation lines indented by `depth` levels
+/// of two spaces.
+fn indented(value: &Value, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("\"{e}\""));
+    let pad = "  ".repeat(depth);
+    text.replace('\n', &format!("\n{pad}"))
+}
+
+impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
+    fn start(&mut self, h: &Header<S>) -> Result<()> {
+        self.started = true;
+        self.out.write_all(b"{\n").map_err(Self::io)?;
+        let generator = format!("momentum-oracle {}", env!("CARGO_PKG_VERSION"));
+        self.field("generator", &Value::String(generator), false)?;
+        self.field("problem", &Value::String(h.problem.clone()), false)?;
+        self.field("optimizer", &Value::String(h.optimizer.clone()), false)?;
+        self.field("schedule", &Value::String(h.schedule.clone()), false)?;
+        self.field("arithmetic", &Value::String(h.arithmetic.clone()), false)?;
+        self.field("rounding", &Value::String(h.rounding.name().into()), false)?;
+        self.field("x0", &vector_json::<S>(&h.x0), false)?;
+        let gap = h.initial_gap.as_ref().map_or(Value::Null, scalar_json);
+        self.field("initial_gap", &gap, false)?;
+        self.out.write_all(b"  \"steps\": [").map_err(Self::io)
+    }
+    fn step(&mut self, record: StepRecord<S>) -> Result<()> {
+        let text = indented(&step_json(&record), 2);
+        let sep = if self.steps_written == 0 { "\n" } else { ",\n" };
+        write!(self.out, "{sep}    {text}").map_err(Self::io)?;
+        self.steps_written += 1;
+        Ok(())
+    }
+    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
+        self.close(&outcome_json(outcome))
+    }
 }
 
 /// How a run ended, as JSON: `{"status": "completed"}` or

@@ -149,6 +149,78 @@ impl<S: Number> Trace<S> {
     }
 }
 
+/// What a run's recorded steps go to: collected into a [`Trace`] ([`run_with_oracle`]), or written
+/// and dropped as they come ([`crate::trace::render::JsonWriter`]), so that memory does not grow
+/// with the number of steps.
+pub trait Recorder<S: Number> {
+    /// The run's labels and starting point, before the first step.
+    ///
+    /// # Errors
+    /// Whatever the recorder's output fails with ([`Error::Io`]).
+    fn start(&mut self, header: &Header<S>) -> Result<()>;
+    /// One kept step (every `keep_every`-th, the last, and a diverging one).
+    ///
+    /// # Errors
+    /// As [`Recorder::start`].
+    fn step(&mut self, record: StepRecord<S>) -> Result<()>;
+    /// How the run ended, after its last step.
+    ///
+    /// # Errors
+    /// As [`Recorder::start`].
+    fn finish(&mut self, outcome: &Outcome) -> Result<()>;
+}
+
+/// A run's labels and starting point: everything a [`Trace`] holds besides its steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header<S: Number> {
+    /// The problem's spec.
+    pub problem: String,
+    /// The optimizer's spec.
+    pub optimizer: String,
+    /// The schedule's spec.
+    pub schedule: String,
+    /// The arithmetic (`exact`, `f64`, `mpfr:256`, `f64+bound`).
+    pub arithmetic: String,
+    /// The rounding model (meaningful for floating runs).
+    pub rounding: Rounding,
+    /// x₀ in the run's arithmetic.
+    pub x0: S::Vector,
+    /// f(x₀) − f*.
+    pub initial_gap: Option<S>,
+}
+
+/// Collects a run into a [`Trace`].
+struct Collect<S: Number>(Option<Trace<S>>);
+
+impl<S: Number> Recorder<S> for Collect<S> {
+    fn start(&mut self, h: &Header<S>) -> Result<()> {
+        self.0 = Some(Trace {
+            problem: h.problem.clone(),
+            optimizer: h.optimizer.clone(),
+            schedule: h.schedule.clone(),
+            arithmetic: h.arithmetic.clone(),
+            rounding: h.rounding,
+            x0: h.x0.clone(),
+            initial_gap: h.initial_gap.clone(),
+            steps: Vec::new(),
+            outcome: Outcome::Completed,
+        });
+        Ok(())
+    }
+    fn step(&mut self, record: StepRecord<S>) -> Result<()> {
+        if let Some(t) = self.0.as_mut() {
+            t.steps.push(record);
+        }
+        Ok(())
+    }
+    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
+        if let Some(t) = self.0.as_mut() {
+            t.outcome = outcome.clone();
+        }
+        Ok(())
+    }
+}
+
 /// Runs `optimizer` from `x0` against `oracle` for `steps` steps.
 ///
 /// This is the core loop; [`run`] builds the oracle from a problem. `labels` are the
@@ -167,6 +239,38 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
     options: &RunOptions,
     labels: (&str, &str),
 ) -> Result<Trace<S>> {
+    let mut collect = Collect(None);
+    record_with_oracle(
+        optimizer,
+        oracle,
+        schedule,
+        x0,
+        steps,
+        options,
+        labels,
+        &mut collect,
+    )?;
+    collect
+        .0
+        .ok_or_else(|| Error::unsupported("a run that never started"))
+}
+
+/// [`run_with_oracle`], handing each kept step to `recorder` as soon as it is computed instead of
+/// collecting the trace: the run holds only its current state.
+///
+/// # Errors
+/// As [`run_with_oracle`], and the recorder's own errors.
+#[allow(clippy::too_many_arguments)] // the run's inputs plus where its steps go
+pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
+    optimizer: &O,
+    oracle: &mut dyn Oracle<S>,
+    schedule: &Schedule,
+    x0: &S::Vector,
+    steps: usize,
+    options: &RunOptions,
+    labels: (&str, &str),
+    recorder: &mut dyn Recorder<S>,
+) -> Result<()> {
     if steps > options.step_budget {
         return Err(Error::StepBudgetExceeded {
             requested: steps,
@@ -180,7 +284,7 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
     let keep_every = options.keep_every.max(1);
     let mut state = optimizer.init(x0)?;
     let initial_gap = oracle.gap(x0)?;
-    let mut trace = Trace {
+    recorder.start(&Header {
         problem: labels.0.to_string(),
         optimizer: labels.1.to_string(),
         schedule: schedule.spec(),
@@ -188,9 +292,7 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
         rounding: options.rounding,
         x0: x0.clone(),
         initial_gap,
-        steps: Vec::new(),
-        outcome: Outcome::Completed,
-    };
+    })?;
     for k in 1..=steps {
         let learning_rate: S = schedule.learning_rate(k)?;
         let exact_lr = schedule.exact(k);
@@ -206,17 +308,16 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             let iterate = optimizer.iterate(&state).clone();
             let record = optimizer.record(&state);
             let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
-            trace.steps.push(StepRecord {
+            recorder.step(StepRecord {
                 step: k,
-                learning_rate: learning_rate,
+                learning_rate,
                 query: query.point,
                 gradient: query.gradient,
                 iterate,
                 state: record,
                 gap: None,
-            });
-            trace.outcome = Outcome::Diverged { step: k, what };
-            return Ok(trace);
+            })?;
+            return recorder.finish(&Outcome::Diverged { step: k, what });
         }
         if S::EXACT && check.max_bits > options.size_budget_bits {
             return Err(Error::SizeBudgetExceeded {
@@ -230,18 +331,18 @@ pub fn run_with_oracle<S: Scalar, O: Optimizer<S>>(
             let iterate = optimizer.iterate(&state).clone();
             let record = optimizer.record(&state);
             let gap = oracle.gap(&iterate)?;
-            trace.steps.push(StepRecord {
+            recorder.step(StepRecord {
                 step: k,
-                learning_rate: learning_rate.clone(),
+                learning_rate,
                 query: query.point,
                 gradient: query.gradient,
                 iterate,
                 state: record,
                 gap,
-            });
+            })?;
         }
     }
-    Ok(trace)
+    recorder.finish(&Outcome::Completed)
 }
 
 fn non_finite<S: Number>(iterate: &S::Vector, record: &StateRecord<S>) -> Option<String> {
@@ -278,4 +379,26 @@ pub fn run<S: Evaluate>(
     let spec = problem.spec();
     let ospec = optimizer.spec();
     crate::with_optimizer!(optimizer, o => run_with_oracle(o, oracle.as_mut(), schedule, &x0v, steps, options, (&spec, &ospec)))
+}
+
+/// [`run`], handing each kept step to `recorder` as it is computed (see [`record_with_oracle`]).
+///
+/// # Errors
+/// As [`run_with_oracle`], plus the problem's refusal of the arithmetic (e.g. logistic regression
+/// in ℚ).
+pub fn record<S: Evaluate>(
+    problem: &dyn Problem,
+    optimizer: &OptimizerConfig,
+    schedule: &Schedule,
+    x0: Option<&[Rational]>,
+    steps: usize,
+    options: &RunOptions,
+    recorder: &mut dyn Recorder<S>,
+) -> Result<()> {
+    let start: Vec<Rational> = x0.map_or_else(|| problem.initial_point(), <[Rational]>::to_vec);
+    let mut oracle = S::oracle(problem)?;
+    let x0v = to_vector::<S>(&start);
+    let spec = problem.spec();
+    let ospec = optimizer.spec();
+    crate::with_optimizer!(optimizer, o => record_with_oracle(o, oracle.as_mut(), schedule, &x0v, steps, options, (&spec, &ospec), recorder))
 }

@@ -637,7 +637,18 @@ fn the_cli_rejects_bad_arguments_with_one_line_and_exit_code_2() {
         let o = crate::common::cli(args);
         let err = String::from_utf8(o.stderr).unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert!(o.stdout.is_empty(), "{args:?}");
+        // Nothing half-written: either no output, or a whole document (`trace` streams its steps
+        // and closes the document with the failure as its outcome).
+        if !o.stdout.is_empty() {
+            let doc: serde_json::Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON document: {e}"));
+            assert_eq!(doc["outcome"]["status"], "failed", "{args:?}");
+            let message = doc["outcome"]["error"].as_str().unwrap_or_default();
+            assert!(
+                !message.is_empty() && err.contains(message),
+                "{args:?}: {err}"
+            );
+        }
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with(want), "{args:?}: {err}");
         assert!(!err.contains("panicked"));

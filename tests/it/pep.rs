@@ -96,7 +96,7 @@ fn gd_certificate_proves_the_bound_for_steps_below_one() {
 }
 
 /// The certified bound is the worst case, not just a bound: on the Huber-like function of
-/// DESIGN.md ("Theory"), φ(x) = |x|/c − 1/(2c²) for |x| ≥ 1/c and x²/2 otherwise, c = 2Nh + 1,
+/// docs/design.md, "Theory",, φ(x) = |x|/c − 1/(2c²) for |x| ≥ 1/c and x²/2 otherwise, c = 2Nh + 1,
 /// x₀ = 1, every iterate x_k = 1 − kh/c stays in the linear part (x_N = (Nh + 1)/c ≥ 1/c) and
 /// f(x_N) = (Nh + 1)/c² − 1/(2c²) = 1/(2c) = 1/(4Nh + 2). Run here in the test's own arithmetic.
 #[test]
@@ -546,7 +546,7 @@ fn fista_table_matches_hand_unrolling() {
 
 /// OGM, N = 1: θ₀ = 1, θ₁ = (1 + √(1 + 8))/2 = 2 exactly (last-step formula); x₁ = y₁ +
 /// (θ₀/θ₁)(y₁ − x₀) = x₀ − (3/2)g₀. Its bound L R²/(2θ₁²) = 1/8 equals GD's tight value with
-/// h = 3/2: ½ max{1/(2h + 1), (1 − h)²} = ½ · ¼ (DESIGN.md, Kim 2024).
+/// h = 3/2: ½ max{1/(2h + 1), (1 − h)²} = ½ · ¼ (docs/design.md, "Theory", Kim 2024).
 #[test]
 fn ogm_one_step_is_gradient_descent_with_step_three_halves() {
     let theta = method::ogm_theta(1, 64).unwrap();

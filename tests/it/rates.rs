@@ -366,12 +366,12 @@ fn the_t_sequence_satisfies_its_defining_identity_and_matches_fistas_own() {
 }
 
 #[test]
-fn the_gd_bound_refuses_a_non_positive_step_and_step_zero() {
+fn the_gd_bound_refuses_a_non_positive_learning_rate_and_step_zero() {
     use momentum_oracle::error::Error;
     for step in [q(0, 1), q(-1, 10)] {
         let err = bounds::gd(&q(1, 1), &step, 3).unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidHyperParameter { name, .. } if *name == "step"),
+            matches!(&err, Error::InvalidHyperParameter { name, .. } if *name == "learning_rate"),
             "{err}"
         );
     }

@@ -302,3 +302,48 @@ fn an_irrational_schedule_value_in_exact_arithmetic_is_a_typed_error() {
     let lrs: Vec<Rational> = t.steps.iter().map(|s| s.learning_rate.clone()).collect();
     assert_eq!(lrs, vec![q(1, 2), q(1, 4), q(0, 1)]);
 }
+
+/// `trace` streams its document step by step (`JsonWriter`); what it writes is the collected
+/// trace's JSON, value for value, in every arithmetic the CLI names, and a diverging run closes
+/// with its outcome.
+#[test]
+fn the_streamed_trace_is_the_collected_trace() {
+    use momentum_oracle::trace::{JsonWriter, record, to_json};
+    fn both<S: Evaluate>(
+        problem: &str,
+        optimizer: &str,
+        schedule: &str,
+        steps: usize,
+        keep_every: usize,
+    ) -> serde_json::Value {
+        let p = problem::from_spec(problem).unwrap();
+        let o = OptimizerConfig::from_spec(optimizer).unwrap();
+        let s = Schedule::from_spec(schedule).unwrap();
+        let options = RunOptions {
+            keep_every,
+            ..RunOptions::default()
+        };
+        let collected = trace::run::<S>(p.as_ref(), &o, &s, None, steps, &options).unwrap();
+        let mut writer = JsonWriter::new(Vec::new());
+        record::<S>(p.as_ref(), &o, &s, None, steps, &options, &mut writer).unwrap();
+        let streamed: serde_json::Value = serde_json::from_slice(&writer.into_inner()).unwrap();
+        assert!(!collected.steps.is_empty());
+        assert_eq!(streamed, to_json(&collected), "{problem} {optimizer}");
+        streamed
+    }
+    let step = "step:lr=1/2,factor=1/2,every=3";
+    both::<Rational>(
+        "quadratic:dim=3,seed=1",
+        "pytorch:momentum=9/10",
+        step,
+        7,
+        2,
+    );
+    both::<f64>("quadratic:dim=3,seed=1", "nag:momentum=9/10", step, 7, 1);
+    let bounded = both::<momentum_oracle::arith::bounded::Bounded>;
+    bounded("huber", "heavy-ball:momentum=1/2", step, 5, 1);
+    // γL = 3: |1 − γλ| = 2 on the top eigenvalue, so f64 overflows after about 1024 steps and the
+    // document ends with the divergence.
+    let diverged = both::<f64>("quadratic:dim=2,seed=2", "gd", "constant:lr=3", 2000, 500);
+    assert_eq!(diverged["outcome"]["status"], "diverged");
+}

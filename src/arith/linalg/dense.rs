@@ -51,14 +51,14 @@ impl Vector<f64> for Vec<f64> {
         gradient: &Self,
         momentum: &f64,
         gradient_scale: &f64,
-        step: &f64,
+        minus_learning_rate: &f64,
         rounding: Rounding,
     ) {
         momentum_update_f64(
             self,
             buffer,
             gradient,
-            [*momentum, *gradient_scale, *step],
+            [*momentum, *gradient_scale, *minus_learning_rate],
             rounding,
         );
     }

@@ -97,7 +97,7 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
 
     /// PyTorch's momentum step after the first one, with `self` the parameters θ:
     /// `buffer ← buffer·μ` (rounded), `buffer ← mul_add(g, c, buffer)`, `self ← mul_add(buffer, a,
-    /// self)`, where `c = 1 − τ` and `a = −γ`. The default is exactly the sequence
+    /// self)`, where `c = 1 − τ` and `a = −γ` (`minus_learning_rate`). The default is exactly the sequence
     /// [`Vector::scale`], [`Vector::axpy`], [`Vector::axpy`]; `f64` overrides it with one pass over
     /// the three arrays doing the same operations per element, in the same order (so the bits are
     /// the same), instead of three passes: the update is memory-bound, and each pass re-reads the
@@ -111,12 +111,12 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
         gradient: &Self,
         momentum: &S,
         gradient_scale: &S,
-        step: &S,
+        minus_learning_rate: &S,
         rounding: Rounding,
     ) {
         buffer.scale(momentum);
         buffer.axpy(gradient_scale, gradient, rounding);
-        self.axpy(step, buffer, rounding);
+        self.axpy(minus_learning_rate, buffer, rounding);
     }
 
     /// `self ← a·self`.

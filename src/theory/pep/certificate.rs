@@ -227,14 +227,14 @@ impl Certificate {
 ///   λ(x_{k−1}, x_k)` for `0 < k < N`, `λ(x*, x_N) = 1 − λ(x_{N−1}, x_N) = 1/(N + 1)`;
 /// * `τ = 1/(4Nh + 2)`.
 ///
-/// The bound is tight: the Huber-like function of DESIGN.md ("Theory") attains it.
+/// The bound is tight: the Huber-like function of docs/design.md, "Theory", attains it.
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] for `h` outside `(0, 1]` or `N` out of range.
 pub fn gradient_descent(n: usize, h: &Rational) -> Result<Certificate> {
     if *h > 1 {
         return Err(Error::hyper(
-            "step",
+            "h",
             crate::arith::text::format(h),
             "the Drori–Teboulle certificate needs 0 < h ≤ 1",
         ));

@@ -112,7 +112,7 @@ impl Method {
         check_steps(n)?;
         if *h <= 0 {
             return Err(Error::hyper(
-                "step",
+                "h",
                 crate::arith::text::format(h),
                 "must be positive",
             ));
@@ -125,8 +125,8 @@ impl Method {
     }
 
     /// Polyak's heavy ball in parameter form with normalised step `γ` and momentum `μ`:
-    /// `x_{k+1} = x_k − (γ/L) ∇f(x_k) + μ (x_k − x_{k−1})`, `x_{−1} = x₀` (the DESIGN.md
-    /// conventions table, "heavy ball (parameter form)"). Points: `x₀ … x_N`; output `x_N`.
+    /// `x_{k+1} = x_k − (γ/L) ∇f(x_k) + μ (x_k − x_{k−1})`, `x_{−1} = x₀` (docs/design.md,
+    /// "Conventions", heavy ball in parameter form). Points: `x₀ … x_N`; output `x_N`.
     ///
     /// Unrolled, `h_{k,i} = γ (1 − μ^{k−i}) / (1 − μ)` (a geometric sum; `γ (k − i)` at `μ = 1`);
     /// the constructor runs the recursion instead and the tests compare the two.
@@ -221,7 +221,7 @@ impl Method {
     ///
     /// Source: Beck & Teboulle, *A fast iterative shrinkage-thresholding algorithm*, SIAM J.
     /// Imaging Sci. 2 (2009), §4 (FISTA with constant step size; equation numbers not checked
-    /// here); the rational `t_k` satisfies `t_{k+1}² − t_{k+1} ≤ t_k²` (DESIGN.md, "Theory").
+    /// here); the rational `t_k` satisfies `t_{k+1}² − t_{k+1} ≤ t_k²` (docs/design.md, "Theory").
     /// Its tight worst case `2 L R²/(N² + 5N + 6)` is a numerical PEP value (Taylor, Hendrickx &
     /// Glineur, SIAM J. Optim. 27(3) (2017), Table 1); at N = 10 the tests certify it to 3·10⁻¹³.
     ///
@@ -253,7 +253,7 @@ impl Method {
     /// Source: Kim & Fessler, *Optimized first-order methods for smooth convex minimization*,
     /// Math. Program. 159 (2016), Algorithm OGM1 (with its different last `θ_N`); the bound
     /// `L R²/(2θ_N²)` on the last iterate is proved there for this algorithm (the theorem number
-    /// is not checked against the paper here; DESIGN.md, "Theory", states the bound).
+    /// is not checked against the paper here; docs/design.md, "Theory", states the bound).
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] unless `theta.len() = N + 1`;
@@ -291,7 +291,7 @@ impl Method {
     ///
     /// Source: Nesterov, *Introductory Lectures on Convex Optimization* (2004), §2.2.1, the
     /// constant-step scheme for strongly convex functions (equation number not checked here);
-    /// DESIGN.md, "Theory" (its rate `(1 − 1/√κ)^k (L + μ)/2 · R²`).
+    /// docs/design.md, "Theory" (its rate `(1 − 1/√κ)^k (L + μ)/2 · R²`).
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`] for `√κ < 1` or `N` out of range.
@@ -314,13 +314,13 @@ impl Method {
         Ok(method)
     }
 
-    /// PyTorch's `SGD(lr = γ/L, momentum = μ, dampening = 0, nesterov)` (DESIGN.md, conventions
-    /// table): `b₁ = g₁`, `b_t = μ b_{t−1} + g_t`, then `θ −= γ b_t`, or with `nesterov = true`
+    /// PyTorch's `SGD(lr = γ/L, momentum = μ, dampening = 0, nesterov)` (docs/design.md,
+    /// "Conventions"): `b₁ = g₁`, `b_t = μ b_{t−1} + g_t`, then `θ −= γ b_t`, or with `nesterov = true`
     /// `θ −= γ (g_t + μ b_t)`. Gradients are taken at `θ₀ … θ_{N−1}`; the output is `θ_N`.
     ///
     /// Without Nesterov this is [`Method::heavy_ball`] (`b_t = (θ_{t−1} − θ_t)/γ` turns the buffer
     /// update into the parameter form), and Sutskever's / Keras's `v = μv − γg`, `θ += v` with
-    /// constant γ is the same table again (`v_t = −γ b_t`, DESIGN.md); the tests compare this
+    /// constant γ is the same table again (`v_t = −γ b_t`, docs/design.md, "Sutskever ⇔ PyTorch"); the tests compare this
     /// recursion with heavy ball's and the Nesterov variant with a hand unrolling.
     ///
     /// # Errors
