@@ -558,3 +558,164 @@ fn the_verdict_reports_the_fraction_of_the_envelope_used() {
         exact.render()
     );
 }
+
+// ---- Streaming and hostile input files (issue 18, item 1, for `check`) ----
+
+/// Runs `check FIXTURE TRACE`, killing it after 20 s: (exit code, stderr, whether it had to be
+/// killed). A reader that blocks on a FIFO must fail the test, not hang it.
+fn run_with_deadline(fixture: &Path, trace: &Path) -> (Option<i32>, String, bool) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
+        .arg("check")
+        .arg(fixture)
+        .arg(trace)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let (status, killed) = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break (s, false);
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            break (child.wait().unwrap(), true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), err, killed)
+}
+
+#[cfg(unix)]
+#[test]
+fn non_regular_inputs_are_refused_without_blocking() {
+    let dir = crate::common::scratch("check_non_regular");
+    let fifo = dir.join("fifo");
+    // No writer ever opens it: opening it for reading would block forever.
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fx = path("pytorch-momentum");
+    let mut refusals = 0;
+    for (fixture, trace, want) in [
+        (fx.as_path(), fifo.as_path(), "error: TRACE:"),
+        (fifo.as_path(), fx.as_path(), "error: FIXTURE:"),
+        (fx.as_path(), Path::new("/dev/zero"), "error: TRACE:"),
+        (Path::new("/dev/zero"), fx.as_path(), "error: FIXTURE:"),
+        (fx.as_path(), dir.as_path(), "error: TRACE:"),
+    ] {
+        let (code, err, killed) = run_with_deadline(fixture, trace);
+        assert!(!killed, "check {fixture:?} {trace:?} blocked");
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(want) && err.contains("not a regular file: refused"),
+            "{err}"
+        );
+        refusals += 1;
+    }
+    assert_eq!(refusals, 5);
+    let (_, err, _) = run_with_deadline(&fx, &fifo);
+    assert!(err.contains("a FIFO"), "{err}");
+    let (_, err, _) = run_with_deadline(&fx, Path::new("/dev/zero"));
+    assert!(err.contains("a character device"), "{err}");
+}
+
+/// `fixture`'s fused model as a JSON trace text with the state, and `extra` further copies of its
+/// last step appended (a runaway implementation that does not stop).
+fn runaway_json(f: &ReplayFixture, extra: usize) -> String {
+    let mut t = fused_trace(f);
+    for s in t.steps.iter_mut().zip(&f.steps) {
+        s.0.state = s.1.fused.1.clone();
+    }
+    let last = t.steps.last().unwrap().clone();
+    t.steps.extend(std::iter::repeat_n(last, extra));
+    let dir = crate::common::scratch("check_runaway_text");
+    let p = dir.join("t.json");
+    write_trace(&p, &t);
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn the_trace_is_streamed_and_reading_stops_at_the_first_step_too_many() {
+    use momentum_oracle::fixture::check::{check_file, trace_limits};
+    let dir = crate::common::scratch("check_stream");
+    let f = fixture("pytorch-momentum");
+    // The streamed verdict is the collected one, in JSON and in CSV.
+    let json = dir.join("ok.json");
+    std::fs::write(&json, runaway_json(&f, 0)).unwrap();
+    let mut csv = String::from("k");
+    for i in 0..f.dim() {
+        csv.push_str(&format!(",param_{i}"));
+    }
+    for (k, s) in f.steps.iter().enumerate() {
+        csv.push_str(&format!("\n{}", k + 1));
+        for x in &s.naive.0 {
+            csv.push_str(&format!(",0x{:016x}", x.to_bits()));
+        }
+    }
+    let csv_path = dir.join("ok.csv");
+    std::fs::write(&csv_path, csv + "\n").unwrap();
+    for p in [&json, &csv_path] {
+        let streamed = check_file(&f, p).unwrap();
+        let collected = check(&f, &fixture::check::read_trace(p).unwrap()).unwrap();
+        assert_eq!(streamed, collected);
+        assert!(streamed.passed(), "{}", streamed.render());
+    }
+    // A trace that goes on after the fixture's last step: an error at step 11, although the
+    // file has 110 steps (within the size limit, so that the reader, not the size check, stops).
+    let runaway = dir.join("runaway.json");
+    let text = runaway_json(&f, 100);
+    let limits = trace_limits(&f);
+    assert!((text.len() as u64) < limits.total_bytes, "{limits:?}");
+    std::fs::write(&runaway, &text).unwrap();
+    assert!(matches!(
+        check_file(&f, &runaway),
+        Err(Error::DimensionMismatch { expected: 10, found: 11, context }) if context.contains("reading stopped")
+    ));
+    // Past the total limit: refused by its size before a byte is read (sparse: nothing written).
+    let huge = dir.join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(limits.total_bytes + 1)
+        .unwrap();
+    assert!(matches!(
+        check_file(&f, &huge),
+        Err(Error::TooLarge { size, limit, .. }) if size == limits.total_bytes + 1 && limit == limits.total_bytes
+    ));
+    // A step longer than the step limit (whitespace inside it) stops the reader there.
+    let padded = dir.join("padded.json");
+    let pad = " ".repeat(usize::try_from(limits.step_bytes).unwrap() + 1);
+    std::fs::write(
+        &padded,
+        format!("{{\"steps\": [{{{pad}\"params\": [1]}}]}}"),
+    )
+    .unwrap();
+    let (code, _, err) = run(&path("pytorch-momentum"), &padded);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with("error: TRACE:")
+            && err.contains("a step of the trace is longer than the limit of"),
+        "{err}"
+    );
+    // One value longer than the limit on one number.
+    let long = dir.join("long.csv");
+    let value = format!("1.{}", "0".repeat(fixture::external::MAX_NUMBER_CHARS));
+    std::fs::write(&long, format!("k,param_0\n1,{value}\n")).unwrap();
+    let (code, _, err) = run(&path("pytorch-momentum"), &long);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("CSV line 2, column 2: a value of 2050 characters; the limit is 2048"),
+        "{err}"
+    );
+}
