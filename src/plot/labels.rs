@@ -71,6 +71,41 @@ pub(crate) fn number(v: f64) -> String {
     s.replace('-', "−")
 }
 
+/// A tick label on a linear axis over `[lo, hi]`: [`number`] of `v` rounded to the axis's own
+/// resolution, so that a tick that is 0 in exact arithmetic reads `0` and not `−5.551·10⁻¹⁷`.
+///
+/// Why the rounding is exact for ticks: plotters places linear ticks at multiples of a spacing
+/// `Δ = {1, 2, 5}·10ⁿ`, with at most a few dozen ticks per axis, so `Δ ≥ (hi − lo)/100` and
+/// `10ⁿ ≥ (hi − lo)/1000`. The resolution `r = 10^(⌊log₁₀(hi − lo)⌋ − 3)` divides `10ⁿ`, hence
+/// `Δ`; every exact tick is a multiple of `r`, and rounding the f64 position (off by a few ulps of
+/// `max(|lo|, |hi|)`, far below `r/2`) to the nearest multiple of `r` recovers it.
+pub(crate) fn linear_tick(v: f64, lo: f64, hi: f64) -> String {
+    let span = hi - lo;
+    if !(v.is_finite() && span.is_finite() && span > 0.0) {
+        return number(v);
+    }
+    let exponent = span.log10().floor() as i32 - 3;
+    // Divide by 10^(−e) rather than multiply by 10^e where e < 0: 10^e is inexact, 10^(−e) is
+    // exact up to 10²², so the multiple of r is computed with one rounding.
+    let snapped = if exponent < 0 {
+        let scale = 10f64.powi(-exponent);
+        (v * scale).round() / scale
+    } else {
+        let r = 10f64.powi(exponent);
+        (v / r).round() * r
+    };
+    number(snapped)
+}
+
+/// The width in pixels that a y axis needs for tick labels as wide as the widest of `labels`
+/// plus its rotated description: 0.6 em per character (the sans-serif advance width, see
+/// [`super::font`]) at the label size, one line of the axis font, and a gap of half an em on each
+/// side.
+pub(crate) fn y_label_area(labels: &[String], label_px: u32, axis_px: u32) -> u32 {
+    let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as u32;
+    (chars * label_px * 3).div_ceil(5) + axis_px + label_px
+}
+
 /// A rational as `p/q` (or `p` when q = 1) with a real minus sign, for labels.
 pub(crate) fn fraction(q: &Rational) -> String {
     let s = if *q.denom() == 1 {

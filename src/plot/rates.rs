@@ -17,7 +17,7 @@
 //! | `bound-gd` | `R²/(2γk)` ([`bounds::gd`]) — O(1/k) |
 //! | `bound-nesterov` | `2R²/(γ(k+1)²)` ([`bounds::nesterov`]) — O(1/k²) |
 //! | `tight-gd` | `LR²/(4k+2)` ([`bounds::gd_tight`]): GD's exact worst case after k steps |
-//! | `tight-nesterov` | `2LR²/(k²+5k+6)` ([`bounds::nesterov_tight`]) |
+//! | `tight-nesterov` | `2LR²/(k²+5k+6)` ([`bounds::nesterov_tight`]): a numerical PEP value (THG 2017, Table 1), not a theorem |
 //! | `lower-bound` | `(L/8)(1/(k+1) − 1/(n+1))`, the Krylov lower bound on Nesterov's `f_n` (that family only, from x₀ = 0) |
 //!
 //! Bounds are drawn when the problem is convex with a known L and minimiser. The legend gives
@@ -178,7 +178,7 @@ fn reference_curves(p: &dyn Problem, learning_rate: &Rational, steps: usize) -> 
         },
         Curve {
             id: "tight-nesterov",
-            label: "Nesterov's worst case 2LR²/(k²+5k+6) (tight)".into(),
+            label: "Nesterov's worst case 2LR²/(k²+5k+6) (numerical PEP value)".into(),
             colour: colour::GREY,
             dash: dash::DOT,
             points: ks

@@ -380,8 +380,8 @@ fn draw_panel(canvas: &Canvas, root: &Area, area: &Area, panel: &Panel) -> Resul
         .y_desc("x₂")
         .axis_desc_style(super::text_style(font::AXIS, &colour::INK))
         .label_style(super::text_style(font::LABEL, &colour::INK))
-        .x_label_formatter(&|v| super::number(*v))
-        .y_label_formatter(&|v| super::number(*v))
+        .x_label_formatter(&|v| super::linear_tick(*v, x0, x1))
+        .y_label_formatter(&|v| super::linear_tick(*v, y0, y1))
         .disable_mesh()
         .draw()
         .map_err(drawing)?;

@@ -22,7 +22,7 @@ use rug::Rational;
 
 use super::{
     Area, Canvas, Entry, Mark, Run, colour, dash, drawing, font, label, legend, legend_size,
-    number, provenance, run, title,
+    linear_tick, number, provenance, run, title, y_label_area,
 };
 use crate::arith::linalg::Vector;
 use crate::error::Result;
@@ -202,8 +202,8 @@ fn draw(p: &dyn Problem, sched: &Schedule, steps: usize, runs: &[Run]) -> Result
         .label_style(super::text_style(font::LABEL, &colour::INK))
         .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
         .bold_line_style(RGBColor(0xE2, 0xE2, 0xE2))
-        .x_label_formatter(&|v| number(*v))
-        .y_label_formatter(&|v| number(*v))
+        .x_label_formatter(&|v| linear_tick(*v, 0.0, kmax))
+        .y_label_formatter(&|v| linear_tick(*v, y0, y1))
         .draw()
         .map_err(drawing)?;
     lr_lines(
@@ -251,7 +251,20 @@ fn draw(p: &dyn Problem, sched: &Schedule, steps: usize, runs: &[Run]) -> Result
     let mut chart = ChartBuilder::on(&lower)
         .margin(12)
         .x_label_area_size(50)
-        .y_label_area_size(90)
+        // Wide enough for the widest tick label (scientific labels such as −2.5·10⁻³ are) and
+        // the rotated description beside them, so the two never overlap.
+        .y_label_area_size(
+            y_label_area(
+                &[
+                    linear_tick(d0, d0, d1),
+                    linear_tick(d1, d0, d1),
+                    linear_tick((d0 + d1) / 2.0, d0, d1),
+                ],
+                font::LABEL,
+                font::AXIS,
+            )
+            .max(90),
+        )
         .build_cartesian_2d(0.0..kmax, d0..d1)
         .map_err(drawing)?;
     canvas.group("difference-axes", "axes");
@@ -263,8 +276,8 @@ fn draw(p: &dyn Problem, sched: &Schedule, steps: usize, runs: &[Run]) -> Result
         .label_style(super::text_style(font::LABEL, &colour::INK))
         .light_line_style(RGBColor(0xF2, 0xF2, 0xF2))
         .bold_line_style(RGBColor(0xE2, 0xE2, 0xE2))
-        .x_label_formatter(&|v| number(*v))
-        .y_label_formatter(&|v| number(*v))
+        .x_label_formatter(&|v| linear_tick(*v, 0.0, kmax))
+        .y_label_formatter(&|v| linear_tick(*v, d0, d1))
         .draw()
         .map_err(drawing)?;
     lr_lines(

@@ -89,10 +89,15 @@ pub fn nesterov(l: &Rational, r2: &Rational, k: usize) -> Rational {
     Rational::from(2u32 * Rational::from(l * r2)) / Rational::from(&kp1 * &kp1)
 }
 
-/// The tight value of the `(k−1)/(k+2)` method after N steps: `2L R²/(N² + 5N + 6)`.
+/// The worst case of the `(k−1)/(k+2)` method after N steps as computed numerically by
+/// performance estimation: `2L R²/(N² + 5N + 6)`. A *numerical* value, not a theorem: nobody has
+/// proved it for every N, so the report never checks a run against it (it checks the theorem
+/// [`nesterov`] instead).
 ///
-/// Source: Taylor, Hendrickx & Glineur, *Smooth strongly convex interpolation and exact
-/// worst-case performance of first-order methods*, Math. Program. 161 (2017), §4.2.
+/// Source: Taylor, Hendrickx & Glineur, *Exact worst-case performance of first-order methods
+/// for composite convex optimization*, SIAM J. Optim. 27(3) (2017), Table 1 (numerical PEP
+/// values, matched by this formula); attained for every N on a Huber function
+/// (`tests/it/rates.rs`), so it is a lower bound on the worst case wherever it is not tight.
 pub fn nesterov_tight(l: &Rational, r2: &Rational, n: usize) -> Rational {
     let n = n as u64;
     Rational::from(2u32 * Rational::from(l * r2)) / Rational::from(n * n + 5 * n + 6)
@@ -197,4 +202,23 @@ pub fn effective_learning_rate(learning_rate: &Rational, momentum: &Rational) ->
     Ok(Rational::from(
         learning_rate / Rational::from(1 - momentum.clone()),
     ))
+}
+
+/// Whether heavy ball with constant learning rate γ and momentum μ is in the parameter range of Ghadimi,
+/// Feyzmahdavian & Johansson's O(1/k) bound on the Cesàro average `x̄_T = (x₀ + … + x_T)/(T + 1)`
+/// for convex L-smooth functions: `0 ≤ μ < 1` and `0 < γ ≤ (1 − μ)/L`.
+///
+/// Source: Ghadimi, Feyzmahdavian & Johansson, *Global convergence of the heavy-ball method for
+/// convex optimization*, ECC 2015 (arXiv:1412.7457), Thm 1. Only the range is ported: the
+/// bound's constant is not (its equation was not checked against the paper here), so the report
+/// uses this to say where the theorem cannot apply, never to check a run against it.
+pub fn heavy_ball_cesaro_in_range(
+    learning_rate: &Rational,
+    l: &Rational,
+    momentum: &Rational,
+) -> bool {
+    *momentum >= 0
+        && *momentum < 1
+        && *learning_rate > 0
+        && Rational::from(learning_rate * l) <= 1 - momentum.clone()
 }

@@ -18,7 +18,9 @@
 //! optimal tuning); Jury, *Theory and Application of the z-Transform Method* (1964), §3.2; for NAG
 //! on quadratics, Lessard, Recht & Packard (2016), §2.2 and eq. (2.9).
 
-use rug::Rational;
+use rug::float::Round;
+use rug::ops::Pow;
+use rug::{Float, Rational};
 
 use crate::arith::Scalar;
 use crate::error::{Error, Result};
@@ -112,6 +114,60 @@ impl CharPoly {
         let (m1, m2) = (z1.abs(), z2.abs());
         Ok(if m1 >= m2 { m1 } else { m2 })
     }
+
+    /// A rational upper bound on the spectral radius, exceeding it by less than 2⁻¹²⁶ relative:
+    /// `√a₀` for a complex pair, `(|a₁| + √(a₁² − 4a₀))/2` for real roots `(−a₁ ± √d)/2`, with
+    /// each square root rounded up ([`sqrt_up`]) and the rest exact.
+    pub fn spectral_radius_upper(&self) -> Rational {
+        let disc = self.discriminant();
+        if disc < 0 {
+            return sqrt_up(&self.a0);
+        }
+        (Rational::from(self.a1.abs_ref()) + sqrt_up(&disc)) / 2u32
+    }
+}
+
+/// Precision of [`sqrt_up`]: 128 bits, so the bound is within 2⁻¹²⁷ relative of the root.
+const SQRT_UP_PRECISION: u32 = 128;
+
+/// `√q` for `q ≥ 0`, rounded up to a rational: MPFR at 128 bits rounding toward +∞ both when
+/// `q` is converted and when the root is taken, so the result is never below `√q` (exact when
+/// `q` is the square of a 128-bit binary fraction).
+pub fn sqrt_up(q: &Rational) -> Rational {
+    let (mut f, _) = Float::with_val_round(SQRT_UP_PRECISION, q, Round::Up);
+    f.sqrt_round(Round::Up);
+    f.to_rational().unwrap_or_default()
+}
+
+/// An upper bound on `f(x_k) − f*` for a constant-momentum method on a quadratic, from the gaps at
+/// steps 0 and 1 and an upper bound `ρ` on the spectral radius of the iteration matrix over the
+/// nonzero eigenvalues:
+///
+/// `√gap_k ≤ k ρ^{k−1} √gap₁ + (k − 1) ρ^k √gap₀`  (k ≥ 1).
+///
+/// Why (derived here; docs/design.md, "Theory"): in the eigenspace of λ the error `v_k` of any of
+/// the report's constant-momentum conventions obeys the two-term recurrence of its characteristic
+/// polynomial `z² + a₁z + a₀` from step 0 on (the state is two vectors mapped by one constant
+/// matrix, Cayley–Hamilton), so `v_k = U_{k−1} v₁ − a₀ U_{k−2} v₀` with `U_n = Σ_{j=0}^{n}
+/// r₁^j r₂^{n−j}` (U₋₁ = 0). `|U_n| ≤ (n + 1)ρ_λ^n` and `|a₀| = |r₁r₂| ≤ ρ_λ²` give
+/// `‖v_k‖ ≤ kρ^{k−1}‖v₁‖ + (k − 1)ρ^k‖v₀‖`; `gap_k = Σ_λ ½λ‖v_{λ,k}‖²` is a squared norm
+/// weighted by λ ≥ 0, and the triangle inequality in that norm gives the bound (directions with
+/// λ = 0 carry no gap, so their root 1 does not enter ρ). The square roots are rounded up
+/// ([`sqrt_up`]), so the returned value is never below the bound.
+pub fn momentum_gap_envelope(
+    k: usize,
+    rho: &Rational,
+    gap0: &Rational,
+    gap1: &Rational,
+) -> Rational {
+    if k == 0 {
+        return gap0.clone();
+    }
+    let pow = |n: usize| Rational::from(rho.pow(u32::try_from(n).unwrap_or(u32::MAX)));
+    let first = Rational::from(k) * pow(k - 1) * sqrt_up(gap1);
+    let second = Rational::from(k - 1) * pow(k) * sqrt_up(gap0);
+    let root = first + second;
+    Rational::from(&root * &root)
 }
 
 /// The closed-form heavy-ball region: `|μ| < 1` and `0 < h < 2(1 + μ)` (Polyak 1987, §3.2.1).

@@ -25,6 +25,7 @@ mod plots;
 mod practice;
 mod proofs;
 mod rates;
+mod report;
 mod scalar_laws;
 mod schedules;
 mod snapshots;

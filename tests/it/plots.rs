@@ -441,3 +441,81 @@ fn the_pictures_in_docs_are_current() {
         );
     }
 }
+
+/// A tick label as a number: `−0.3`, `10⁻³`, `−2.5·10⁻¹⁷` (the forms of `plot::labels`).
+fn tick_value(label: &str) -> Option<f64> {
+    let label = label.replace('−', "-");
+    let (mantissa, exponent) = match label.split_once("10") {
+        Some((m, e)) if e.chars().all(|c| "⁻⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c)) && !e.is_empty() =>
+        {
+            let e: String = e
+                .chars()
+                .map(|c| match c {
+                    '⁻' => '-',
+                    c => char::from_digit(
+                        "⁰¹²³⁴⁵⁶⁷⁸⁹".chars().position(|d| d == c).unwrap() as u32,
+                        10,
+                    )
+                    .unwrap(),
+                })
+                .collect();
+            let m = m.trim_end_matches('·');
+            let m = match m {
+                "" => 1.0,
+                "-" => -1.0,
+                m => m.parse().ok()?,
+            };
+            (m, e.parse::<i32>().ok()?)
+        }
+        _ => (label.parse().ok()?, 0),
+    };
+    Some(mantissa * 10f64.powi(exponent))
+}
+
+/// Linear ticks sit at multiples of their spacing Δ, so a tick label smaller in magnitude than
+/// Δ/2 can only be the tick at 0 and must read `0` — not f64 rounding noise such as
+/// `−5.551·10⁻¹⁷` (the ravine's x₂ axis and the schedule picture's lower panel once showed it).
+#[test]
+fn linear_tick_labels_of_zero_read_zero() {
+    let mut zeros = 0;
+    for kind in [Kind::Ravine, Kind::Schedule] {
+        let doc = parse(svg(kind));
+        for axes in doc
+            .descendants()
+            .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("axes"))
+        {
+            // Tick labels of one axis share a coordinate: x for the y axis, y for the x axis.
+            let mut by_line: std::collections::BTreeMap<(char, String), Vec<(String, f64)>> =
+                Default::default();
+            for t in axes.descendants().filter(|n| n.has_tag_name("text")) {
+                let label = text(t);
+                let Some(v) = tick_value(&label) else {
+                    continue;
+                };
+                for (axis, attr) in [('x', "y"), ('y', "x")] {
+                    if let Some(c) = t.attribute(attr) {
+                        by_line
+                            .entry((axis, c.to_string()))
+                            .or_default()
+                            .push((label.clone(), v));
+                    }
+                }
+            }
+            for ticks in by_line.values().filter(|t| t.len() >= 3) {
+                let mut vs: Vec<f64> = ticks.iter().map(|t| t.1).collect();
+                vs.sort_by(f64::total_cmp);
+                let spacing = vs
+                    .windows(2)
+                    .map(|w| w[1] - w[0])
+                    .fold(f64::INFINITY, f64::min);
+                for (label, v) in ticks {
+                    if v.abs() < spacing / 2.0 {
+                        assert_eq!(label, "0", "{kind:?}: a tick at 0 reads {label}");
+                        zeros += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(zeros > 0, "no tick at 0 was found to check");
+}

@@ -250,8 +250,9 @@ proptest! {
         prop_assert_eq!(gap, bounds::nesterov_tight(&l, &Rational::from(&r * &r), n));
     }
 
-    /// The tight value of the `(k−1)/(k+2)` method, `2L R²/(N² + 5N + 6)` (Taylor, Hendrickx &
-    /// Glineur 2017), is never exceeded.
+    /// The numerical PEP value of the `(k−1)/(k+2)` method, `2L R²/(N² + 5N + 6)` (Taylor,
+    /// Hendrickx & Glineur, SIAM J. Optim. 27(3) (2017), Table 1: a numerical value, not a
+    /// theorem), is never exceeded on the sampled instances.
     #[test]
     fn nesterov_never_exceeds_its_tight_value(p in convex_exact(), n in 1usize..=STEPS) {
         let (l, r2) = (l_of(p.as_ref()), r2_of(p.as_ref()));
@@ -700,4 +701,20 @@ fn the_gap_ratio_of_gd_to_nesterov_is_unbounded_on_the_huber_family() {
     let gd = normalized_gap_at_n(&p, "gd", 64);
     assert_eq!(gd, q(1, 258));
     assert_eq!(nag, 0);
+}
+
+/// Ghadimi, Feyzmahdavian & Johansson's range (ECC 2015, Thm 1): 0 ≤ μ < 1 and 0 < γ ≤ (1 − μ)/L,
+/// closed at γ = (1 − μ)/L and open at μ = 1 and γ = 0. With L = 2, μ = 9/10 the largest step is
+/// 1/20; the report's γ = 1/L = 1/2 is outside.
+#[test]
+fn heavy_ball_cesaro_range_is_closed_at_its_largest_step_and_open_at_its_other_ends() {
+    use momentum_oracle::theory::bounds::heavy_ball_cesaro_in_range as in_range;
+    let l = q(2, 1);
+    assert!(in_range(&q(1, 20), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 19), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 2), &l, &q(9, 10)));
+    assert!(in_range(&q(1, 2), &l, &q(0, 1)));
+    assert!(!in_range(&q(0, 1), &l, &q(1, 2)));
+    assert!(!in_range(&q(1, 100), &l, &q(1, 1)));
+    assert!(!in_range(&q(1, 100), &l, &q(-1, 10)));
 }

@@ -391,3 +391,66 @@ fn jury_classifies_the_boundary_of_the_heavy_ball_region_as_marginal() {
     assert_eq!(CharPoly::heavy_ball(&r(0, 1), &r(1, 2)).eval(&r(1, 1)), 0);
     assert_eq!(CharPoly::heavy_ball(&r(3, 1), &r(1, 2)).eval(&r(-1, 1)), 0);
 }
+
+/// ρ of `z² + a₁z + a₀` by hand: a complex pair has |z|² = a₀; real roots are read off their sum
+/// and product. The upper bound equals ρ where ρ and the discriminant's root are dyadic, and lies
+/// within 2⁻¹²⁰ relative above an irrational ρ.
+#[test]
+fn spectral_radius_upper_is_never_below_the_radius_and_exact_where_the_roots_are_dyadic() {
+    // Heavy ball, h = 1, μ = 1/4: z² − z/4 + 1/4, complex, ρ = √(1/4) = 1/2.
+    assert_eq!(
+        CharPoly::heavy_ball(&q(1, 1), &q(1, 4)).spectral_radius_upper(),
+        q(1, 2)
+    );
+    // Heavy ball, h = 3/8, μ = 1/8: z² − 3z/4 + 1/8 = (z − 1/2)(z − 1/4), ρ = 1/2.
+    assert_eq!(
+        CharPoly::heavy_ball(&q(3, 8), &q(1, 8)).spectral_radius_upper(),
+        q(1, 2)
+    );
+    // Heavy ball, h = 1, μ = 1/2: z² − z/2 + 1/2, complex, ρ = √(1/2), irrational.
+    let up = CharPoly::heavy_ball(&q(1, 1), &q(1, 2)).spectral_radius_upper();
+    let sq = Rational::from(&up * &up);
+    assert!(sq >= q(1, 2));
+    assert!(sq <= q(1, 2) * (Rational::from(1) + Rational::from((1, 1u128 << 120))));
+}
+
+/// The envelope `(kρ^{k−1}√g₁ + (k − 1)ρ^k√g₀)²` at hand-computed points.
+#[test]
+fn momentum_gap_envelope_matches_its_formula_by_hand() {
+    let (g0, g1, rho) = (q(1, 1), q(1, 4), q(1, 2));
+    assert_eq!(stability::momentum_gap_envelope(0, &rho, &g0, &g1), g0);
+    assert_eq!(stability::momentum_gap_envelope(1, &rho, &g0, &g1), g1);
+    // (2·½·½ + 1·¼·1)² = (3/4)².
+    assert_eq!(
+        stability::momentum_gap_envelope(2, &rho, &g0, &g1),
+        q(9, 16)
+    );
+}
+
+/// Heavy ball on `x²/2` with h = 3/8, μ = 1/8 (roots 1/2 and 1/4): the scalar recurrence
+/// `s_{k+1} = (3/4)s_k − s_{k−1}/8`, `s₋₁ = s₀ = 1`, gives s = 1, 5/8, 11/32, 23/128, …, and
+/// gap_k = s_k²/2. The envelope with the true ρ = 1/2 holds at every step; with ρ understated
+/// as 1/4 it fails first at step 3: (3·(1/4)²·(5/8) + 2·(1/4)³)²/2 = (19/128)²/2 < (23/128)²/2
+/// (at step 2 it still holds: (6/16)²/2 = 9/128 > 121/2048).
+#[test]
+fn momentum_gap_envelope_holds_at_the_true_spectral_radius_and_fails_below_it() {
+    let (h, mu) = (q(3, 8), q(1, 8));
+    let rho = CharPoly::heavy_ball(&h, &mu).spectral_radius_upper();
+    assert_eq!(rho, q(1, 2));
+    let mut s = vec![q(1, 1)];
+    let mut prev = q(1, 1);
+    for _ in 0..40 {
+        let cur = s.last().unwrap().clone();
+        let next = (1 + mu.clone() - &h) * &cur - Rational::from(&mu * &prev);
+        prev = cur;
+        s.push(next);
+    }
+    assert_eq!(s[1..4], [q(5, 8), q(11, 32), q(23, 128)]);
+    let gaps: Vec<Rational> = s.iter().map(|x| Rational::from(x * x) / 2u32).collect();
+    let first_violation = |rho: &Rational| {
+        (0..gaps.len())
+            .find(|&k| gaps[k] > stability::momentum_gap_envelope(k, rho, &gaps[0], &gaps[1]))
+    };
+    assert_eq!(first_violation(&rho), None);
+    assert_eq!(first_violation(&q(1, 4)), Some(3));
+}
