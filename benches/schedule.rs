@@ -17,6 +17,10 @@ fn schedule(c: &mut Criterion) {
         ("exponential_dyadic", "exponential:lr=1/8,factor=7/8"),
     ];
     let mut group = c.benchmark_group("schedule_step");
+    // One step is nanoseconds to microseconds: short windows keep the 18 measurements to about a
+    // minute on a shared 2-core machine.
+    group.warm_up_time(std::time::Duration::from_millis(500));
+    group.measurement_time(std::time::Duration::from_secs(2));
     for (name, spec) in specs {
         let s = Schedule::from_spec(spec).unwrap();
         for k in [10usize, 10_000] {

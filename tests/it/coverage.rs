@@ -134,14 +134,25 @@ fn q(s: &Value) -> Rational {
     momentum_oracle::arith::text::parse(s.as_str().unwrap()).unwrap()
 }
 
-/// ∇f of Nesterov's f₂ with L = 1 in n dimensions: (1/4)(A₂x − e₁), A₂ = [[2, −1], [−1, 2]]
-/// padded with zeros (Nesterov 2004, §2.1.2, written out by hand for this test).
+/// ∇f of Nesterov's f_n with k = n and L = 1: (1/4)(A x − e₁), A = tridiag(−1, 2, −1) of size n
+/// (Nesterov 2004, §2.1.2, written out by hand for this test).
 fn gradient(x: &[Rational]) -> Vec<Rational> {
-    let quarter = Rational::from((1, 4));
-    let mut g = vec![Rational::new(); x.len()];
-    g[0] = Rational::from(&quarter * Rational::from(2 * x[0].clone() - &x[1] - 1u32));
-    g[1] = Rational::from(&quarter * Rational::from(2 * x[1].clone() - &x[0]));
-    g
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let mut a = Rational::from(2 * x[i].clone());
+            if i > 0 {
+                a -= &x[i - 1];
+            }
+            if i + 1 < n {
+                a -= &x[i + 1];
+            }
+            if i == 0 {
+                a -= 1u32;
+            }
+            a / 4u32
+        })
+        .collect()
 }
 
 #[test]
@@ -149,7 +160,9 @@ fn the_long_runs_agree_with_hand_written_updates_at_every_stored_step() {
     for (name, _) in long::LONG_RUNS {
         let v = fixture::read_json(&root().join("long").join(format!("{name}.json")), "fixture")
             .unwrap();
-        assert_eq!(v["problem"]["spec"], long::LONG_PROBLEM);
+        let p = momentum_oracle::problem::from_spec(long::LONG_PROBLEM).unwrap();
+        assert_eq!(v["problem"]["spec"], p.spec());
+        assert_eq!(v["problem"]["dimension"], 5);
         let mut theta: Vec<Rational> = v["initial_point"]
             .as_array()
             .unwrap()
