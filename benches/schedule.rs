@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench schedule`. Each measurement advances a cursor that already stands at
 //! step k − 1 by one step (the cursor's copy is made outside the timed part), and rounds the rate
-//! to f64 as a floating run does. The last group times the old recomputation for comparison.
+//! to f64 as a floating run does. The `recompute` rows time the old recomputation for comparison.
+//! Results (this machine kind) are in docs/design.md, "Fixtures".
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use momentum_oracle::optim::Schedule;
