@@ -317,8 +317,29 @@ impl Schedule {
     /// # Errors
     /// [`Error::NotRational`] for an irrational cosine value in exact arithmetic.
     pub fn learning_rate<S: Scalar>(&self, k: usize) -> Result<S> {
-        if let Some(q) = self.exact(k) {
-            return Ok(S::from_rational(&q));
+        self.learning_rate_from(k, self.exact(k).as_ref())
+    }
+
+    /// A cursor over γ₁, γ₂, … with O(1) arithmetic operations per step: the step and exponential
+    /// schedules multiply the previous exact value by the factor instead of recomputing
+    /// factor^(k−1) (which costs O(log k) multiplications of ever larger numbers per step, and made
+    /// a run quadratic in k).
+    pub fn rates(&self) -> Rates<'_> {
+        Rates {
+            schedule: self,
+            k: 0,
+            current: None,
+        }
+    }
+
+    /// γ_k in arithmetic `S` given its exact value `exact` (`None` for an irrational cosine value),
+    /// as from [`Schedule::exact`] or [`Rates::next_exact`].
+    ///
+    /// # Errors
+    /// As [`Schedule::learning_rate`].
+    pub fn learning_rate_from<S: Scalar>(&self, k: usize, exact: Option<&Rational>) -> Result<S> {
+        if let Some(q) = exact {
+            return Ok(S::from_rational(q));
         }
         let Schedule::Cosine {
             learning_rate,
@@ -484,6 +505,58 @@ impl Schedule {
     }
 }
 
+/// The exact learning rates of a schedule, step after step ([`Schedule::rates`]).
+#[derive(Clone, Debug)]
+pub struct Rates<'a> {
+    schedule: &'a Schedule,
+    /// The step of `current`.
+    k: usize,
+    /// γ_k of the step and exponential schedules (the others are O(1) from their closed forms).
+    current: Option<Rational>,
+}
+
+impl Rates<'_> {
+    /// The step whose rate [`Rates::next_exact`] returned last (0 before the first call).
+    pub fn step(&self) -> usize {
+        self.k
+    }
+
+    /// Advances to the next step k and returns γ_k exactly (`None` for an irrational cosine
+    /// value): the same value as [`Schedule::exact`]`(k)`.
+    pub fn next_exact(&mut self) -> Option<Rational> {
+        self.k += 1;
+        let k = self.k;
+        match self.schedule {
+            Schedule::Step {
+                learning_rate,
+                factor,
+                every,
+            } => {
+                let next = match self.current.take() {
+                    None => learning_rate.clone(),
+                    // γ_k = γ_{k−1}·factor exactly when ⌊(k−1)/every⌋ moves, i.e. (k−1) % every = 0.
+                    Some(prev) if (k - 1) % every == 0 => prev * factor,
+                    Some(prev) => prev,
+                };
+                self.current = Some(next.clone());
+                Some(next)
+            }
+            Schedule::Exponential {
+                learning_rate,
+                factor,
+            } => {
+                let next = match self.current.take() {
+                    None => learning_rate.clone(),
+                    Some(prev) => prev * factor,
+                };
+                self.current = Some(next.clone());
+                Some(next)
+            }
+            other => other.exact(k),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +569,26 @@ mod tests {
         assert_eq!(changes, [false, true, true, true, true, false]);
         let flat = Schedule::from_spec("cosine:lr=1/2,min_lr=1/2,period=4").unwrap();
         assert!((1..=6).all(|k| !flat.changes_at(k)));
+    }
+
+    #[test]
+    fn the_cursor_gives_the_closed_form_of_every_schedule() {
+        for spec in [
+            "constant:lr=1/10",
+            "step:lr=1/10,factor=1/2,every=3",
+            "step:lr=1/10,factor=9/10,every=1",
+            "exponential:lr=1/20,factor=9/10",
+            "warmup:lr=1/10,start_factor=1/4,steps=4",
+            "piecewise:boundaries=3;6,values=1/10;1/20;1/100",
+            "cosine:lr=1/2,min_lr=1/10,period=4",
+            "cosine:lr=1/10,min_lr=0,period=7",
+        ] {
+            let s = Schedule::from_spec(spec).unwrap();
+            let mut r = s.rates();
+            for k in 1..=40 {
+                assert_eq!(r.next_exact(), s.exact(k), "{spec} at step {k}");
+                assert_eq!(r.step(), k);
+            }
+        }
     }
 }

@@ -293,9 +293,11 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
         x0: x0.clone(),
         initial_gap,
     })?;
+    let mut rates = schedule.rates();
     for k in 1..=steps {
-        let learning_rate: S = schedule.learning_rate(k)?;
-        let exact_lr = schedule.exact(k);
+        // One multiplication per step for the step and exponential schedules (Schedule::rates).
+        let exact_lr = rates.next_exact();
+        let learning_rate: S = schedule.learning_rate_from(k, exact_lr.as_ref())?;
         let ctx = StepContext {
             step: k,
             learning_rate: &learning_rate,

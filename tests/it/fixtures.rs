@@ -38,7 +38,7 @@ fn fixtures_on_disk_are_byte_identical_to_a_fresh_generation() {
         );
     }
     // No stale files either.
-    for kind in ["replay", "problem"] {
+    for kind in ["replay", "problem", "schedule", "long"] {
         for entry in std::fs::read_dir(root().join(kind)).unwrap() {
             let rel = PathBuf::from(kind).join(entry.unwrap().file_name());
             assert!(
@@ -61,7 +61,7 @@ fn every_fixture_validates_against_the_schema() {
         serde_json::from_str(&std::fs::read_to_string(root().join("schema.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
-    for kind in ["replay", "problem"] {
+    for kind in ["replay", "problem", "schedule", "long"] {
         for entry in std::fs::read_dir(root().join(kind)).unwrap() {
             let path = entry.unwrap().path();
             let v: serde_json::Value =
@@ -89,7 +89,7 @@ fn every_fixture_validates_against_the_schema() {
 
 #[test]
 fn every_replay_fixture_reads_back_and_its_own_models_are_bit_exact() {
-    for case in fixture::replay::REPLAY_CASES {
+    for case in fixture::replay_cases() {
         let f = fixture(case.name);
         assert_eq!((f.dim(), f.steps.len()), (case.dim, case.steps));
         for model in ["naive", "fused"] {
@@ -211,10 +211,12 @@ fn torch_sgd(f: &ReplayFixture, dampen_first: bool) -> ExternalTrace {
 
 #[test]
 fn an_independent_pytorch_implementation_is_bit_exact_with_the_fused_model() {
-    for case in fixture::replay::REPLAY_CASES
+    let mut checked = 0;
+    for case in fixture::replay_cases()
         .iter()
-        .filter(|c| c.name.starts_with("pytorch"))
+        .filter(|c| c.convention == fixture::replay::Convention::Pytorch)
     {
+        checked += 1;
         let f = fixture(case.name);
         let r = check(&f, &torch_sgd(&f, false)).unwrap();
         assert!(
@@ -224,6 +226,8 @@ fn an_independent_pytorch_implementation_is_bit_exact_with_the_fused_model() {
             r.render()
         );
     }
+    // The original nine, the twenty that complete the pair coverage, the 64-step one.
+    assert_eq!(checked, 9 + 20 + 1);
 }
 
 fn write_json_trace(path: &Path, t: &ExternalTrace) {

@@ -1,0 +1,240 @@
+//! Fixture coverage: every feature pair of every convention is exercised by a replay fixture on
+//! disk, fixtures/README.md shows the current table, and the long runs exist and agree with an
+//! independent hand-written implementation of each convention.
+
+use std::path::{Path, PathBuf};
+
+use momentum_oracle::fixture::coverage::{self, Feature, features_of};
+use momentum_oracle::fixture::replay::Convention;
+use momentum_oracle::fixture::{self, long};
+use rug::Rational;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn replay_docs() -> Vec<(String, Value)> {
+    let mut docs: Vec<(String, Value)> = std::fs::read_dir(root().join("replay"))
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let v = fixture::read_json(&path, "fixture").unwrap();
+            (
+                format!("replay/{}", path.file_name().unwrap().to_string_lossy()),
+                v,
+            )
+        })
+        .collect();
+    docs.sort_by(|a, b| a.0.cmp(&b.0));
+    docs
+}
+
+#[test]
+fn every_feature_pair_of_every_convention_is_covered_and_the_readme_shows_the_table() {
+    let docs = replay_docs();
+    let all = coverage::coverage(&docs).unwrap();
+    assert_eq!(all.len(), 3);
+    for c in &all {
+        assert!(!c.pairs.is_empty(), "{:?}: no pair to check", c.convention);
+        let missing = c.uncovered();
+        assert!(
+            missing.is_empty(),
+            "{:?}: uncovered pairs {missing:?}",
+            c.convention
+        );
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let fresh = coverage::splice_readme(&readme, &coverage::render(&all)).unwrap();
+    assert!(
+        fresh == readme,
+        "fixtures/README.md's coverage table is stale: run `cargo run --release -- fixtures`"
+    );
+}
+
+#[test]
+fn the_coverage_check_fails_when_the_only_fixtures_of_a_pair_are_gone() {
+    // Without the fixtures that have both maximize and weight decay, that pair is reported.
+    let docs: Vec<(String, Value)> = replay_docs()
+        .into_iter()
+        .filter(|(_, v)| {
+            let (_, f) = features_of(v).unwrap();
+            !(f.contains(&Feature::Maximize) && f.contains(&Feature::WeightDecay))
+        })
+        .collect();
+    let all = coverage::coverage(&docs).unwrap();
+    let pytorch = all
+        .iter()
+        .find(|c| c.convention == Convention::Pytorch)
+        .unwrap();
+    assert!(
+        pytorch
+            .uncovered()
+            .contains(&(Feature::WeightDecay, Feature::Maximize))
+    );
+    let table = coverage::render(&all);
+    assert!(table.contains("**0**"), "{table}");
+}
+
+#[test]
+fn features_are_read_from_the_documents() {
+    let docs = replay_docs();
+    let get = |name: &str| {
+        let (_, v) = docs
+            .iter()
+            .find(|(n, _)| n == &format!("replay/{name}.json"))
+            .unwrap();
+        features_of(v).unwrap()
+    };
+    // 0.1 is not dyadic; 0.25 is.
+    let (c, f) = get("pytorch-dampening");
+    assert_eq!(c, Convention::Pytorch);
+    assert!(f.contains(&Feature::DampeningNonDyadic) && !f.contains(&Feature::DampeningDyadic));
+    let (_, f) = get("pytorch-dyadic-large");
+    assert!(f.contains(&Feature::DampeningDyadic));
+    // No momentum at all counts as momentum 0; the large cases have no extreme gradients.
+    let (_, f) = get("pytorch-plain");
+    assert!(f.contains(&Feature::MomentumZero) && f.contains(&Feature::GradientTiny));
+    assert!(!get("keras-dyadic-large").1.contains(&Feature::GradientTiny));
+    let (c, f) = get("optax-nesterov-cosine-schedule");
+    assert_eq!(c, Convention::Optax);
+    assert!(f.contains(&Feature::Nesterov) && f.contains(&Feature::ScheduleCosine));
+    assert!(coverage::is_dyadic("0.25") && !coverage::is_dyadic("0.1"));
+}
+
+#[test]
+fn every_convention_has_a_replay_of_at_least_64_steps_and_a_run_of_at_least_1000() {
+    for conv in [Convention::Pytorch, Convention::Keras, Convention::Optax] {
+        let long_replay = replay_docs()
+            .into_iter()
+            .any(|(_, v)| features_of(&v).unwrap().0 == conv && v["steps"].as_u64().unwrap() >= 64);
+        assert!(long_replay, "{conv:?}: no replay of 64 steps");
+        let run = long::LONG_RUNS
+            .iter()
+            .any(|(_, spec)| spec.starts_with(conv.name()));
+        assert!(run, "{conv:?}: no long run");
+    }
+    for (name, _) in long::LONG_RUNS {
+        let v = fixture::read_json(&root().join("long").join(format!("{name}.json")), "fixture")
+            .unwrap();
+        assert!(v["steps"].as_u64().unwrap() >= 1000);
+        let every = v["trace_every"].as_u64().unwrap();
+        let ks: Vec<u64> = v["trace"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["k"].as_u64().unwrap())
+            .collect();
+        let expected: Vec<u64> = (1..=1000 / every).map(|i| i * every).collect();
+        assert_eq!(ks, expected, "{name}");
+    }
+}
+
+fn q(s: &Value) -> Rational {
+    momentum_oracle::arith::text::parse(s.as_str().unwrap()).unwrap()
+}
+
+/// ∇f of Nesterov's f_n with k = n and L = 1: (1/4)(A x − e₁), A = tridiag(−1, 2, −1) of size n
+/// (Nesterov 2004, §2.1.2, written out by hand for this test).
+fn gradient(x: &[Rational]) -> Vec<Rational> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let mut a = Rational::from(2 * x[i].clone());
+            if i > 0 {
+                a -= &x[i - 1];
+            }
+            if i + 1 < n {
+                a -= &x[i + 1];
+            }
+            if i == 0 {
+                a -= 1u32;
+            }
+            a / 4u32
+        })
+        .collect()
+}
+
+#[test]
+fn the_long_runs_agree_with_hand_written_updates_at_every_stored_step() {
+    for (name, _) in long::LONG_RUNS {
+        let v = fixture::read_json(&root().join("long").join(format!("{name}.json")), "fixture")
+            .unwrap();
+        let p = momentum_oracle::problem::from_spec(long::LONG_PROBLEM).unwrap();
+        assert_eq!(v["problem"]["spec"], p.spec());
+        assert_eq!(v["problem"]["dimension"], 5);
+        let mut theta: Vec<Rational> = v["initial_point"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(q)
+            .collect();
+        let n = theta.len();
+        let mut buf: Option<Vec<Rational>> = None;
+        let mut vel = vec![Rational::new(); n];
+        let stored: Vec<&Value> = v["trace"].as_array().unwrap().iter().collect();
+        let mut next = 0;
+        for k in 1..=1000u64 {
+            let g = gradient(&theta);
+            // γ = 1/L = 1 throughout.
+            if name.starts_with("long-pytorch") {
+                // torch.optim.SGD(momentum=7/8, dampening=1/4, weight_decay=1/128): g += λθ;
+                // b₁ = g, then b = μb + (1 − τ)g; θ −= b.
+                let (mu, tau, wd) = (
+                    Rational::from((7, 8)),
+                    Rational::from((1, 4)),
+                    Rational::from((1, 128)),
+                );
+                let g: Vec<Rational> = g
+                    .iter()
+                    .zip(&theta)
+                    .map(|(gi, t)| Rational::from(gi + Rational::from(&wd * t)))
+                    .collect();
+                let b: Vec<Rational> = match buf.take() {
+                    None => g,
+                    Some(b) => b
+                        .iter()
+                        .zip(&g)
+                        .map(|(bi, gi)| {
+                            Rational::from(&mu * bi) + Rational::from((1 - tau.clone()) * gi)
+                        })
+                        .collect(),
+                };
+                for (t, bi) in theta.iter_mut().zip(&b) {
+                    *t -= bi;
+                }
+                buf = Some(b);
+            } else if name.starts_with("long-keras") {
+                // Keras SGD(momentum=3/4, nesterov, weight_decay=1/128): θ −= θλγ first (the
+                // gradient was taken before), v = μv − γg, θ += μv − γg.
+                let (mu, wd) = (Rational::from((3, 4)), Rational::from((1, 128)));
+                for i in 0..n {
+                    let decay = Rational::from(&theta[i] * &wd);
+                    theta[i] -= decay;
+                    vel[i] = Rational::from(&mu * &vel[i]) - &g[i];
+                    let step = Rational::from(&mu * &vel[i]) - &g[i];
+                    theta[i] += step;
+                }
+            } else {
+                // optax.sgd(momentum=7/8, nesterov=True): t = g + μt; θ −= g + μt.
+                let mu = Rational::from((7, 8));
+                for i in 0..n {
+                    vel[i] = Rational::from(&g[i] + Rational::from(&mu * &vel[i]));
+                    let step = Rational::from(&g[i] + Rational::from(&mu * &vel[i]));
+                    theta[i] -= step;
+                }
+            }
+            if next < stored.len() && stored[next]["k"].as_u64() == Some(k) {
+                let expected: Vec<Rational> = stored[next]["exact"]["iterate"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(q)
+                    .collect();
+                assert!(expected == theta, "{name}: step {k} differs");
+                next += 1;
+            }
+        }
+        assert_eq!(next, stored.len(), "{name}: every stored step checked");
+    }
+}
