@@ -239,7 +239,7 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
-        Command::Certify { verify } => return certify(&verify),
+        Command::Certify { verify } => return certify(&verify, work_budget),
         #[cfg(feature = "plot")]
         Command::Plot {
             kind,
@@ -275,7 +275,7 @@ fn main() -> ExitCode {
 
 /// `certify --verify FILE`: one line saying what was proved (exit 0), or which obligation fails
 /// (exit 1); unreadable or malformed files are bad input (exit 2).
-fn certify(path: &std::path::Path) -> ExitCode {
+fn certify(path: &std::path::Path, work_budget: u64) -> ExitCode {
     use momentum_oracle::theory::pep::{format, verify};
     let parsed = match format::read_file(path) {
         Ok(p) => p,
@@ -284,6 +284,10 @@ fn certify(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = budget::certificate(&parsed).check(work_budget) {
+        eprintln!("error: certify: {e}");
+        return ExitCode::from(2);
+    }
     match verify::verify(&parsed) {
         Ok(v) => emit(&format!(
             "verified: {} ({}), N = {}, {:?}: {} at p_N ≤ {} (at L = R = 1), {} multipliers, \

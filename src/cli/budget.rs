@@ -7,8 +7,8 @@
 //!
 //! * f64: 64 (bounded f64: 256, the value and its bound);
 //! * MPFR at p bits: p·⌈p/4096⌉ (products of full-precision operands grow faster than p once p is
-//!   large; an MPFR precision of 2²⁰ bits costs 2.7·10⁸ per operation, so a few steps of a
-//!   4-dimensional problem fill the default budget);
+//!   large; an MPFR precision of 2²⁰ bits costs 2.7·10⁸ per operation, so 66 steps of a
+//!   4-dimensional problem, about 4 minutes there, fill the default budget);
 //! * exact: entries grow by at most [`GROWTH_BITS_PER_STEP`] bits per step from the data's size
 //!   until the run's size budget stops them, so the sum over steps of min(data + 16k, size budget).
 //!
@@ -130,6 +130,39 @@ pub fn runs(
             shape.evaluation_operations(),
         ),
     })
+}
+
+/// The estimate of verifying a PEP certificate (`certify --verify`): the slack matrix has
+/// m = N + 2 rows (x₀ − x* and g₀ … g_N), assembled from every multiplier (m² entries each) and
+/// factored exactly (m³), on numbers of the certificate's largest size.
+pub fn certificate(parsed: &crate::theory::pep::format::Parsed) -> Estimate {
+    let m = u64::try_from(parsed.steps())
+        .unwrap_or(u64::MAX)
+        .saturating_add(2);
+    let bits = |q: &rug::Rational| {
+        u64::from(q.numer().significant_bits()) + u64::from(q.denom().significant_bits())
+    };
+    let largest = parsed
+        .coefficients
+        .iter()
+        .flatten()
+        .chain(parsed.multipliers.iter().map(|(_, l)| l))
+        .chain(std::iter::once(&parsed.bound))
+        .map(bits)
+        .max()
+        .unwrap_or(0)
+        .max(64);
+    let multipliers = u64::try_from(parsed.multipliers.len()).unwrap_or(u64::MAX);
+    let m2 = m.saturating_mul(m);
+    let work = m2
+        .saturating_mul(m.saturating_add(multipliers))
+        .saturating_mul(largest);
+    Estimate {
+        work,
+        what: format!(
+            "a {m} × {m} slack matrix from {multipliers} multipliers, numbers of up to {largest} bits"
+        ),
+    }
 }
 
 /// The sum of several estimates, described by `what`.
