@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use momentum_oracle::error::Error;
 use momentum_oracle::files;
 
-/// Runs the CLI, killing it past `limit`: a hang is a failure, not a stuck test.
+/// Runs the CLI, killing it past `limit`: a hang is a failure, not a stuck test. Its stdout is
+/// discarded (a full pipe that nobody reads would block it); stderr is one line.
 fn cli_within(args: &[String], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
@@ -238,15 +239,17 @@ fn work_past_the_budget_runs_when_the_flag_raises_it() {
             budget,
         ])
     };
-    // Estimate: 2 steps × (16 + 40) operations × 2¹⁶·16 bits = 117 440 512 (src/cli/budget.rs).
-    let refused = cli_within(&args("100000000"), Duration::from_secs(60));
+    // Estimate (src/cli/budget.rs, src/problem/shape.rs): building the 4-dimensional quadratic
+    // with its 2 drawn reflections, 8·10⁴·4²·3 = 3 840 000, plus 2 steps × (16 + 40) operations
+    // × 2¹⁶·16 bits = 117 440 512: 121 280 512.
+    let refused = cli_within(&args("121280511"), Duration::from_secs(60));
     assert_eq!(refused.status.code(), Some(2));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        err.contains("estimated work 1.17e8") && err.contains("past the budget of 1.00e8"),
+        err.contains("estimated work 1.21e8") && err.contains("past the budget of 1.21e8"),
         "{err}"
     );
-    let ran = cli_within(&args("117440512"), Duration::from_secs(300));
+    let ran = cli_within(&args("121280512"), Duration::from_secs(300));
     assert_eq!(
         ran.status.code(),
         Some(0),
