@@ -11,7 +11,7 @@ use thiserror::Error as ThisError;
 pub enum Error {
     /// A hyper-parameter is outside the range its convention accepts (PyTorch's constructor checks,
     /// a momentum outside `[0, 1)`, a non-positive learning rate, ...).
-    #[error("invalid hyper-parameter `{name}` = {value}: {reason}")]
+    #[error("invalid hyper-parameter `{name}` = {}: {}", escaped(.value), escaped(.reason))]
     InvalidHyperParameter {
         /// Spelled as in the config (`momentum`, `dampening`, ...).
         name: &'static str,
@@ -22,7 +22,10 @@ pub enum Error {
     },
 
     /// Two objects that must have the same length do not.
-    #[error("dimension mismatch in {context}: expected {expected}, found {found}")]
+    #[error(
+        "dimension mismatch in {}: expected {expected}, found {found}",
+        escaped(.context)
+    )]
     DimensionMismatch {
         /// Where the mismatch was found.
         context: String,
@@ -56,7 +59,8 @@ pub enum Error {
 
     /// An operation has no exact rational result (a square root of a non-square, `exp`, `cos`).
     #[error(
-        "{operation} has no exact rational value{detail}; use --arith f64-naive, f64-fused or mpfr:BITS"
+        "{operation} has no exact rational value{}; use --arith f64-naive, f64-fused or mpfr:BITS",
+        escaped(.detail)
     )]
     NotRational {
         /// The operation (`sqrt`, `exp`, `cosine schedule`, ...).
@@ -66,14 +70,14 @@ pub enum Error {
     },
 
     /// The combination asked for is not available (e.g. logistic regression in exact arithmetic).
-    #[error("unsupported: {what}")]
+    #[error("unsupported: {}", escaped(.what))]
     Unsupported {
         /// What was asked for.
         what: String,
     },
 
     /// A value that must be finite is NaN or infinite.
-    #[error("{context}: non-finite value {value}")]
+    #[error("{}: non-finite value {}", escaped(.context), escaped(.value))]
     NonFinite {
         /// Where the value was found.
         context: String,
@@ -82,14 +86,14 @@ pub enum Error {
     },
 
     /// Division by zero (a rational with denominator 0, a zero step count, ...).
-    #[error("division by zero in {context}")]
+    #[error("division by zero in {}", escaped(.context))]
     DivisionByZero {
         /// Where.
         context: String,
     },
 
     /// Text that could not be parsed as the expected kind of value.
-    #[error("cannot parse {what} from {input:?}: {reason}")]
+    #[error("cannot parse {what} from {input:?}: {}", escaped(.reason))]
     Parse {
         /// What was expected (`rational`, `f64 bits`, `schedule`, ...).
         what: &'static str,
@@ -100,7 +104,7 @@ pub enum Error {
     },
 
     /// A name (problem, optimizer, schedule, option) that is not in the catalogue.
-    #[error("unknown {kind} `{name}`; known: {known}")]
+    #[error("unknown {kind} `{}`; known: {known}", escaped(.name))]
     Unknown {
         /// `problem`, `optimizer`, `schedule`, `arithmetic`, ...
         kind: &'static str,
@@ -112,7 +116,7 @@ pub enum Error {
 
     /// A problem or optimizer that needs a quantity the instance does not have (e.g. a rate bound
     /// for a nonconvex problem, or a minimiser that is not known in closed form).
-    #[error("{what} is not available for {subject}")]
+    #[error("{what} is not available for {}", escaped(.subject))]
     Unavailable {
         /// The missing quantity.
         what: &'static str,
@@ -121,7 +125,7 @@ pub enum Error {
     },
 
     /// A JSON document that is malformed or does not follow the schema.
-    #[error("invalid {document}: {reason}")]
+    #[error("invalid {document}: {}", escaped(.reason))]
     InvalidDocument {
         /// What kind of document (`fixture`, `trace`, `CSV trace`, ...).
         document: &'static str,
@@ -145,7 +149,7 @@ pub enum Error {
     },
 
     /// A fixture or trace file written by a different schema version.
-    #[error("schema version mismatch: file has {found}, this build reads {expected}")]
+    #[error("schema version mismatch: file has {}, this build reads {expected}", escaped(.found))]
     SchemaVersion {
         /// The version this build reads.
         expected: String,
@@ -154,7 +158,7 @@ pub enum Error {
     },
 
     /// An input file larger than the reader accepts.
-    #[error("{path}: {size} bytes is larger than the limit of {limit} bytes")]
+    #[error("{}: {size} bytes is larger than the limit of {limit} bytes", escaped(.path))]
     TooLarge {
         /// The file.
         path: String,
@@ -166,7 +170,7 @@ pub enum Error {
 
     /// A worst-case certificate (`pep`) that does not prove its bound: one named obligation
     /// (nonnegative multipliers, the function-value equation, a PSD slack) fails.
-    #[error("certificate rejected: {obligation} fails: {detail}")]
+    #[error("certificate rejected: {obligation} fails: {}", escaped(.detail))]
     CertificateRejected {
         /// The obligation, one of the names in `pep::verify`.
         obligation: &'static str,
@@ -174,14 +178,75 @@ pub enum Error {
         detail: String,
     },
 
+    /// A path that names something other than a regular file (a FIFO, a device, a directory, a
+    /// socket): refused as an input (reading a FIFO without a writer blocks, `/dev/zero` never
+    /// ends) and never replaced as an output.
+    #[error("{}: {kind} is not a regular file; {refusal}", escaped(.path))]
+    NotRegularFile {
+        /// The path as given.
+        path: String,
+        /// What it is (`a FIFO`, `a character device`, `a directory`, ...).
+        kind: &'static str,
+        /// What was refused (`not read`, `not replaced`).
+        refusal: &'static str,
+    },
+
+    /// The work a command would do, estimated before it starts, is past its budget.
+    #[error(
+        "estimated work {} ({}) is past the budget of {}; raise it with {flag}",
+        scientific(*.estimate),
+        escaped(.what),
+        scientific(*.budget)
+    )]
+    WorkBudgetExceeded {
+        /// How the estimate was made (`dimension 2048 × 5000 steps × 16384 bits`).
+        what: String,
+        /// The estimate, in word operations (saturating at `u64::MAX`).
+        estimate: u64,
+        /// The budget, in word operations.
+        budget: u64,
+        /// The flag that raises the budget.
+        flag: &'static str,
+    },
+
     /// Reading or writing a file failed.
-    #[error("{path}: {message}")]
+    #[error("{}: {}", escaped(.path), escaped(.message))]
     Io {
         /// The file.
         path: String,
         /// The operating system's message.
         message: String,
     },
+}
+
+/// `text` with every control character (a newline, a carriage return, an escape sequence)
+/// written as its Rust escape (`\\n`, `\\u{1b}`), so that an error stays one line whatever text a
+/// user gave; other characters (`γ`, `≤`) are kept as they are.
+pub fn escaped(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A count of operations as `3.4e13` (integers below 10⁶ as they are).
+fn scientific(x: u64) -> String {
+    if x < 1_000_000 {
+        x.to_string()
+    } else {
+        // Only for display: three significant digits are all a budget message needs.
+        #[allow(clippy::cast_precision_loss)]
+        let f = x as f64;
+        format!("{f:.2e}")
+    }
 }
 
 /// Shorthand used throughout the crate.
@@ -194,9 +259,15 @@ impl Error {
         value: impl std::fmt::Display,
         reason: impl Into<String>,
     ) -> Self {
+        // A value can be a whole data matrix: keep the first 80 characters, as for `parse`.
+        let text = value.to_string();
+        let mut value: String = text.chars().take(80).collect();
+        if value.len() < text.len() {
+            value.push('…');
+        }
         Error::InvalidHyperParameter {
             name,
-            value: value.to_string(),
+            value,
             reason: reason.into(),
         }
     }

@@ -35,6 +35,8 @@
 //!   error bound ([`arith::bounded`]), the order-independent envelope ([`arith::envelope`]), the
 //!   binary32/binary16/bfloat16 formats ([`arith::format`]), vectors and matrices
 //!   ([`arith::linalg`], with the exact shared-denominator engine) and text forms ([`arith::text`]).
+//! * [`files`] — input files read safely (regular files only, size limits, never blocking) and
+//!   outputs written atomically (never replacing a FIFO or a device).
 //! * [`spec`] — the `name:key=value` spec language; [`generate`] — the crate's own ChaCha20
 //!   stream (RFC 8439 §2.3), from which every seeded instance is drawn, and the
 //!   quickcheck bridge.
@@ -69,6 +71,7 @@ pub mod cli;
 pub mod compare;
 pub mod conformance;
 pub mod error;
+pub mod files;
 pub mod fixture;
 pub mod generate;
 pub mod identities;

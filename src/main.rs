@@ -11,8 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::arith::text as rational;
-use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, StreamRequest, policy};
+use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, StreamRequest, budget, policy};
 use momentum_oracle::error::Error;
+use momentum_oracle::files::shown;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
 use momentum_oracle::trace::RunOptions;
@@ -27,6 +28,10 @@ use momentum_oracle::{fixture, problem};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Largest estimated work (bit operations) a command may start; past it the command refuses
+    /// with the estimate (README, "Limits").
+    #[arg(long, global = true, default_value_t = budget::DEFAULT_WORK_BUDGET)]
+    work_budget: u64,
 }
 
 #[derive(Subcommand)]
@@ -164,6 +169,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let mut out = String::new();
+    let work_budget = cli.work_budget;
     let result = match cli.command {
         Command::List => {
             list(&mut out);
@@ -192,6 +198,7 @@ fn main() -> ExitCode {
                 arith,
                 x0,
                 compare,
+                work_budget,
                 options: RunOptions {
                     size_budget_bits: size_budget,
                     step_budget,
@@ -203,6 +210,11 @@ fn main() -> ExitCode {
         Command::Report { steps } => policy::check_steps(steps, RunOptions::default().step_budget)
             .map_err(at("--steps"))
             .and_then(|()| {
+                momentum_oracle::cli::report::estimate(steps)
+                    .and_then(|e| e.check(work_budget))
+                    .map_err(at("report"))
+            })
+            .and_then(|()| {
                 momentum_oracle::cli::report::run(steps)
                     .map(|table| out.push_str(&table))
                     .map_err(at("report"))
@@ -212,7 +224,7 @@ fn main() -> ExitCode {
                 out.push_str(&format!(
                     "wrote {} fixtures under {}\n",
                     paths.len(),
-                    out_dir.display()
+                    shown(&out_dir)
                 ))
             })
             .map_err(at("fixtures")),
@@ -227,7 +239,7 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
-        Command::Certify { verify } => return certify(&verify),
+        Command::Certify { verify } => return certify(&verify, work_budget),
         #[cfg(feature = "plot")]
         Command::Plot {
             kind,
@@ -243,13 +255,19 @@ fn main() -> ExitCode {
                 out_dir,
                 problem,
                 steps,
+                work_budget,
             },
         ),
     };
     match result {
         Ok(()) => emit(&out),
         Err(ArgError { arg, error }) => {
-            eprintln!("error: {arg}: {error}");
+            // `Error`'s text escapes what users wrote; escaping the whole line again keeps it one
+            // line whatever an error's text holds.
+            eprintln!(
+                "error: {arg}: {}",
+                momentum_oracle::error::escaped(&error.to_string())
+            );
             ExitCode::from(2)
         }
     }
@@ -257,7 +275,7 @@ fn main() -> ExitCode {
 
 /// `certify --verify FILE`: one line saying what was proved (exit 0), or which obligation fails
 /// (exit 1); unreadable or malformed files are bad input (exit 2).
-fn certify(path: &std::path::Path) -> ExitCode {
+fn certify(path: &std::path::Path, work_budget: u64) -> ExitCode {
     use momentum_oracle::theory::pep::{format, verify};
     let parsed = match format::read_file(path) {
         Ok(p) => p,
@@ -266,12 +284,16 @@ fn certify(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = budget::certificate(&parsed).check(work_budget) {
+        eprintln!("error: certify: {e}");
+        return ExitCode::from(2);
+    }
     match verify::verify(&parsed) {
         Ok(v) => emit(&format!(
             "verified: {} ({}), N = {}, {:?}: {} at p_N ≤ {} (at L = R = 1), {} multipliers, \
              slack PSD by {:?}\n",
-            path.display(),
-            parsed.description,
+            shown(path),
+            momentum_oracle::error::escaped(&parsed.description),
             v.steps,
             parsed.class,
             format::measure_name(parsed.measure),
@@ -280,7 +302,7 @@ fn certify(path: &std::path::Path) -> ExitCode {
             v.psd
         )),
         Err(e @ Error::CertificateRejected { .. }) => {
-            eprintln!("rejected: {}: {e}", path.display());
+            eprintln!("rejected: {}: {e}", shown(path));
             ExitCode::from(1)
         }
         Err(e) => {
@@ -358,10 +380,20 @@ struct TraceArgs {
     arith: String,
     x0: Option<String>,
     compare: Option<String>,
+    work_budget: u64,
     options: RunOptions,
 }
 
 fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
+    // Everything that is cheap to check goes before the problem is built, and the work is
+    // estimated from the spec before anything is built or run.
+    let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
+    policy::check_steps(a.steps, a.options.step_budget).map_err(at("--steps"))?;
+    let runs = if a.compare.is_some() { 2 } else { 1 };
+    budget::runs(&a.problem, arith, a.steps, runs, a.options.size_budget_bits)
+        .map_err(at("--problem"))?
+        .check(a.work_budget)
+        .map_err(at("trace"))?;
     let problem = problem::from_spec(&a.problem).map_err(at("--problem"))?;
     let optimizer = OptimizerConfig::from_spec(&a.optimizer).map_err(at("--optimizer"))?;
     let other = a
@@ -380,7 +412,6 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         }
         (None, None) => policy::default_schedule(problem.as_ref()),
     };
-    let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
     let x0 = match &a.x0 {
         None => None,
         Some(text) => {
@@ -400,7 +431,6 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
             error: Error::hyper("keep_every", 0, "must be at least 1"),
         });
     }
-    policy::check_steps(a.steps, a.options.step_budget).map_err(at("--steps"))?;
     let request = RunRequest {
         problem: problem.as_ref(),
         optimizer: &optimizer,
@@ -473,6 +503,7 @@ struct PlotArgs {
     out_dir: Option<PathBuf>,
     problem: Option<String>,
     steps: Option<usize>,
+    work_budget: u64,
 }
 
 #[cfg(feature = "plot")]
@@ -513,7 +544,7 @@ fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
             return Err(refuse("--out-dir", "`plot all` needs --out-dir DIR"));
         };
         for path in plot::write_all(&dir).map_err(at("plot"))? {
-            out.push_str(&format!("wrote {}\n", path.display()));
+            out.push_str(&format!("wrote {}\n", shown(&path)));
         }
         return Ok(());
     }
@@ -537,6 +568,21 @@ fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
         problem: a.problem,
         steps: a.steps,
     };
+    // The work first, from the spec alone: a picture at the largest dimension is refused before
+    // anything is built (its exact runs keep every step).
+    if kind.takes_steps() {
+        let steps = options.steps.unwrap_or_else(|| kind.default_steps());
+        budget::runs(
+            options.problem.as_deref().unwrap_or("quadratic"),
+            Arithmetic::Exact,
+            steps,
+            plot::RUNS_PER_PICTURE,
+            plot::PLOT_SIZE_BUDGET_BITS,
+        )
+        .map_err(at("--problem"))?
+        .check(a.work_budget)
+        .map_err(at("plot"))?;
+    }
     // A bad problem spec is the --problem argument's fault, not the picture's.
     if let (Some(p), true) = (&options.problem, kind.takes_problem()) {
         problem::from_spec(p).map_err(at("--problem"))?;
@@ -552,6 +598,6 @@ fn plot(out: &mut String, a: PlotArgs) -> Result<(), ArgError> {
         ArgError { arg, error }
     })?;
     fixture::write_atomically(&path, &svg).map_err(at("--out"))?;
-    out.push_str(&format!("wrote {}\n", path.display()));
+    out.push_str(&format!("wrote {}\n", shown(&path)));
     Ok(())
 }

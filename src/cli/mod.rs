@@ -5,6 +5,7 @@
 //! * [`report`] — the summary report (`momentum-oracle report`).
 
 pub mod arithmetic;
+pub mod budget;
 pub mod policy;
 pub mod report;
 

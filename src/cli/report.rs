@@ -84,12 +84,21 @@ pub fn methods(p: &dyn Problem, steps: usize) -> Vec<String> {
 /// # Errors
 /// Spec errors (none for the built-in specs).
 pub fn problems(steps: usize) -> Result<Vec<Box<dyn Problem>>> {
+    problem_specs(steps)
+        .iter()
+        .map(|s| problem::from_spec(s))
+        .collect()
+}
+
+/// The specs of [`problems`] (for estimating the report's work before building anything).
+pub fn problem_specs(steps: usize) -> Vec<String> {
+    let odd = steps.saturating_mul(2).saturating_add(1);
     problem::catalogue()
         .into_iter()
         .map(|f| match f.name {
-            "lower-bound" => problem::from_spec(&format!("lower-bound:k={0},n={0}", 2 * steps + 1)),
-            "huber" => problem::from_spec(&format!("huber:L=1,R=1,c={}", 2 * steps + 1)),
-            name => problem::from_spec(name),
+            "lower-bound" => format!("lower-bound:k={odd},n={odd}"),
+            "huber" => format!("huber:L=1,R=1,c={odd}"),
+            name => name.to_string(),
         })
         .collect()
 }
@@ -186,6 +195,39 @@ pub enum Rate {
         /// The theory's per-step gap factor and its source, if theory gives one.
         theory: Option<(f64, &'static str)>,
     },
+}
+
+/// The report's work, estimated before it starts ([`super::budget`]): per problem, 11 methods,
+/// each run exactly and in bounded f64 (the MPFR fallbacks cost less than the exact run they
+/// replace).
+///
+/// # Errors
+/// The problems' size errors (the lower-bound instance f_{2K+1} past the dimension limit).
+pub fn estimate(steps: usize) -> Result<super::budget::Estimate> {
+    use super::Arithmetic;
+    use super::budget;
+    let size = RunOptions::default().size_budget_bits;
+    let parts = problem_specs(steps)
+        .iter()
+        .map(|s| {
+            let exact = budget::runs(s, Arithmetic::Exact, steps, 11, size)?;
+            let f64 = budget::runs(
+                s,
+                Arithmetic::Bounded(crate::arith::Rounding::Naive),
+                steps,
+                11,
+                size,
+            )?;
+            Ok(budget::total(&[exact, f64], ""))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(budget::total(
+        &parts,
+        format!(
+            "{} problems × 11 methods × {steps} steps, exact and bounded f64",
+            parts.len()
+        ),
+    ))
 }
 
 /// One line of the report.

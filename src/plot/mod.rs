@@ -58,6 +58,10 @@ pub const PLOT_MPFR_BITS: u32 = 256;
 /// than pixels, and exact runs grow.
 pub const MAX_PLOT_STEPS: usize = 5000;
 
+/// The most runs one picture draws (ravine: three methods on two problems), for estimating a
+/// picture's work before it is drawn.
+pub const RUNS_PER_PICTURE: u64 = 6;
+
 /// A kind of picture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -102,6 +106,18 @@ impl Kind {
     /// Whether the picture is drawn on a problem that `--problem` may replace.
     pub fn takes_problem(self) -> bool {
         matches!(self, Kind::Rates | Kind::Ravine | Kind::Schedule)
+    }
+
+    /// The number of steps the picture runs when `--steps` is not given (the longest of its runs;
+    /// 0 for stability, which runs none).
+    pub fn default_steps(self) -> usize {
+        match self {
+            Kind::Rates => rates::DEFAULT_STEPS,
+            Kind::Ravine => ravine::ROSENBROCK_STEPS,
+            Kind::Stability => 0,
+            Kind::Schedule => schedule::DEFAULT_STEPS,
+            Kind::Cycle => cycle::DEFAULT_STEPS,
+        }
     }
 
     /// Whether the picture has a number of steps that `--steps` may set.

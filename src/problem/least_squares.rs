@@ -219,6 +219,8 @@ impl LeastSquaresProblem {
         x0: Vec<Rational>,
     ) -> Result<Self> {
         let (rows, cols) = (c.len(), sigma.len());
+        crate::problem::check_dimension("c", rows)?;
+        crate::problem::check_dimension("sigma", cols)?;
         if cols == 0 {
             return Err(Error::hyper(
                 "sigma",
@@ -303,6 +305,9 @@ impl LeastSquaresProblem {
         c: Vec<Rational>,
         x0: Vec<Rational>,
     ) -> Result<Self> {
+        // Explicit data obey the limits of drawn data (checked before anything is computed).
+        crate::problem::check_dimension("B rows", b_rows.len())?;
+        crate::problem::check_dimension("B columns", b_rows.first().map_or(0, Vec::len))?;
         let b = QMat::from_rows(&b_rows)?;
         let (rows, cols) = (b.rows(), b.cols());
         if rows == 0 || cols == 0 {

@@ -30,6 +30,7 @@ pub mod lrp;
 pub mod quadratic;
 mod quadratic_form;
 pub mod rosenbrock;
+pub mod shape;
 
 mod bounded_oracle;
 mod oracle;

@@ -120,6 +120,7 @@ impl QuadraticProblem {
         if n == 0 {
             return Err(Error::hyper("dim", 0, "must be at least 1"));
         }
+        crate::problem::check_dimension("spectrum", n)?;
         if let Some(l) = spectrum.iter().find(|l| **l < 0) {
             return Err(Error::hyper(
                 "spectrum",

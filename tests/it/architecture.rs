@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("error", 0),
     ("arith", 1),
     ("spec", 2),
+    ("files", 2),
     ("generate", 2),
     ("problem", 3),
     ("optim", 4),

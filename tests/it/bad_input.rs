@@ -447,13 +447,24 @@ fn fixture_generation_never_leaves_a_half_written_file() {
 fn a_failed_write_leaves_neither_a_file_nor_a_temporary() {
     let dir = crate::common::scratch("atomic-rename");
     std::fs::create_dir_all(dir.join("taken.svg")).unwrap();
-    // The target is a directory: the rename fails, the temporary file is removed.
+    // The target is a directory: it is never replaced (src/files.rs), and no temporary file is
+    // left.
     let e = fixture::write_atomically(&dir.join("taken.svg"), "<svg/>").unwrap_err();
+    assert!(matches!(
+        e,
+        Error::NotRegularFile {
+            kind: "a directory",
+            ..
+        }
+    ));
+    // A write that fails (its directory cannot be created: the parent is a file) leaves nothing.
+    std::fs::write(dir.join("file"), "").unwrap();
+    let e = fixture::write_atomically(&dir.join("file/x.svg"), "<svg/>").unwrap_err();
     assert!(matches!(e, Error::Io { .. }));
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "taken.svg")
+        .filter(|n| n != "taken.svg" && n != "file")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

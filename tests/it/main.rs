@@ -18,6 +18,7 @@ mod fixtures;
 mod formats;
 mod generators;
 mod gradients;
+mod hostile;
 mod lower_bound;
 mod nesterov_forms;
 mod optimizers;

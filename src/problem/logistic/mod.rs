@@ -127,6 +127,9 @@ impl LogisticProblem {
         x0: Vec<Rational>,
     ) -> Result<Self> {
         require_positive("lambda", &lambda)?;
+        // Explicit data obey the limits of drawn data (checked before anything is computed).
+        crate::problem::check_dimension("A rows", features.len())?;
+        crate::problem::check_dimension("A columns", features.first().map_or(0, Vec::len))?;
         let a = QMat::from_rows(&features)?;
         let (n, d) = (a.rows(), a.cols());
         if n == 0 || d == 0 {

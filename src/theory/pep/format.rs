@@ -205,24 +205,13 @@ pub fn read(text: &str) -> Result<Parsed> {
     from_document(&doc)
 }
 
-/// Reads a certificate file, refusing files larger than [`MAX_DOCUMENT_BYTES`] before reading.
+/// Reads a certificate file, refusing files larger than [`MAX_DOCUMENT_BYTES`] before reading and
+/// anything but a regular file ([`crate::files::read_text`]).
 ///
 /// # Errors
-/// [`Error::Io`], [`Error::TooLarge`] and the errors of [`read`].
+/// [`Error::Io`], [`Error::TooLarge`], [`Error::NotRegularFile`] and the errors of [`read`].
 pub fn read_file(path: &std::path::Path) -> Result<Parsed> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_DOCUMENT_BYTES {
-        return Err(Error::TooLarge {
-            path: path.display().to_string(),
-            size,
-            limit: MAX_DOCUMENT_BYTES,
-        });
-    }
-    read(&std::fs::read_to_string(path).map_err(io)?)
+    read(&crate::files::read_text(path, MAX_DOCUMENT_BYTES)?)
 }
 
 /// Validates a parsed [`Document`] into exact numbers.
