@@ -88,6 +88,9 @@ pub fn solve_interior(pep: &Pep, cap: f64, tolerance: f64) -> Result<Solution> {
     run(pep, tolerance, Some(cap))
 }
 
+// The Gram matrix is filled symmetrically ((r, c) and (c, r)); as in verify.rs, the index form
+// says so more plainly than iterators.
+#[allow(clippy::needless_range_loop)]
 fn run(pep: &Pep, tolerance: f64, interior_cap: Option<f64>) -> Result<Solution> {
     let n = pep.steps();
     let dimension = pep.dimension();

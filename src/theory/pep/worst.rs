@@ -107,6 +107,8 @@ fn positions(pep: &Pep, x0: &[Rational], gradients: &[Vec<Rational>]) -> Vec<Vec
 /// the values), so with `f* = 0` the shortest-path distances from `x*` (edge `i → j` of weight
 /// `−c_ij`, Bellman–Ford in ℚ) are feasible and maximise every value at once — or a negative
 /// cycle shows that no values work (`None`).
+// Edge weights are indexed by ordered pairs (i, j); the index form keeps them readable.
+#[allow(clippy::needless_range_loop)]
 fn largest_values(data: &InterpolationData, q: &Rational) -> Option<Vec<Rational>> {
     let n = data.points.len();
     let one = Rational::from(1);
