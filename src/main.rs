@@ -104,10 +104,21 @@ enum Command {
     },
     /// Worst-case certificates (PEP): `--verify FILE` re-checks a certificate exactly in ℚ from
     /// the method's coefficients alone; exit 0 if it proves its bound, 1 if not, 2 on bad input.
+    /// `--table` verifies the shipped certificates under --dir and prints certified worst cases
+    /// against N next to the classical bounds (with --svg FILE, also as a picture).
     Certify {
         /// The certificate (JSON, fixtures/pep/schema.json).
+        #[arg(long, required_unless_present = "table", conflicts_with = "table")]
+        verify: Option<PathBuf>,
+        /// Print the table of certified bounds against N.
         #[arg(long)]
-        verify: PathBuf,
+        table: bool,
+        /// The certificate directory the table reads.
+        #[arg(long, default_value = "fixtures/pep", requires = "table")]
+        dir: PathBuf,
+        /// Also draw the table as SVG into this file.
+        #[arg(long, requires = "table")]
+        svg: Option<PathBuf>,
     },
     /// Draw a picture as SVG: rates, ravine, stability, schedule, cycle, or all (into --out-dir).
     #[cfg(feature = "plot")]
@@ -239,7 +250,17 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e),
         },
-        Command::Certify { verify } => return certify(&verify, work_budget),
+        Command::Certify {
+            verify,
+            table,
+            dir,
+            svg,
+        } => {
+            return match verify {
+                Some(path) if !table => certify(&path, work_budget),
+                _ => certify_table(&dir, svg.as_deref()),
+            };
+        }
         #[cfg(feature = "plot")]
         Command::Plot {
             kind,
@@ -310,6 +331,43 @@ fn certify(path: &std::path::Path, work_budget: u64) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `certify --table`: every certificate of the table verified, then the Markdown table (exit 0);
+/// a rejected certificate exits 1, a missing or malformed one 2.
+fn certify_table(dir: &std::path::Path, svg: Option<&std::path::Path>) -> ExitCode {
+    use momentum_oracle::theory::pep::table;
+    let rows = match table::rows(dir) {
+        Ok(rows) => rows,
+        Err(e @ Error::CertificateRejected { .. }) => {
+            eprintln!("rejected: {e}");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("error: --table: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = svg {
+        #[cfg(feature = "plot")]
+        {
+            let written = momentum_oracle::plot::certified::certified(&rows)
+                .and_then(|text| momentum_oracle::fixture::write_atomically(path, &text));
+            if let Err(e) = written {
+                eprintln!("error: --svg: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        #[cfg(not(feature = "plot"))]
+        {
+            eprintln!(
+                "error: --svg {}: this build has no pictures (feature `plot`)",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    emit(&table::markdown(&rows))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is a normal end, not a panic.

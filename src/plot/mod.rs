@@ -7,6 +7,7 @@
 //! | `stability` | [`stability::stability`] | the exact (Jury) stable regions of heavy ball and NAG in the (γλ, μ) plane, shaded by spectral radius, with the closed-form boundaries |
 //! | `schedule` | [`schedule::schedule`] | PyTorch against Sutskever iterates under a step schedule, with and without the momentum correction, and their difference |
 //! | `cycle` | [`cycle::cycle`] | the Lessard–Recht–Packard function, heavy ball's exact 3-cycle and NAG's path |
+//! | (`certify --table --svg`) | [`certified::certified`] | certified PEP worst cases against N with the classical bounds, from the shipped certificates (not a `plot` kind: it reads fixture files) |
 //!
 //! **Data.** Every curve comes from a run of the crate's optimizers: exact (ℚ) wherever the
 //! entries stay small ([`PLOT_SIZE_BUDGET_BITS`]), else MPFR at 256 bits (Rosenbrock's cubic
@@ -20,6 +21,7 @@
 //! plotters' SVG backend and files each element under the group the plot names); the ids are
 //! listed in each plot's documentation, and the legend entry of series `x` is `legend-x`.
 
+pub mod certified;
 pub mod cycle;
 pub mod rates;
 pub mod ravine;

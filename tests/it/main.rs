@@ -23,6 +23,7 @@ mod lower_bound;
 mod nesterov_forms;
 mod optimizers;
 mod pep;
+mod pep_primal;
 mod plots;
 mod practice;
 mod proofs;

@@ -370,8 +370,8 @@ pub fn ogm_kim_fessler_dual(n: usize) -> Result<super::repair::NumericDual> {
 }
 
 /// The certificates shipped in `fixtures/pep/`: `(file stem, certificate, with factors)`.
-/// Gradient descent h = 1 for N = 1, 2, 5, 10 (with `LDLᵀ` factors) and N = 50 (without, the
-/// done criterion's largest case), h = 1/2 for N = 10, and the strongly convex distance
+/// Gradient descent h = 1 for N = 1, 2, 5, 10 (with `LDLᵀ` factors), N = 20 (without; the
+/// table's largest N) and N = 50 (without, the done criterion's largest case), h = 1/2 for N = 10, and the strongly convex distance
 /// certificate for q = 1/2, N = 3.
 ///
 /// # Errors
@@ -382,6 +382,7 @@ pub fn catalogue() -> Result<Vec<(String, Certificate, bool)>> {
     for n in [1usize, 2, 5, 10] {
         out.push((format!("gd-h1-n{n}"), gradient_descent(n, &one)?, true));
     }
+    out.push(("gd-h1-n20".into(), gradient_descent(20, &one)?, false));
     out.push(("gd-h1-n50".into(), gradient_descent(50, &one)?, false));
     out.push((
         "gd-h1_2-n10".into(),
@@ -394,4 +395,57 @@ pub fn catalogue() -> Result<Vec<(String, Certificate, bool)>> {
         true,
     ));
     Ok(out)
+}
+
+/// The PEPs whose Clarabel duals ship in `fixtures/pep/numeric/clarabel/` (written by
+/// `cargo run --release --features sdp --example pep_solve -- write`), by file stem, all with
+/// `f(x_N) − f*` over smooth convex functions:
+///
+/// * FISTA `(k − 1)/(k + 2)` for `N ∈` [`TABLE_STEPS`];
+/// * heavy ball for `(γ, μ) ∈ {(1/2, 1/4), (1/2, 1/2), (1, 1/2), (1/4, 3/4)}` and `N ∈`
+///   [`TABLE_STEPS`] — step sizes and momenta inside the region where the research survey's
+///   PEP values decrease with `N` (`γ/(1 − μ) ≤ 2`, `μ ≤ 3/4`; research notes, "Heavy ball
+///   survey").
+///
+/// # Errors
+/// None in practice: the parameters are fixed and valid.
+pub fn numeric_cases() -> Result<Vec<(String, Pep)>> {
+    let mut out = Vec::new();
+    let pep = |m: Method| Pep::new(m, FunctionClass::SmoothConvex, Measure::FunctionValue);
+    for n in TABLE_STEPS {
+        out.push((format!("fista-n{n}"), pep(Method::fista(n)?)?));
+    }
+    for (step, momentum) in HEAVY_BALL_PARAMETERS {
+        let (g, m) = (Rational::from(step), Rational::from(momentum));
+        for n in TABLE_STEPS {
+            out.push((
+                heavy_ball_name(step, momentum, n),
+                pep(Method::heavy_ball(n, &g, &m)?)?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The step counts of the certified table (`certify --table`) and of [`numeric_cases`].
+pub const TABLE_STEPS: [usize; 5] = [1, 2, 5, 10, 20];
+
+/// `(γ, μ)` of the heavy-ball cases in [`numeric_cases`], as `(numerator, denominator)` pairs.
+pub const HEAVY_BALL_PARAMETERS: [((u32, u32), (u32, u32)); 4] = [
+    ((1, 2), (1, 4)),
+    ((1, 2), (1, 2)),
+    ((1, 1), (1, 2)),
+    ((1, 4), (3, 4)),
+];
+
+/// The file stem of a heavy-ball case: `heavy-ball-g1_2-m1_4-n10`.
+pub fn heavy_ball_name(step: (u32, u32), momentum: (u32, u32), n: usize) -> String {
+    let r = |(p, q): (u32, u32)| {
+        if q == 1 {
+            p.to_string()
+        } else {
+            format!("{p}_{q}")
+        }
+    };
+    format!("heavy-ball-g{}-m{}-n{n}", r(step), r(momentum))
 }

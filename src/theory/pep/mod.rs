@@ -11,23 +11,34 @@
 //! * [`method`] — a method as its lower-triangular table of step coefficients (GD, heavy ball,
 //!   Nesterov/FISTA, OGM), normalised to `L = R = 1`.
 //! * [`problem`] — the PEP: interpolation inequalities, initial condition, measure, in Gram form.
+//! * [`interpolation`] — finite data `(x_i, g_i, f_i)` checked exactly against the class: the
+//!   primal side (worst-case and cycling functions) made explicit.
 //! * [`ldl`] — exact `LDLᵀ` with symmetric pivoting: PSD with factors, or a negative direction.
 //! * [`certificate`] — dual certificates, their exact check, closed forms (Drori–Teboulle GD).
 //! * [`repair`] — from a solver's floating-point dual to an exact certificate, with the bound
 //!   raised by the smallest amount the rounding needs.
 //! * [`format`](mod@format) — the JSON form (`fixtures/pep/schema.json`) and its strict reader.
 //! * [`verify`] — the independent checker, from the method's coefficients alone.
+//! * [`table`] — certified worst cases against N and the classical bounds (`certify --table`).
+//! * [`worst`] — exact worst-case data from a solver's primal: the method attains the certified
+//!   bound on them up to a reported gap.
+//! * `solve` (feature `sdp`) — numeric duals and primals from Clarabel, the repair's input.
 //!
 //! This module imports only [`crate::error`] and [`crate::arith::text`] from the crate, so that it
 //! can move under `theory` without change.
 
 pub mod certificate;
 pub mod format;
+pub mod interpolation;
 pub mod ldl;
 pub mod method;
 pub mod problem;
 pub mod repair;
+#[cfg(feature = "sdp")]
+pub mod solve;
+pub mod table;
 pub mod verify;
+pub mod worst;
 
 /// The names of a certificate's proof obligations, as reported in
 /// [`crate::error::Error::CertificateRejected`] by both [`certificate::Certificate::check`] and

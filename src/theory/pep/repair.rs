@@ -17,7 +17,7 @@
 //! `τ − τ_numeric`, reported exactly.
 
 use rug::{Integer, Rational};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::certificate::Certificate;
 use super::obligation;
@@ -39,22 +39,36 @@ pub struct NumericDual {
     pub multipliers: Vec<(Pair, f64)>,
 }
 
-#[derive(Deserialize)]
+/// A solver's primal, when the file has one: the Gram matrix on `[x₀ − x*, g₀, …, g_N]` and the
+/// function values `f(p_k) − f*` (the input of [`super::worst`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericPrimal {
+    /// `G`, `(N + 2) × (N + 2)`.
+    pub gram: Vec<Vec<f64>>,
+    /// `F`, `N + 1` values.
+    pub values: Vec<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NumericDocument {
     schema: String,
     /// Free text: which solver, which settings.
-    #[allow(dead_code)] // documented provenance, not used by the repair
     source: String,
     /// Free text naming the method; the caller supplies the method itself.
-    #[allow(dead_code)] // as `source`
     method: String,
     steps: usize,
     bound: String,
     multipliers: Vec<NumericMultiplier>,
+    /// Optional primal: `G` row by row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gram: Option<Vec<Vec<String>>>,
+    /// Optional primal: `F`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NumericMultiplier {
     i: String,
@@ -77,6 +91,75 @@ fn point(text: &str, n: usize) -> Result<Point> {
         Ok(k) if k <= n && text.bytes().all(|b| b.is_ascii_digit()) => Ok(Point::Iterate(k)),
         _ => Err(invalid(format!("point {text:?} is not \"*\" or 0 … {n}"))),
     }
+}
+
+/// Writes a numeric dual (and optionally its primal) in the form [`read_numeric_dual`] reads:
+/// every number as the shortest decimal that reads back as the same f64.
+pub fn numeric_json(
+    dual: &NumericDual,
+    primal: Option<&NumericPrimal>,
+    source: &str,
+    method: &str,
+    steps: usize,
+) -> String {
+    let text = |x: &f64| crate::arith::text::format_f64(*x);
+    let name = |p: Point| match p {
+        Point::Optimum => "*".to_string(),
+        Point::Iterate(k) => k.to_string(),
+    };
+    let doc = NumericDocument {
+        schema: NUMERIC_SCHEMA.into(),
+        source: source.into(),
+        method: method.into(),
+        steps,
+        bound: text(&dual.bound),
+        multipliers: dual
+            .multipliers
+            .iter()
+            .map(|(pair, v)| NumericMultiplier {
+                i: name(pair.i),
+                j: name(pair.j),
+                value: text(v),
+            })
+            .collect(),
+        gram: primal.map(|p| {
+            p.gram
+                .iter()
+                .map(|r| r.iter().map(text).collect())
+                .collect()
+        }),
+        values: primal.map(|p| p.values.iter().map(text).collect()),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// Reads the primal of a numeric file ([`numeric_json`] with a primal) for `steps` steps.
+///
+/// # Errors
+/// As [`read_numeric_dual`]; [`Error::InvalidDocument`] when the file has no primal or its sizes
+/// do not match `N`.
+pub fn read_numeric_primal(text: &str, steps: usize) -> Result<NumericPrimal> {
+    read_numeric_dual(text, steps)?;
+    let doc: NumericDocument = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let (Some(gram), Some(values)) = (doc.gram, doc.values) else {
+        return Err(invalid("the file has no primal (gram, values)"));
+    };
+    if gram.len() != steps + 2 || gram.iter().any(|r| r.len() != steps + 2) {
+        return Err(invalid(format!("gram is not {0} × {0}", steps + 2)));
+    }
+    if values.len() != steps + 1 {
+        return Err(invalid(format!("values has not {} entries", steps + 1)));
+    }
+    let parse = |t: &String| crate::arith::text::parse_finite_f64(t);
+    Ok(NumericPrimal {
+        gram: gram
+            .iter()
+            .map(|r| r.iter().map(parse).collect::<Result<Vec<f64>>>())
+            .collect::<Result<_>>()?,
+        values: values.iter().map(parse).collect::<Result<_>>()?,
+    })
 }
 
 /// Reads a numeric dual (`fixtures/pep/numeric/*.json`) for a PEP with `steps` steps.

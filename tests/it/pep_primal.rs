@@ -1,0 +1,445 @@
+//! Worst-case certificates from Clarabel's duals (feature `sdp` produced them; the default build
+//! repairs and verifies them in ℚ) and the primal side: exact worst-case and cycling functions,
+//! checked against the interpolation conditions. Expected values are derived in the comments or
+//! cited, never taken from the code under test.
+
+#![allow(clippy::useless_conversion)]
+
+use std::path::PathBuf;
+
+use momentum_oracle::error::Error;
+use momentum_oracle::theory::pep::certificate::{self, HEAVY_BALL_PARAMETERS, TABLE_STEPS};
+use momentum_oracle::theory::pep::interpolation::{INTERPOLATION, InterpolationData};
+use momentum_oracle::theory::pep::problem::{FunctionClass, Measure, Pep, Point};
+use momentum_oracle::theory::pep::repair::{self, Repaired};
+use momentum_oracle::theory::pep::{method::Method, verify, worst};
+use rug::Rational;
+
+fn q(p: i64, d: i64) -> Rational {
+    Rational::from((p, d))
+}
+
+fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pep")
+}
+
+fn numeric_text(name: &str) -> String {
+    let path = fixture_dir()
+        .join("numeric/clarabel")
+        .join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The denominator the Clarabel duals are rounded to (solver tolerance 10⁻¹⁰).
+const DENOMINATOR: u64 = 1_000_000_000_000;
+
+/// The plain repair, or — when the optimal slack is singular on the gradient block and the
+/// plain repair reports so — the repair mixing in the strictly feasible dual
+/// (`NAME.interior.json`, Clarabel's maximum-margin solve).
+fn repaired(name: &str, pep: &Pep) -> Repaired {
+    let dual = repair::read_numeric_dual(&numeric_text(name), pep.steps()).unwrap();
+    match repair::repair(pep, &dual, DENOMINATOR) {
+        Ok(r) => r,
+        Err(Error::CertificateRejected { .. }) => {
+            let interior =
+                repair::read_numeric_dual(&numeric_text(&format!("{name}.interior")), pep.steps())
+                    .unwrap();
+            repair::repair_with_interior(pep, &dual, &interior, DENOMINATOR)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+        }
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+/// Every Clarabel dual in fixtures/pep/numeric/clarabel repairs to an exact certificate that
+/// (a) is byte-identical to fixtures/pep/repaired/clarabel/NAME.json (`PEP_WRITE_FIXTURES=1` rewrites),
+/// (b) passes the independent verifier, (c) is within 10⁻⁹ of the solver's own value (the
+/// repair gap, reported) and (d) matches what is known independently:
+///
+/// * FISTA: THG 2017's numerical worst case `2/(N² + 5N + 6)` (Taylor, Hendrickx & Glineur,
+///   SIAM J. Optim. 27(3), Table 1 — a numerical value, so closeness is asserted, 10⁻¹⁰);
+/// * heavy ball at N = 1 is gradient descent with `h = γ ≤ 1`, whose tight worst case is
+///   `1/(4γ + 2)` (Drori & Teboulle 2014, Thm 3.1; attained by their Huber function, so a
+///   certified bound can never be below it): `τ ∈ [1/(4γ + 2), 1/(4γ + 2) + 10⁻¹⁰]`;
+/// * heavy ball decreases with N on every parameter pair of the grid (the survey's region of
+///   convergence, certificate::numeric_cases).
+#[test]
+fn clarabel_duals_repair_to_verified_certificates() {
+    let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
+    let dir = fixture_dir().join("repaired/clarabel");
+    if write {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    let cases = certificate::numeric_cases().unwrap();
+    assert_eq!(cases.len(), 5 * (1 + HEAVY_BALL_PARAMETERS.len()));
+    let mut bounds = std::collections::BTreeMap::new();
+    for (name, pep) in &cases {
+        let r = repaired(name, pep);
+        let path = dir.join(format!("{name}.json"));
+        let fresh = r.certificate.to_json(false).unwrap();
+        if write {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            fresh,
+            "{name} is stale"
+        );
+        let verdict = verify::verify_file(&path).unwrap();
+        assert_eq!(verdict.bound, *r.certificate.bound());
+        assert!(
+            r.gap.clone().abs() < q(1, 1_000_000_000),
+            "{name}: gap {:e}",
+            r.gap.to_f64()
+        );
+        bounds.insert(name.clone(), r.certificate.bound().clone());
+    }
+    for n in TABLE_STEPS {
+        let thg = q(2, (n * n + 5 * n + 6) as i64);
+        let tau = &bounds[&format!("fista-n{n}")];
+        assert!(
+            Rational::from(tau - &thg).abs() < q(1, 10_000_000_000),
+            "FISTA N = {n}: τ − 2/(N² + 5N + 6) = {:e}",
+            Rational::from(tau - &thg).to_f64()
+        );
+    }
+    for (step, momentum) in HEAVY_BALL_PARAMETERS {
+        let gamma = q(step.0 as i64, step.1 as i64);
+        let gd = Rational::from(1) / (4 * gamma + Rational::from(2));
+        let one = &bounds[&certificate::heavy_ball_name(step, momentum, 1)];
+        assert!(*one >= gd, "{step:?}: below the attained GD worst case");
+        assert!(Rational::from(one - &gd) < q(1, 10_000_000_000), "{step:?}");
+        let along: Vec<&Rational> = TABLE_STEPS
+            .iter()
+            .map(|&n| &bounds[&certificate::heavy_ball_name(step, momentum, n)])
+            .collect();
+        assert!(along.windows(2).all(|w| w[1] < w[0]), "{step:?}: {along:?}");
+    }
+}
+
+/// The interpolation check of `InterpolationData` (written from THG 2017, Thm 4) and the Gram
+/// form of `Pep::interpolation` are two derivations of the same inequalities: on exact data
+/// built from a Gram factor, each slack equals minus the Gram-form constraint's value.
+#[test]
+fn interpolation_check_agrees_with_the_gram_form_constraints() {
+    for class in [
+        FunctionClass::SmoothConvex,
+        FunctionClass::SmoothStronglyConvex {
+            strong_convexity: q(1, 5),
+        },
+    ] {
+        let pep = Pep::new(
+            Method::heavy_ball(3, &q(1, 2), &q(1, 4)).unwrap(),
+            class.clone(),
+            Measure::FunctionValue,
+        )
+        .unwrap();
+        // Any vectors: x₀ − x* = e₀ and g_k = e_{k+1}/(k + 2) − e₀/(3k + 4) in ℚ⁵ (so G is not
+        // diagonal), and arbitrary values.
+        let d = 5;
+        let unit = |i: usize| -> Vec<Rational> {
+            (0..d)
+                .map(|j| if i == j { q(1, 1) } else { q(0, 1) })
+                .collect()
+        };
+        let x0 = unit(0);
+        let gradients: Vec<Vec<Rational>> = (0..4)
+            .map(|k| {
+                let mut g = unit(k + 1);
+                g[k + 1] = q(1, k as i64 + 2);
+                g[0] = q(-1, 3 * k as i64 + 4);
+                g
+            })
+            .collect();
+        let values: Vec<Rational> = (0..4).map(|k| q(7, 3 + k as i64)).collect();
+        let mut points = vec![vec![q(0, 1); d]];
+        let mut all_gradients = vec![vec![q(0, 1); d]];
+        let mut all_values = vec![q(0, 1)];
+        for (k, row) in pep.method().coefficients().iter().enumerate() {
+            let mut p = x0.clone();
+            for (h, g) in row.iter().zip(&gradients) {
+                for (pi, gi) in p.iter_mut().zip(g) {
+                    *pi -= Rational::from(h * gi);
+                }
+            }
+            points.push(p);
+            all_gradients.push(gradients[k].clone());
+            all_values.push(values[k].clone());
+        }
+        // The Gram matrix of [x₀ − x*, g₀ … g₃] and each constraint's value a·F + ⟨A, G⟩.
+        let basis: Vec<&Vec<Rational>> = std::iter::once(&x0).chain(&gradients).collect();
+        let gram = |r: usize, c: usize| -> Rational {
+            basis[r]
+                .iter()
+                .zip(basis[c])
+                .fold(q(0, 1), |acc, (a, b)| acc + Rational::from(a * b))
+        };
+        let index = |p: Point| match p {
+            Point::Optimum => 0,
+            Point::Iterate(k) => k + 1,
+        };
+        let mu = match &class {
+            FunctionClass::SmoothConvex => q(0, 1),
+            FunctionClass::SmoothStronglyConvex { strong_convexity } => strong_convexity.clone(),
+        };
+        for pair in pep.pairs() {
+            let c = pep.interpolation(pair).unwrap();
+            let mut value = c
+                .function_values
+                .iter()
+                .zip(&values)
+                .fold(q(0, 1), |acc, (a, f)| acc + Rational::from(a * f));
+            for (r, col, v) in c.gram.entries() {
+                let factor = if r == col { q(1, 1) } else { q(2, 1) };
+                value += Rational::from(v * gram(r, col)) * factor;
+            }
+            let data = InterpolationData {
+                points: points.clone(),
+                gradients: all_gradients.clone(),
+                values: all_values.clone(),
+            };
+            assert_eq!(
+                data.slack(index(pair.i), index(pair.j), &q(1, 1), &mu),
+                Rational::from(-&value),
+                "{pair:?}"
+            );
+        }
+    }
+}
+
+/// Lessard, Recht & Packard 2016, §4.6: the heavy ball tuned for quadratics with κ = 25
+/// (`γ = 4/(√L + √m)² = 1/9`, `μ = ((√κ − 1)/(√κ + 1))² = 4/9`) cycles on their piecewise
+/// quadratic (m = 1, L = 25, gradient `25x` for `x < 1`, `x + 24` on `[1, 2)`, `25x − 24` from 2).
+/// The 3-cycle `{792, −2208, 2592}/1225` solves the linear system of the pieces (0, 0, 2) —
+/// derived by hand from `x_{k+1} = x_k − γ g_k + μ(x_k − x_{k−1})` around the cycle. Here the
+/// cycle and `x* = 0` are interpolation data, checked exactly against THG 2017, Thm 4 for the
+/// class (L = 25, μ = 1): a function of the class on which the method never converges, so no
+/// certificate of a rate `ρ < 1` can exist at these parameters. The data fail for L = 24 (two
+/// cycle points lie on the piece of slope 25), so the check is not vacuous.
+#[test]
+fn lrp_heavy_ball_cycle_is_interpolable_by_a_smooth_strongly_convex_function() {
+    let gradient = |x: &Rational| -> Rational {
+        if *x < 1 {
+            Rational::from(25 * x)
+        } else if *x < 2 {
+            Rational::from(x + 24)
+        } else {
+            Rational::from(25 * x) - 24
+        }
+    };
+    // f = ∫ f′ with f(0) = 0: 25x²/2, x²/2 + 24x − 12, 25x²/2 − 24x + 36 (continuous at 1, 2).
+    let value = |x: &Rational| -> Rational {
+        let sq = Rational::from(x * x);
+        if *x < 1 {
+            sq * 25 / 2
+        } else if *x < 2 {
+            sq / 2 + Rational::from(24 * x) - 12
+        } else {
+            sq * 25 / 2 - Rational::from(24 * x) + 36
+        }
+    };
+    let cycle = [q(792, 1225), q(-2208, 1225), q(2592, 1225)];
+    let (gamma, momentum) = (q(1, 9), q(4, 9));
+    for k in 0..3 {
+        let (previous, current, next) = (&cycle[(k + 2) % 3], &cycle[k], &cycle[(k + 1) % 3]);
+        let step = Rational::from(current - Rational::from(&gamma * gradient(current)))
+            + Rational::from(&momentum * Rational::from(current - previous));
+        assert_eq!(step, *next, "the heavy-ball map sends the cycle to itself");
+    }
+    let mut data = InterpolationData {
+        points: vec![vec![q(0, 1)]],
+        gradients: vec![vec![q(0, 1)]],
+        values: vec![q(0, 1)],
+    };
+    for x in &cycle {
+        data.points.push(vec![x.clone()]);
+        data.gradients.push(vec![gradient(x)]);
+        data.values.push(value(x));
+    }
+    let margin = data.check(&q(25, 1), &q(1, 1)).unwrap();
+    assert!(margin >= 0);
+    // Never converging: f stays at least f(792/1225) = 25·792²/(2·1225²) > 0 on the cycle.
+    assert!(data.values[1..].iter().all(|v| *v >= value(&cycle[0])));
+    assert!(value(&cycle[0]) > 0);
+    match data.check(&q(24, 1), &q(1, 1)) {
+        Err(Error::CertificateRejected { obligation, .. }) => assert_eq!(obligation, INTERPOLATION),
+        other => panic!("L = 24 must fail: {other:?}"),
+    }
+    // Normalised as the PEP is (L = 1): g/25, f/25, q = μ/L = 1/25.
+    let normalised = InterpolationData {
+        points: data.points.clone(),
+        gradients: data
+            .gradients
+            .iter()
+            .map(|g| vec![Rational::from(&g[0] / 25u32)])
+            .collect(),
+        values: data
+            .values
+            .iter()
+            .map(|v| Rational::from(v / 25u32))
+            .collect(),
+    };
+    assert_eq!(
+        normalised.check(&q(1, 1), &q(1, 25)).unwrap(),
+        margin / 25u32
+    );
+}
+
+/// The primal side of the PEP, exact: Clarabel's worst-case Gram matrix and values
+/// (fixtures/pep/numeric/clarabel) turn into rational interpolation data (theory::pep::worst)
+/// that pass the interpolation check; the method's own points are those data's points, and the
+/// measure attained on them, divided by ‖x₀ − x*‖², is (a) at most the certified τ — the
+/// certificate proves it for every function of the class, so a violation would refute one side —
+/// and (b) within 10⁻⁶ of τ: the two sides meet up to that gap, which is reported.
+#[test]
+fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
+    let mut checked = 0;
+    for (name, pep) in certificate::numeric_cases().unwrap() {
+        if pep.steps() > 10 {
+            continue;
+        }
+        let primal = repair::read_numeric_primal(&numeric_text(&name), pep.steps()).unwrap();
+        let worst = worst::from_primal(&pep, &primal).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let tau = repaired(&name, &pep).certificate.bound().clone();
+        let gap = Rational::from(&tau - &worst.attained);
+        assert!(gap >= 0, "{name}: attained above the certified bound");
+        assert!(gap < q(1, 1_000_000), "{name}: gap {:e}", gap.to_f64());
+        // Independent re-check of the data: positions follow the method's table.
+        let x0 = &worst.data.points[1];
+        for (k, row) in pep.method().coefficients().iter().enumerate() {
+            let mut p = x0.clone();
+            for (h, g) in row.iter().zip(&worst.data.gradients[1..]) {
+                for (pi, gi) in p.iter_mut().zip(g) {
+                    *pi -= Rational::from(h * gi);
+                }
+            }
+            assert_eq!(p, worst.data.points[k + 1], "{name}: point {k}");
+        }
+        worst.data.check(&q(1, 1), &q(0, 1)).unwrap();
+        println!(
+            "{name}: attained {:.12}, τ {:.12}, gap {:.2e}, m = 2^{}",
+            worst.attained.to_f64(),
+            tau.to_f64(),
+            gap.to_f64(),
+            worst.mixing_exponent
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4 * (1 + HEAVY_BALL_PARAMETERS.len()));
+}
+
+/// OGM (64-bit rational θ) for the table's N = 1, 2, 5, 10 (N = 20 is tests/it/pep.rs's
+/// fixture): Kim & Fessler's multipliers repaired with the interior duals, shipped in
+/// fixtures/pep/repaired/ogm-nN.json (`PEP_WRITE_FIXTURES=1` rewrites), fresh and verified, within
+/// 10⁻⁹ relative of `1/(2θ_N²)` with θ from Kim & Fessler's recursion in f64 here.
+#[test]
+fn ogm_table_certificates_are_fresh_and_verify() {
+    let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
+    for n in [1usize, 2, 5, 10] {
+        let theta = momentum_oracle::theory::pep::method::ogm_theta(n, 64).unwrap();
+        let pep = Pep::new(
+            Method::ogm(n, &theta).unwrap(),
+            FunctionClass::SmoothConvex,
+            Measure::FunctionValue,
+        )
+        .unwrap();
+        let interior_text =
+            std::fs::read_to_string(fixture_dir().join(format!("numeric/ogm-n{n}.interior.json")))
+                .unwrap();
+        let interior = repair::read_numeric_dual(&interior_text, n).unwrap();
+        let r = repair::repair_with_interior(
+            &pep,
+            &certificate::ogm_kim_fessler_dual(n).unwrap(),
+            &interior,
+            1 << 60,
+        )
+        .unwrap();
+        let path = fixture_dir().join(format!("repaired/ogm-n{n}.json"));
+        let fresh = r.certificate.to_json(false).unwrap();
+        if write {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            fresh,
+            "N = {n} is stale"
+        );
+        let bound = verify::verify_file(&path).unwrap().bound.to_f64();
+        let mut t = 1.0f64;
+        for i in 0..n {
+            let factor = if i + 1 == n { 8.0 } else { 4.0 };
+            t = (1.0 + (1.0 + factor * t * t).sqrt()) / 2.0;
+        }
+        let kim_fessler = 1.0 / (2.0 * t * t);
+        assert!(
+            (bound - kim_fessler).abs() / kim_fessler < 1e-9,
+            "N = {n}: {bound}"
+        );
+    }
+}
+
+/// `certify --table` verifies every certificate of the table and prints one row per method and
+/// N, with the classical bound where there is one; certified ≤ classical on every row that has
+/// one (the classical bounds are theorems, the certified values the exact worst cases up to the
+/// repair gap), GD's rows are 1/(4N + 2) exactly (closed form). `--svg` draws them, one group per
+/// method. A directory without the certificates is bad input (exit 2), never an empty table.
+#[test]
+fn certify_table_lists_verified_bounds_below_the_classical_ones() {
+    let rows = momentum_oracle::theory::pep::table::rows(&fixture_dir()).unwrap();
+    assert_eq!(rows.len(), 5 * (3 + HEAVY_BALL_PARAMETERS.len()));
+    for r in &rows {
+        if let Some(c) = &r.classical {
+            assert!(r.certified <= *c, "{} N = {}", r.method, r.steps);
+        }
+        if r.method.starts_with("GD") {
+            assert_eq!(r.certified, q(1, 4 * r.steps as i64 + 2));
+        }
+    }
+    let binary = env!("CARGO_BIN_EXE_momentum-oracle");
+    let dir = std::env::temp_dir().join(format!("pep-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("certified.svg");
+    let out = std::process::Command::new(binary)
+        .args(["certify", "--table", "--dir"])
+        .arg(fixture_dir())
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2 + rows.len());
+    assert!(
+        text.contains("| GD h = 1 | 20 | 1.219512195122e-2 | 2.500000e-2 | 0.4878 |"),
+        "{text}"
+    );
+    let doc = std::fs::read_to_string(&svg).unwrap();
+    let parsed = roxmltree::Document::parse(&doc).unwrap();
+    let ids: Vec<&str> = parsed
+        .descendants()
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    for id in [
+        "certified-gd",
+        "classical-gd",
+        "certified-fista",
+        "certified-ogm",
+        "certified-heavy-ball-1",
+    ] {
+        assert!(ids.contains(&id), "{id} missing");
+    }
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = std::process::Command::new(binary)
+        .args(["certify", "--table", "--dir"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
