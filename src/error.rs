@@ -129,6 +129,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// A fixture that contradicts itself: a value that recomputing it from the fixture's own
+    /// inputs does not give (an exact value, a model's bits, an envelope bound, a hyper-parameter's
+    /// exact field, the spec).
+    #[error(
+        "fixture contradicts its own inputs at {at}: the file has {found}, its inputs give {expected}"
+    )]
+    FixtureContradiction {
+        /// Where: a JSON-pointer path (`/trace/3/envelope/params/0`).
+        at: String,
+        /// The file's value (abbreviated).
+        found: String,
+        /// The value recomputed from the inputs (abbreviated).
+        expected: String,
+    },
+
     /// A fixture or trace file written by a different schema version.
     #[error("schema version mismatch: file has {found}, this build reads {expected}")]
     SchemaVersion {

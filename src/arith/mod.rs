@@ -8,6 +8,7 @@
 //! * [`bounded`] — floating values carrying a derived, rigorous bound on their distance to the
 //!   exact result (this crate's own operation order).
 //! * [`envelope`] — an elementwise error envelope valid for any conforming operation order.
+//! * [`ftz`] — binary64 with flush-to-zero and denormals-are-zero (XLA on CPU) as a scalar.
 //! * [`format`](mod@format) — binary64, binary32, binary16 and bfloat16 as exact rounding targets (ties to
 //!   even, subnormals or flush-to-zero, overflow) and their bit patterns; native `f32` as a scalar.
 //! * [`linalg`] — vectors and matrices per arithmetic; the exact engine shares one denominator.
@@ -18,6 +19,7 @@
 pub mod bounded;
 pub mod envelope;
 pub mod format;
+pub mod ftz;
 pub mod linalg;
 pub mod scalar;
 pub mod text;

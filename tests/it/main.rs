@@ -9,6 +9,7 @@ mod common;
 
 mod architecture;
 mod bad_input;
+mod check;
 mod cli;
 mod conformance;
 mod conventions;
