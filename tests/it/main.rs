@@ -13,6 +13,7 @@ mod check;
 mod cli;
 mod conformance;
 mod conventions;
+mod diagnosis;
 mod fixtures;
 mod format_fixtures;
 mod formats;
