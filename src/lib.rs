@@ -42,13 +42,16 @@
 //!   quickcheck bridge.
 //! * [`problem`] — problem families, one per file, with proptest strategies; the [`Oracle`]
 //!   an optimizer sees and [`Evaluate`], the choice of oracle per arithmetic; oracle wrappers.
-//! * [`optim`] — update rules, one family per file, and learning-rate [`Schedule`](optim::Schedule)s.
+//! * [`optim`] — update rules, one family per file, and learning-rate [`Schedule`](optim::Schedule)s;
+//!   [`optim::kernel`], the rounding models of real kernels per number format (PyTorch, Keras,
+//!   Optax; FTZ; hyper-parameter precision).
 //! * [`trace`] — the runner ([`trace::run`](mod@trace::run)) and its renderings
 //!   ([`trace::render`](mod@trace::render)).
 //! * [`identities`] — closed forms and conventions mapped onto each other; [`theory`] — bounds,
 //!   proof obligations, stability, empirical rates.
 //! * [`compare`] — two traces step by step (`trace --compare`); [`fixture`] — the JSON fixtures
-//!   and the checker of other implementations' traces; [`benchmark`] — benchmark instances.
+//!   (binary64, and per format in [`fixture::lowprec`]) and the checker of other implementations'
+//!   traces, with the diagnosis of failing ones ([`fixture::diagnose`]); [`benchmark`] — benchmark instances.
 //! * [`conformance`] — the kit for downstream crates.
 //! * [`cli`] — the command line as a library (policy, arithmetic names, the report); `plot`
 //!   (feature `plot`) — SVG pictures of exact runs.

@@ -10,6 +10,7 @@
 //! | Polyak heavy ball | [`heavy_ball`] | θ₊ = θ − γ∇f(θ) + μ(θ − θ₋), θ₋₁ = θ₀ |
 //! | FISTA (smooth) | [`fista`] | x = y − γ∇f(y), y₊ = x + β_k(x − x₋); β from the t-sequence, (k−1)/(k+2), or √κ |
 //! | OGM1 | [`ogm`] | Kim–Fessler, N steps, last θ_N with 8θ² |
+//! | kernel rounding models | [`kernel`] | PyTorch single/foreach/fused/mixed, Keras and Optax eager/jit, in binary64/32/16 and bfloat16, hyper-parameter precision |
 //!
 //! [`strategy`] holds proptest strategies for hyper-parameters, configurations and schedules of
 //! every kind, for this crate's property suites and for downstream ones.
@@ -26,6 +27,7 @@ pub mod fista;
 pub mod gd;
 pub mod heavy_ball;
 pub mod keras;
+pub mod kernel;
 pub mod nag;
 pub mod ogm;
 pub mod optax;

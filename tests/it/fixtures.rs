@@ -38,7 +38,15 @@ fn fixtures_on_disk_are_byte_identical_to_a_fresh_generation() {
         );
     }
     // No stale files either.
-    for kind in ["replay", "problem", "schedule", "long"] {
+    for kind in [
+        "replay",
+        "problem",
+        "schedule",
+        "long",
+        "replay-binary32",
+        "replay-bfloat16",
+        "replay-binary16",
+    ] {
         for entry in std::fs::read_dir(root().join(kind)).unwrap() {
             let rel = PathBuf::from(kind).join(entry.unwrap().file_name());
             assert!(
@@ -61,7 +69,15 @@ fn every_fixture_validates_against_the_schema() {
         serde_json::from_str(&std::fs::read_to_string(root().join("schema.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
-    for kind in ["replay", "problem", "schedule", "long"] {
+    for kind in [
+        "replay",
+        "problem",
+        "schedule",
+        "long",
+        "replay-binary32",
+        "replay-bfloat16",
+        "replay-binary16",
+    ] {
         for entry in std::fs::read_dir(root().join(kind)).unwrap() {
             let path = entry.unwrap().path();
             let v: serde_json::Value =

@@ -1,0 +1,189 @@
+//! The diagnosis (`fixture::diagnose`): a trace that no stored model reproduces is explained by
+//! the named variant that produced it, accepted when it is a framework's own convention (Keras's
+//! binary32 learning rate) and a failure otherwise (burn's f32 momentum, a one-ulp change of a
+//! hyper-parameter, FTZ, the first-step dampening quirk). The traces are built from the variant
+//! models; what is checked is that `check` finds the right name among all the candidates.
+
+use momentum_oracle::arith::format::Format;
+use momentum_oracle::fixture::check::{ExternalStep, ExternalTrace};
+use momentum_oracle::fixture::diagnose::{FormatVerdict, check_format, explain_binary64};
+use momentum_oracle::fixture::lowprec::{self, FormatFixture};
+use momentum_oracle::fixture::{self, check::read_replay};
+use momentum_oracle::optim::kernel::{Family, HyperPrecision, Kernel, Model, Nudge, Stored, run};
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn format_fixture(format: Format, name: &str) -> FormatFixture {
+    let v = fixture::read_json(
+        &root()
+            .join(format!("replay-{}", format.name()))
+            .join(format!("{name}.json")),
+        "fixture",
+    )
+    .unwrap();
+    lowprec::read(&v).unwrap()
+}
+
+/// The trace a model produces on the fixture's inputs, as the f64 values a user would write.
+fn trace_of(
+    model: &Model,
+    hyper: &momentum_oracle::optim::kernel::Hyper,
+    x0: &[u64],
+    g: &[Vec<u64>],
+) -> ExternalTrace {
+    let a = model.exact();
+    let f = model.storage;
+    let steps = run(&a, model, hyper, x0, g).unwrap();
+    let value = |x: &momentum_oracle::arith::format::Decoded| -> f64 {
+        let b = a.bits(x, f).unwrap();
+        match f {
+            Format::Binary64 => f64::from_bits(b),
+            Format::Binary32 => f64::from(f32::from_bits(b as u32)),
+            Format::Bfloat16 => half::bf16::from_bits(b as u16).to_f64(),
+            Format::Binary16 => half::f16::from_bits(b as u16).to_f64(),
+        }
+    };
+    ExternalTrace {
+        steps: steps
+            .iter()
+            .map(|s| ExternalStep {
+                params: s.params.iter().map(value).collect(),
+                state: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn keras_in_its_default_configuration_passes_as_a_binary32_learning_rate_in_binary64() {
+    for name in ["keras-momentum", "keras-nesterov", "keras-weight-decay"] {
+        let v = fixture::read_json(
+            &root().join("replay").join(format!("{name}.json")),
+            "fixture",
+        )
+        .unwrap();
+        let f = read_replay(&v).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        let hyper = momentum_oracle::optim::kernel::Hyper {
+            learning_rates: f.learning_rates.clone(),
+            momentum: f.number("momentum"),
+            dampening: 0.0,
+            weight_decay: f.number("weight_decay"),
+            nesterov: f.flag("nesterov"),
+            maximize: false,
+        };
+        let mut keras = Model::new(Family::Keras, Kernel::Jit, Format::Binary64);
+        keras.hyper = HyperPrecision::keras_default();
+        let g: Vec<Vec<u64>> = f.gradients.iter().map(|g| bits(g)).collect();
+        let t = trace_of(&keras, &hyper, &bits(&f.initial_params), &g);
+        let e = explain_binary64(&f, &t).unwrap().expect("explained");
+        assert!(e.accepted, "{name}");
+        assert_eq!(e.model, keras, "{name}");
+        assert!(
+            e.sentence().contains("learning rate rounded to binary32"),
+            "{}",
+            e.sentence()
+        );
+    }
+}
+
+#[test]
+fn burns_f32_momentum_and_penalty_are_named_by_the_diagnosis() {
+    // burn 0.2x on f64 tensors: momentum and penalty are f32, every op its own rounded tensor op
+    // (crates/burn-optim momentum.rs, decay.rs): PyTorch's update without FMA.
+    let v = fixture::read_json(
+        &root().join("replay").join("pytorch-weight-decay.json"),
+        "fixture",
+    )
+    .unwrap();
+    let f = read_replay(&v).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    let hyper = momentum_oracle::optim::kernel::Hyper {
+        learning_rates: f.learning_rates.clone(),
+        momentum: f.number("momentum"),
+        dampening: f.number("dampening"),
+        weight_decay: f.number("weight_decay"),
+        nesterov: f.flag("nesterov"),
+        maximize: f.flag("maximize"),
+    };
+    let mut burn = Model::new(Family::Pytorch, Kernel::NoFma, Format::Binary64);
+    burn.hyper = HyperPrecision::burn();
+    let g: Vec<Vec<u64>> = f.gradients.iter().map(|g| bits(g)).collect();
+    let t = trace_of(&burn, &hyper, &bits(&f.initial_params), &g);
+    let e = explain_binary64(&f, &t).unwrap().expect("explained");
+    assert!(!e.accepted);
+    assert_eq!(e.model, burn);
+    assert!(
+        e.sentence()
+            .contains("its momentum and weight decay rounded to binary32"),
+        "{}",
+        e.sentence()
+    );
+}
+
+#[test]
+fn a_one_ulp_change_of_learning_rate_momentum_or_dampening_in_binary32_fails() {
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    for which in [Nudge::LearningRate, Nudge::Momentum, Nudge::Dampening] {
+        let mut m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+        m.nudge = Some((which, 1));
+        let t = trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients);
+        let r = check_format(&fx, &t).unwrap();
+        assert!(!r.passed(), "{which:?}: {}", r.render());
+        assert!(matches!(r.verdict, FormatVerdict::Fails { .. }));
+        let d = r.diagnosis.clone().unwrap();
+        assert!(d.contains("moved by +1 ulp of binary32"), "{d}");
+        // The envelope alone would have let it through: the change is far below its width.
+        assert!(r.max_envelope_fraction <= 1.0, "{which:?}: {}", r.render());
+    }
+}
+
+#[test]
+fn a_trace_of_a_stored_model_passes_bit_exact_under_its_names() {
+    let fx = format_fixture(Format::Bfloat16, "pytorch-dampening-weight-decay");
+    let m = Model::new(Family::Pytorch, Kernel::Foreach, Format::Bfloat16);
+    let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
+    assert_eq!(
+        r.verdict,
+        FormatVerdict::BitExact(vec!["foreach".into()]),
+        "{}",
+        r.render()
+    );
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    let m = Model::new(Family::Pytorch, Kernel::Fused, Format::Binary32);
+    let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
+    assert_eq!(
+        r.verdict,
+        FormatVerdict::BitExact(vec!["foreach".into(), "fused".into(), "single".into()])
+    );
+}
+
+#[test]
+fn ftz_and_the_first_step_dampening_quirk_are_named() {
+    let fx = format_fixture(Format::Binary32, "keras-momentum-weight-decay");
+    let mut m = Model::new(Family::Keras, Kernel::Jit, Format::Binary32);
+    m.ftz = false;
+    let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
+    assert!(r.diagnosis.unwrap().contains("without FTZ"));
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    let mut m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+    m.dampen_first_step = true;
+    let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
+    assert!(!r.passed());
+    assert!(r.diagnosis.unwrap().contains("dampening applied at step 1"));
+}
+
+#[test]
+fn a_value_that_is_not_a_number_of_the_format_is_refused_with_its_place() {
+    let fx = format_fixture(Format::Bfloat16, "optax-trace");
+    let m = Model::new(Family::Optax, Kernel::Jit, Format::Bfloat16);
+    let mut t = trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients);
+    t.steps[2].params[5] = 0.1;
+    let err = check_format(&fx, &t).unwrap_err().to_string();
+    assert!(
+        err.contains("step 3 value 5") && err.contains("not a bfloat16 number"),
+        "{err}"
+    );
+}

@@ -1,0 +1,174 @@
+//! Replay fixtures in binary32, bfloat16 and binary16 (`fixture::lowprec`): they read back, the
+//! native types reproduce every model's bits, the exact trace is the crate's own optimizer in
+//! exact arithmetic (an independent implementation of the same update), the models are told
+//! apart by the inputs, and every input class of the format occurs.
+
+use momentum_oracle::arith::format::Format;
+use momentum_oracle::arith::linalg::Vector;
+use momentum_oracle::fixture::lowprec::{self, FormatFixture};
+use momentum_oracle::fixture::replay;
+use momentum_oracle::optim::kernel::arith::{NativeF32, Real};
+use momentum_oracle::optim::kernel::{Family, Model, Stored, run};
+use rug::Rational;
+
+fn all() -> Vec<FormatFixture> {
+    lowprec::cases()
+        .iter()
+        .map(|(f, c)| {
+            let text = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures")
+                    .join(format!("replay-{}", f.name()))
+                    .join(format!("{}.json", c.name)),
+            )
+            .unwrap();
+            lowprec::read(&serde_json::from_str(&text).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_fixture_reads_back_as_it_was_built() {
+    for (f, c) in lowprec::cases() {
+        let built = lowprec::build(f, &c).unwrap();
+        let read = all()
+            .into_iter()
+            .find(|x| x.name == c.name && x.format == f)
+            .unwrap();
+        // The file lists models by name (JSON objects are sorted), the build in catalogue order.
+        let mut models = built.models.clone();
+        models.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(read.models, models, "{} {f}", c.name);
+        assert_eq!(read.exact, built.exact);
+        assert_eq!(read.initial, built.initial);
+        assert_eq!(read.gradients, built.gradients);
+        assert_eq!(read.hyper, built.hyper);
+    }
+}
+
+#[test]
+fn native_f32_and_half_reproduce_every_model_trace_of_every_format_fixture() {
+    for fx in all() {
+        for (name, trace) in &fx.models {
+            let model = Model::catalogue(fx.family, fx.format)
+                .into_iter()
+                .find(|m| m.name() == name)
+                .unwrap();
+            let a = NativeF32 { ftz: model.ftz };
+            let out = run(&a, &model, &fx.hyper, &fx.initial, &fx.gradients).unwrap();
+            for (k, s) in out.iter().enumerate() {
+                let params: Vec<u64> = s
+                    .params
+                    .iter()
+                    .map(|x| a.bits(x, fx.format).unwrap())
+                    .collect();
+                assert_eq!(
+                    params,
+                    trace[k].params,
+                    "{} {} {name} step {}",
+                    fx.name,
+                    fx.format,
+                    k + 1
+                );
+                let state: Option<Vec<u64>> = s
+                    .state
+                    .as_ref()
+                    .map(|v| v.iter().map(|x| a.bits(x, fx.format).unwrap()).collect());
+                assert_eq!(state, trace[k].state);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_exact_trace_is_the_crates_own_optimizer_in_exact_arithmetic() {
+    for (f, c) in lowprec::cases() {
+        let fx = all()
+            .into_iter()
+            .find(|x| x.name == c.name && x.format == f)
+            .unwrap();
+        let (config, _) = replay::optimizer(&c).unwrap();
+        let as_f64 = |b: &u64| f.exact_of_bits(*b).map(|q| q.to_f64()).unwrap();
+        let x0: Vec<f64> = fx.initial.iter().map(as_f64).collect();
+        let grads: Vec<Vec<f64>> = fx
+            .gradients
+            .iter()
+            .map(|g| g.iter().map(as_f64).collect())
+            .collect();
+        let runs = replay::runs(&config, &fx.hyper.learning_rates, &x0, &grads).unwrap();
+        for (k, s) in fx.exact.iter().enumerate() {
+            let theirs: Vec<Rational> = runs.exact.steps[k].iterate.to_scalars();
+            assert_eq!(s.params, theirs, "{} {f} step {}", c.name, k + 1);
+        }
+        // The Real arithmetic of the kernel module is what produced it.
+        let again = run(
+            &Real,
+            &Model::new(
+                fx.family,
+                momentum_oracle::optim::kernel::reference_kernel(fx.family),
+                f,
+            ),
+            &fx.hyper,
+            &fx.initial,
+            &fx.gradients,
+        )
+        .unwrap();
+        assert_eq!(again, fx.exact);
+    }
+}
+
+#[test]
+fn the_fixtures_tell_every_pair_of_models_apart() {
+    for fx in all() {
+        for (i, (a, ta)) in fx.models.iter().enumerate() {
+            for (b, tb) in &fx.models[i + 1..] {
+                // binary32 PyTorch: single, foreach and fused are one kernel (measured).
+                let same_kernel = fx.format == Format::Binary32
+                    && fx.family == Family::Pytorch
+                    && a != "no-fma"
+                    && b != "no-fma";
+                let differ = ta.iter().zip(tb).any(|(x, y)| x.params != y.params);
+                assert_eq!(
+                    differ, !same_kernel,
+                    "{} {}: {a} vs {b}",
+                    fx.name, fx.format
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_format_fixture_has_subnormal_zero_sign_flip_and_near_overflow_gradients() {
+    for fx in all() {
+        let f = fx.format;
+        let values: Vec<Rational> = fx
+            .gradients
+            .iter()
+            .flatten()
+            .map(|b| f.exact_of_bits(*b).unwrap())
+            .collect();
+        let tiny = values
+            .iter()
+            .any(|q| *q != 0 && Rational::from(q.abs_ref()) < f.smallest_normal());
+        let huge_floor = f.largest_finite() >> 8u32;
+        let huge = values
+            .iter()
+            .any(|q| Rational::from(q.abs_ref()) > huge_floor);
+        let zero = values.iter().any(|q| *q == 0);
+        let negative = values.iter().any(|q| *q < 0);
+        assert!(tiny && huge && zero && negative, "{} {f}", fx.name);
+        // And the huge ones stay finite through every model.
+        for (name, t) in &fx.models {
+            for s in t {
+                for b in &s.params {
+                    assert!(
+                        f.exact_of_bits(*b).is_some(),
+                        "{} {f} {name}: non-finite",
+                        fx.name
+                    );
+                }
+            }
+        }
+    }
+}

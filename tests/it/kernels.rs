@@ -1,0 +1,287 @@
+//! Kernel rounding models (`optim::kernel`): each model computed in exact rationals with explicit
+//! rounding equals the same model computed with the native `f32`/`f64` and `half` types, bit for
+//! bit, for every family, kernel, storage format, FTZ setting and hyper-parameter precision; and
+//! hand-derived steps that tell the models apart.
+//!
+//! The two sides share the model's operation sequence (`optim::kernel::run`) and nothing else:
+//! one rounds with `arith::format` in ℚ, the other is the hardware (`mul_add` is IEEE
+//! fusedMultiplyAdd) with `half`'s conversions. So the property checks the exact engine's
+//! roundings, signed zeros, infinities, NaN and FTZ/DAZ against silicon on every operation a
+//! model performs.
+
+use half::bf16;
+use momentum_oracle::arith::format::{Decoded, Format, Rounded};
+use momentum_oracle::optim::kernel::arith::{Exact, NativeF32, NativeF64, Real};
+use momentum_oracle::optim::kernel::{
+    Decay, Family, Hyper, HyperPrecision, Kernel, KernelArith, Model, Stored, run,
+};
+use proptest::prelude::*;
+use rug::Rational;
+
+/// Every model the crate names for `family` in `storage`, with FTZ both ways, the first-step
+/// dampening and decay switches, and three hyper-parameter precisions.
+fn models(family: Family, storage: Format) -> Vec<Model> {
+    let mut kernels = Model::catalogue(family, storage);
+    if family == Family::Pytorch && storage != Format::Binary32 && storage != Format::Binary64 {
+        kernels.push(Model::new(family, Kernel::NoFma, storage));
+    }
+    let mut out = Vec::new();
+    for base in kernels {
+        for ftz in [false, true] {
+            for hyper in [
+                HyperPrecision::EXACT,
+                HyperPrecision::keras_default(),
+                HyperPrecision::all(Format::Bfloat16),
+            ] {
+                let mut m = base;
+                m.ftz = ftz;
+                m.hyper = hyper;
+                out.push(m);
+                let mut other = m;
+                other.dampen_first_step = true;
+                other.decay = match m.decay {
+                    Decay::Coupled => Decay::Decoupled,
+                    Decay::Decoupled => Decay::Coupled,
+                };
+                if family != Family::Optax {
+                    out.push(other);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Both runs agree: same NaN-ness, else the same bits (signed zeros included).
+fn agree<A: Stored>(native: &A, model: &Model, h: &Hyper, x0: &[u64], g: &[Vec<u64>]) {
+    let exact = model.exact();
+    let e = run(&exact, model, h, x0, g).unwrap();
+    let n = run(native, model, h, x0, g).unwrap();
+    let s = model.storage;
+    for (k, (es, ns)) in e.iter().zip(&n).enumerate() {
+        let pairs = es.params.iter().zip(&ns.params).map(|p| ("param", p));
+        let states = es
+            .state
+            .iter()
+            .flatten()
+            .zip(ns.state.iter().flatten())
+            .map(|p| ("state", p));
+        assert_eq!(es.state.is_some(), ns.state.is_some());
+        for (i, (what, (x, y))) in pairs.chain(states).enumerate() {
+            let xb = exact.bits(x, s).unwrap();
+            let yb = native.bits(y, s).unwrap();
+            let both_nan = matches!(x, Decoded::Nan) && native.bits(y, s).is_ok() && {
+                let d = s.from_bits(yb).unwrap();
+                d == Decoded::Nan
+            };
+            assert!(
+                xb == yb || both_nan,
+                "{}: step {} {what} {i}: exact {xb:x}, native {yb:x}",
+                model.describe(),
+                k + 1
+            );
+        }
+    }
+}
+
+/// A storage-format value: ordinary magnitudes mostly, the format's extremes (subnormals, near
+/// overflow, zeros, infinities, NaN) often enough.
+fn value(format: Format) -> impl Strategy<Value = u64> {
+    let width = format.bits();
+    let p = format.precision();
+    let emax = format.max_exponent() as u64;
+    let mask = u64::MAX >> (64 - width);
+    let raw = any::<u64>().prop_map(move |b| b & mask);
+    let ordinary = (any::<bool>(), 0u64..12, any::<u64>()).prop_map(move |(neg, e, m)| {
+        let biased = emax + e - 6; // exponents −6..=5
+        (u64::from(neg) << (width - 1)) | biased << (p - 1) | (m & ((1u64 << (p - 1)) - 1))
+    });
+    prop_oneof![6 => ordinary, 2 => raw, 1 => Just(0u64), 1 => Just(1u64 << (width - 1))]
+}
+
+fn hyper(steps: usize) -> impl Strategy<Value = Hyper> {
+    (
+        proptest::collection::vec(1e-4f64..2.0, steps),
+        prop_oneof![Just(0.0), 0.0f64..1.0],
+        prop_oneof![Just(0.0), 0.0f64..1.0],
+        prop_oneof![Just(0.0), 0.0f64..0.1],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(learning_rates, momentum, dampening, weight_decay, nesterov, maximize)| Hyper {
+                learning_rates,
+                momentum,
+                dampening,
+                weight_decay,
+                nesterov,
+                maximize,
+            },
+        )
+}
+
+fn case(format: Format) -> impl Strategy<Value = (Hyper, Vec<u64>, Vec<Vec<u64>>)> {
+    (1usize..4, 1usize..4).prop_flat_map(move |(dim, steps)| {
+        (
+            hyper(steps),
+            proptest::collection::vec(value(format), dim),
+            proptest::collection::vec(proptest::collection::vec(value(format), dim), steps),
+        )
+    })
+}
+
+fn without_decay_for_optax(family: Family, h: &Hyper) -> Hyper {
+    let mut h = h.clone();
+    if family == Family::Optax {
+        h.weight_decay = 0.0;
+    }
+    h
+}
+
+macro_rules! exact_equals_native {
+    ($($name:ident: $format:expr;)*) => {$(
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn $name((h, x0, g) in case($format)) {
+                for family in [Family::Pytorch, Family::Keras, Family::Optax] {
+                    let h = without_decay_for_optax(family, &h);
+                    for model in models(family, $format) {
+                        if $format == Format::Binary64 {
+                            if !model.ftz {
+                                agree(&NativeF64, &model, &h, &x0, &g);
+                            }
+                        } else {
+                            agree(&NativeF32 { ftz: model.ftz }, &model, &h, &x0, &g);
+                        }
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+exact_equals_native! {
+    every_binary32_model_in_exact_arithmetic_equals_native_f32: Format::Binary32;
+    every_bfloat16_model_in_exact_arithmetic_equals_native_f32_and_half: Format::Bfloat16;
+    every_binary16_model_in_exact_arithmetic_equals_native_f32_and_half: Format::Binary16;
+    every_binary64_model_without_ftz_in_exact_arithmetic_equals_native_f64: Format::Binary64;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-derived steps
+// ---------------------------------------------------------------------------------------------
+
+fn h(lr: f64, momentum: f64) -> Hyper {
+    Hyper {
+        learning_rates: vec![lr; 4],
+        momentum,
+        dampening: 0.0,
+        weight_decay: 0.0,
+        nesterov: false,
+        maximize: false,
+    }
+}
+
+fn bf(x: f32) -> u64 {
+    u64::from(bf16::from_f32(x).to_bits())
+}
+
+fn params_after<A: Stored>(a: &A, model: &Model, hy: &Hyper, x0: f32, g: &[f32]) -> Vec<u64> {
+    let s = model.storage;
+    let enc = |x: f32| match s {
+        Format::Binary32 => u64::from(x.to_bits()),
+        Format::Binary64 => f64::from(x).to_bits(),
+        _ => bf(x),
+    };
+    let grads: Vec<Vec<u64>> = g.iter().map(|x| vec![enc(*x)]).collect();
+    run(a, model, hy, &[enc(x0)], &grads)
+        .unwrap()
+        .iter()
+        .map(|st| a.bits(&st.params[0], s).unwrap())
+        .collect()
+}
+
+#[test]
+fn bf16_single_and_foreach_differ_by_the_precision_of_mu_in_the_buffer_multiply() {
+    // Step 1 copies g = 3 into b; step 2 with g = 0: b = r_bf16(3·μ').
+    // single: μ' = f32(0.9) = 0.89999997615814208984375, 3μ' = 2.69999992847… in f32
+    //   = 2.7000000476837158203125 (f32 grid 2^−22 at [2, 4)); bf16 grid at [2, 4) is 2^−6,
+    //   neighbours 2.6875 and 2.703125, midpoint 2.6953125: up, b = 2.703125.
+    // foreach: μ' = bf16(0.9) = 0.8984375, 3μ' = 2.6953125 exactly: the midpoint, ties to even:
+    //   2.6875 = 1.0101100₂·2 (last bit 0) rather than 2.703125 = 1.0101101₂·2: b = 2.6875.
+    // With γ = 1 the parameter records −b on top of θ₁: θ₀ = 3, θ₁ = 3 − 3 = 0, θ₂ = −b.
+    let hy = h(1.0, 0.9);
+    let single = Model::new(Family::Pytorch, Kernel::Single, Format::Bfloat16);
+    let foreach = Model::new(Family::Pytorch, Kernel::Foreach, Format::Bfloat16);
+    for (model, b) in [(single, 2.703125f32), (foreach, 2.6875)] {
+        let want = vec![bf(0.0), bf(-b)];
+        assert_eq!(
+            params_after(&model.exact(), &model, &hy, 3.0, &[3.0, 0.0]),
+            want
+        );
+        assert_eq!(
+            params_after(&NativeF32 { ftz: false }, &model, &hy, 3.0, &[3.0, 0.0]),
+            want
+        );
+    }
+}
+
+#[test]
+fn keras_with_a_binary32_learning_rate_is_named_apart_from_the_exact_one_in_binary64() {
+    // θ₀ = 1, g = 1, μ = 0: θ₁ = 1 − γ. γ = f32(0.1) = 0.100000001490116119384765625 (24
+    // significant bits), so 1 − γ = 0.899999998509883880615234375 is exact in binary64;
+    // with the double 0.1 the result is the double nearest 0.9, 0x3feccccccccccccd.
+    let hy = h(0.1, 0.0);
+    let mut keras = Model::new(Family::Keras, Kernel::Jit, Format::Binary64);
+    let exact = |m: &Model| params_after(&m.exact(), m, &hy, 1.0, &[1.0])[0];
+    assert_eq!(exact(&keras), 0x3feccccccccccccd);
+    keras.hyper = HyperPrecision::keras_default();
+    let want = Rational::from(1) - Rational::from_f32(0.1f32).unwrap();
+    assert_eq!(
+        Format::Binary64.from_bits(exact(&keras)).unwrap(),
+        Decoded::Number(Rounded::Finite(want))
+    );
+    assert!(
+        keras
+            .describe()
+            .contains("learning rate rounded to binary32")
+    );
+}
+
+#[test]
+fn the_fused_bf16_kernel_takes_the_learning_rate_in_binary32_the_single_one_in_bf16() {
+    // θ₀ = 1, g = 1, μ = 0, γ = 0.0995: θ₁ = r_bf16(1 − γ'), bf16 grid 2⁻⁸ on [1/2, 1).
+    // single: γ' = bf16(f32(0.0995)); the bf16 grid on [1/16, 1/8) is 2⁻¹¹ and
+    //   0.0995·2¹¹ = 203.776, so γ' = 204·2⁻¹¹; 1 − γ' = 230.5·2⁻⁸, a tie, to even: 230·2⁻⁸.
+    // fused: γ' = f32(0.0995) (relative error < 2⁻²⁴); 1 − γ' = 230.528…·2⁻⁸ → 231·2⁻⁸.
+    let hy = h(0.0995, 0.0);
+    for (kernel, want) in [(Kernel::Single, 0.8984375f32), (Kernel::Fused, 0.90234375)] {
+        let m = Model::new(Family::Pytorch, kernel, Format::Bfloat16);
+        assert_eq!(
+            params_after(&m.exact(), &m, &hy, 1.0, &[1.0]),
+            vec![bf(want)]
+        );
+        assert_eq!(
+            params_after(&NativeF32 { ftz: false }, &m, &hy, 1.0, &[1.0]),
+            vec![bf(want)]
+        );
+    }
+}
+
+#[test]
+fn the_exact_trace_ignores_every_rounding_and_every_hyper_parameter_precision() {
+    // Real arithmetic: θ₁ = θ₀ − γg₁ exactly with the double γ = 0.1.
+    let hy = h(0.1, 0.0);
+    let m = Model::new(Family::Optax, Kernel::Jit, Format::Bfloat16);
+    let out = run(&Real, &m, &hy, &[bf(1.0)], &[vec![bf(1.0)]]).unwrap();
+    assert_eq!(
+        out[0].params[0],
+        Rational::from(1) - Rational::from_f64(0.1).unwrap()
+    );
+    let _ = Exact {
+        work: Format::Binary32,
+        ftz: true,
+    }
+    .zero();
+}
