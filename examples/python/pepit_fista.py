@@ -6,7 +6,8 @@ Prints one JSON line with PEPit's value and the wall time of building and solvin
 imports are timed separately). Used by README, "Worst-case certificates", next to
 `cargo run --release --features sdp --example pep_solve -- time 20`.
 
-    /work/venv-pep2/bin/python examples/python/pepit_fista.py 20
+    python3 -m venv .venv-pep && .venv-pep/bin/pip install pepit cvxpy   # once
+    .venv-pep/bin/python examples/python/pepit_fista.py 20
 """
 import importlib.metadata
 import json

@@ -895,7 +895,8 @@ fn certify_cli_reports_verified_rejected_and_bad_input_by_exit_code() {
 
 /// Not a check: writes the step tables of FISTA, OGM and heavy ball (as certificate documents
 /// with no multipliers) into `$PEP_EXPORT_DIR`, for the numerical cross-check against PEPit in
-/// the research notes (`/work/research-pep/crosscheck.py`). Run with `--ignored`.
+/// `examples/python/pep/` (`crosscheck.py`, and `export_duals.py` / `interior.py`, which write
+/// `fixtures/pep/numeric/*.json`). Run with `--ignored`.
 #[test]
 #[ignore]
 fn export_method_tables_for_a_numerical_cross_check() {
