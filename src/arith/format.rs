@@ -65,6 +65,7 @@ use std::fmt;
 
 use rug::{Integer, Rational};
 
+use crate::arith::linalg::check_len;
 use crate::error::{Error, Result};
 
 /// A binary floating-point format that exact results are rounded to.
@@ -573,69 +574,7 @@ fn f32_via_mpfr(x: f32, op: impl FnOnce(rug::Float) -> rug::Float) -> f32 {
     }
 }
 
-impl crate::arith::linalg::Vector<f32> for Vec<f32> {
-    fn from_scalars(xs: &[f32]) -> Self {
-        xs.to_vec()
-    }
-    fn zeros(n: usize) -> Self {
-        vec![0.0; n]
-    }
-    fn len(&self) -> usize {
-        <[f32]>::len(self)
-    }
-    fn get(&self, i: usize) -> f32 {
-        self[i]
-    }
-    fn axpy(&mut self, a: &f32, x: &Self, rounding: crate::arith::Rounding) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y = crate::arith::Number::mul_add(xi, a, y, rounding);
-        }
-    }
-    fn scale(&mut self, a: &f32) {
-        for y in self.iter_mut() {
-            *y *= a;
-        }
-    }
-    fn negate(&mut self) {
-        for y in self.iter_mut() {
-            *y = -*y;
-        }
-    }
-    fn add_assign(&mut self, x: &Self) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y += xi;
-        }
-    }
-    fn sub_assign(&mut self, x: &Self) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y -= xi;
-        }
-    }
-    fn dot(&self, x: &Self) -> f32 {
-        check_len(self.len(), x.len());
-        let mut s = 0.0;
-        for (a, b) in self.iter().zip(x) {
-            s += a * b;
-        }
-        s
-    }
-    fn is_finite(&self) -> bool {
-        self.iter().all(|x| x.is_finite())
-    }
-    fn max_bits(&self) -> u64 {
-        32
-    }
-    fn is_zero_at(&self, i: usize) -> bool {
-        self[i] == 0.0
-    }
-}
-
-fn check_len(a: usize, b: usize) {
-    assert_eq!(a, b, "vector length mismatch");
-}
+crate::arith::linalg::native_vector!(f32, 32);
 
 /// A matrix of binary32 entries (each the nearest binary32 number to the exact entry), by sparse
 /// rows, multiplied in the order `crate::arith::linalg` documents for floating types.

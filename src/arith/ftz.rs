@@ -18,7 +18,8 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 use rug::Rational;
 
 use crate::arith::format::{Format, Rounded, Subnormals};
-use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::linalg::check_len;
+use crate::arith::linalg::{Matrix, QMat};
 use crate::arith::scalar::Written;
 use crate::arith::{Number, Rounding, rational_to_f64};
 
@@ -160,69 +161,7 @@ impl Number for Ftz {
     }
 }
 
-fn check_len(a: usize, b: usize) {
-    assert_eq!(a, b, "vector length mismatch");
-}
-
-impl Vector<Ftz> for Vec<Ftz> {
-    fn from_scalars(xs: &[Ftz]) -> Self {
-        xs.to_vec()
-    }
-    fn zeros(n: usize) -> Self {
-        vec![Ftz(0.0); n]
-    }
-    fn len(&self) -> usize {
-        <[Ftz]>::len(self)
-    }
-    fn get(&self, i: usize) -> Ftz {
-        self[i]
-    }
-    fn axpy(&mut self, a: &Ftz, x: &Self, rounding: Rounding) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y = Number::mul_add(xi, a, y, rounding);
-        }
-    }
-    fn scale(&mut self, a: &Ftz) {
-        for y in self.iter_mut() {
-            *y *= a;
-        }
-    }
-    fn negate(&mut self) {
-        for y in self.iter_mut() {
-            *y = -*y;
-        }
-    }
-    fn add_assign(&mut self, x: &Self) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y += xi;
-        }
-    }
-    fn sub_assign(&mut self, x: &Self) {
-        check_len(self.len(), x.len());
-        for (y, xi) in self.iter_mut().zip(x) {
-            *y -= xi;
-        }
-    }
-    fn dot(&self, x: &Self) -> Ftz {
-        check_len(self.len(), x.len());
-        let mut s = Ftz(0.0);
-        for (a, b) in self.iter().zip(x) {
-            s += &(*a * b);
-        }
-        s
-    }
-    fn is_finite(&self) -> bool {
-        self.iter().all(|x| x.0.is_finite())
-    }
-    fn max_bits(&self) -> u64 {
-        64
-    }
-    fn is_zero_at(&self, i: usize) -> bool {
-        self[i].0 == 0.0
-    }
-}
+crate::arith::linalg::native_vector!(Ftz, 64);
 
 /// A matrix of flush-to-zero binary64 entries, by sparse rows, multiplied in the order
 /// `crate::arith::linalg` documents for floating types.

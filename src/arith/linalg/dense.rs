@@ -5,9 +5,7 @@ use rug::Float;
 use super::{Matrix, QMat, Vector};
 use crate::arith::{Number, Rounding, mpfr_precision};
 
-fn check_len(a: usize, b: usize) {
-    assert_eq!(a, b, "vector length mismatch");
-}
+use super::check_len;
 
 impl Vector<f64> for Vec<f64> {
     fn from_scalars(xs: &[f64]) -> Self {

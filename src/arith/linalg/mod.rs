@@ -191,3 +191,78 @@ pub fn norm_sq(xs: &[Rational]) -> Rational {
     xs.iter()
         .fold(Rational::new(), |acc, x| acc + Rational::from(x * x))
 }
+
+/// Vectors of different lengths are a bug of the caller (every problem checks its dimensions
+/// before it builds one), not an input error.
+pub(crate) fn check_len(a: usize, b: usize) {
+    assert_eq!(a, b, "vector length mismatch");
+}
+
+/// `Vector<T>` for `Vec<T>` of a native floating type `T` whose every operation is one rounding
+/// of `T`'s own arithmetic (binary32, flush-to-zero binary64), in the operation order of the
+/// module documentation. binary64 has its own impl (`dense.rs`: the AVX2 fused axpy and the
+/// one-pass momentum update).
+macro_rules! native_vector {
+    ($t:ty, $bits:expr) => {
+        impl $crate::arith::linalg::Vector<$t> for Vec<$t> {
+            fn from_scalars(xs: &[$t]) -> Self {
+                xs.to_vec()
+            }
+            fn zeros(n: usize) -> Self {
+                vec![<$t as $crate::arith::Number>::zero(); n]
+            }
+            fn len(&self) -> usize {
+                <[$t]>::len(self)
+            }
+            fn get(&self, i: usize) -> $t {
+                self[i]
+            }
+            fn axpy(&mut self, a: &$t, x: &Self, rounding: $crate::arith::Rounding) {
+                $crate::arith::linalg::check_len(self.len(), x.len());
+                for (y, xi) in self.iter_mut().zip(x) {
+                    *y = $crate::arith::Number::mul_add(xi, a, y, rounding);
+                }
+            }
+            fn scale(&mut self, a: &$t) {
+                for y in self.iter_mut() {
+                    *y *= a;
+                }
+            }
+            fn negate(&mut self) {
+                for y in self.iter_mut() {
+                    *y = -*y;
+                }
+            }
+            fn add_assign(&mut self, x: &Self) {
+                $crate::arith::linalg::check_len(self.len(), x.len());
+                for (y, xi) in self.iter_mut().zip(x) {
+                    *y += xi;
+                }
+            }
+            fn sub_assign(&mut self, x: &Self) {
+                $crate::arith::linalg::check_len(self.len(), x.len());
+                for (y, xi) in self.iter_mut().zip(x) {
+                    *y -= xi;
+                }
+            }
+            fn dot(&self, x: &Self) -> $t {
+                $crate::arith::linalg::check_len(self.len(), x.len());
+                let mut s = <$t as $crate::arith::Number>::zero();
+                for (a, b) in self.iter().zip(x) {
+                    s += &(*a * b);
+                }
+                s
+            }
+            fn is_finite(&self) -> bool {
+                self.iter().all($crate::arith::Number::is_finite)
+            }
+            fn max_bits(&self) -> u64 {
+                $bits
+            }
+            fn is_zero_at(&self, i: usize) -> bool {
+                self[i] == <$t as $crate::arith::Number>::zero()
+            }
+        }
+    };
+}
+pub(crate) use native_vector;
