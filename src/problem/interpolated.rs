@@ -295,7 +295,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "f or ∇f away from the interpolation points is not available for \
-             interpolated:points=3,dim=1 at (1), which is not one of its points"
+             interpolated:points=3,dim=1 at (1/1), which is not one of its points"
         );
         assert!(matches!(
             o.value(&QVec::from_scalars(&[q(0, 1), q(0, 1)])),
