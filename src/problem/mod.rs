@@ -17,12 +17,14 @@
 //! | logistic regression with L2 | [`logistic`] | no (f64, MPFR; f* certified by Newton in MPFR) | L = ‖AᵀA‖/(4n) + λ, m = λ |
 //! | Lessard–Recht–Packard piecewise quadratic | [`lrp`] | yes | L, m given |
 //! | Rosenbrock, 2-d and chained | [`rosenbrock`] | yes | nonconvex: no L, m |
+//! | rational interpolation data (values and gradients at finitely many points; not a CLI family) | [`interpolated`] | yes, at the data points only | L, m as given by the caller |
 //!
 //! An optimizer never sees a problem, only an [`Oracle`] in its arithmetic: the arithmetic picks
 //! the oracle through [`Evaluate::oracle`], the problem layer's own trait: numbers know nothing
 //! of problems.
 
 pub mod huber;
+pub mod interpolated;
 pub mod least_squares;
 pub mod logistic;
 pub mod lower_bound;

@@ -7,12 +7,17 @@
 
 use std::path::PathBuf;
 
+use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::error::Error;
+use momentum_oracle::optim::{OptimizerConfig, Schedule};
+use momentum_oracle::problem::Problem;
+use momentum_oracle::problem::interpolated::InterpolatedProblem;
 use momentum_oracle::theory::pep::certificate::{self, HEAVY_BALL_PARAMETERS, TABLE_STEPS};
 use momentum_oracle::theory::pep::interpolation::{INTERPOLATION, InterpolationData};
 use momentum_oracle::theory::pep::problem::{FunctionClass, Measure, Pep, Point};
 use momentum_oracle::theory::pep::repair::{self, Repaired};
 use momentum_oracle::theory::pep::{method::Method, verify, worst};
+use momentum_oracle::trace::{self, Outcome, RunOptions};
 use rug::Rational;
 
 fn q(p: i64, d: i64) -> Rational {
@@ -442,4 +447,170 @@ fn certify_table_lists_verified_bounds_below_the_classical_ones() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The exact worst-case data as a problem (`problem::interpolated`): the oracle answers f and ∇f
+/// at the data points and refuses everything else.
+fn interpolated(worst: &worst::WorstCase) -> InterpolatedProblem {
+    // Index 0 is x* (the origin, g* = 0, f* = 0), index 1 is x₀: the run starts there.
+    InterpolatedProblem::new(
+        q(1, 1),
+        q(0, 1),
+        worst.data.points.clone(),
+        worst.data.gradients.clone(),
+        worst.data.values.clone(),
+        1,
+    )
+    .unwrap()
+}
+
+fn coordinates(v: &QVec) -> Vec<Rational> {
+    (0..v.len()).map(|i| v.get(i)).collect()
+}
+
+/// Runs `optimizer` with constant step `step` (L = 1) through `trace::run` in ℚ on the
+/// worst-case data of `pep` and checks, against the data alone, that the run *is* the method on
+/// that function: the k-th query is the data point x_{k−1} and gets its gradient, the k-th iterate
+/// is x_k (so no query ever leaves the data), and the final gap f(x_N) − f* divided by
+/// ‖x₀ − x*‖² is the attained value, at most the certified `tau` and within 10⁻⁶ of it. One step
+/// more leaves the data, and the oracle refuses it (so the look-up is not vacuous).
+fn run_on_worst_case(
+    name: &str,
+    pep: &Pep,
+    worst: &worst::WorstCase,
+    optimizer: &str,
+    step: Rational,
+    tau: &Rational,
+) -> Rational {
+    let n = pep.steps();
+    let problem = interpolated(worst);
+    // The data's vectors: the Gram factor's rank (at most N + 2) plus the companion coordinate.
+    assert!(
+        problem.dim() <= n + 3,
+        "{name}: dimension {}",
+        problem.dim()
+    );
+    let opt = OptimizerConfig::from_spec(optimizer).unwrap();
+    let lr = Schedule::constant(step);
+    let trace =
+        trace::run::<Rational>(&problem, &opt, &lr, None, n, &RunOptions::default()).unwrap();
+    assert_eq!(trace.outcome, Outcome::Completed, "{name}");
+    assert_eq!(trace.steps.len(), n, "{name}");
+    let data = &worst.data;
+    for s in &trace.steps {
+        let k = s.step;
+        assert_eq!(coordinates(&s.query), data.points[k], "{name}: query {k}");
+        assert_eq!(
+            coordinates(&s.gradient),
+            data.gradients[k],
+            "{name}: gradient {k}"
+        );
+        assert_eq!(
+            coordinates(&s.iterate),
+            data.points[k + 1],
+            "{name}: iterate {k}"
+        );
+    }
+    let gap = trace.steps[n - 1].gap.clone().unwrap();
+    assert_eq!(gap, data.values[n + 1], "{name}: f(x_N) − f*");
+    let attained = Rational::from(&gap / &worst.distance_sq);
+    assert_eq!(attained, worst.attained, "{name}");
+    let reported = Rational::from(tau - &attained);
+    assert!(reported >= 0, "{name}: attained above the certified bound");
+    assert!(
+        reported < q(1, 1_000_000),
+        "{name}: gap {:e}",
+        reported.to_f64()
+    );
+    match trace::run::<Rational>(&problem, &opt, &lr, None, n + 1, &RunOptions::default()) {
+        Err(Error::Unavailable { subject, .. }) => {
+            assert!(subject.contains("not one of its points"), "{subject}")
+        }
+        other => panic!("{name}: step N + 1 must leave the data: {other:?}"),
+    }
+    reported
+}
+
+/// Item 4 of issue 19, run through the trace machinery: the exact worst-case functions are
+/// problem instances, and the crate's own optimizers, run on them in ℚ from x₀, reproduce the
+/// method's points and attain the certified bound up to the reported gap.
+///
+/// * GD with h = 1 (`gd`, learning rate 1/L = 1), N = 1, 2, 5, 10, against the closed-form
+///   certificates fixtures/pep/gd-h1-nN.json, whose bound is `1/(4N + 2)` (Drori & Teboulle 2014,
+///   Thm 3.1; asserted here). No solver primal ships for GD, so the numeric primal is Drori and
+///   Teboulle's worst case written as a Gram matrix in f64 — their Huber function with R = 1
+///   (`f(x) = |x|/(2N+1) − 1/(2(2N+1)²)` for `|x| ≥ 1/(2N+1)`), on whose linear piece every GD
+///   point `x_k = 1 − k/(2N+1)` lies, so `G` is the outer product of `(1, 1/(2N+1), …)` and
+///   `F_k = x_k/(2N+1) − 1/(2(2N+1)²)`; at N = 1 also Clarabel's primal of the heavy ball with
+///   γ = 1, which at N = 1 is the same table (`x₁ = x₀ − g₀`).
+/// * Heavy ball, every (γ, μ) of the table, N = 1, 2, 5, 10 (`heavy-ball:momentum=μ`, learning
+///   rate γ), from Clarabel's primal, against the repaired Clarabel certificate.
+#[test]
+fn worst_case_functions_run_as_problems_attain_the_certified_bound() {
+    let mut runs = 0;
+    for n in [1usize, 2, 5, 10] {
+        let pep = Pep::new(
+            Method::gradient_descent(n, &q(1, 1)).unwrap(),
+            FunctionClass::SmoothConvex,
+            Measure::FunctionValue,
+        )
+        .unwrap();
+        let tau = verify::verify_file(&fixture_dir().join(format!("gd-h1-n{n}.json")))
+            .unwrap()
+            .bound;
+        assert_eq!(tau, q(1, 4 * n as i64 + 2), "GD N = {n}");
+        let w = (1.0 / (2 * n + 1) as f64, 1.0 / (2 * n + 1) as f64);
+        let basis: Vec<f64> = std::iter::once(1.0)
+            .chain(std::iter::repeat_n(w.0, n + 1))
+            .collect();
+        let primal = repair::NumericPrimal {
+            gram: basis
+                .iter()
+                .map(|a| basis.iter().map(|b| a * b).collect())
+                .collect(),
+            values: (0..=n)
+                .map(|k| (1.0 - k as f64 * w.0) * w.1 - w.1 * w.1 / 2.0)
+                .collect(),
+        };
+        let worst = worst::from_primal(&pep, &primal).unwrap();
+        let name = format!("gd-h1-n{n} (Drori–Teboulle primal)");
+        let gap = run_on_worst_case(&name, &pep, &worst, "gd", q(1, 1), &tau);
+        println!("{name}: gap {:.2e}", gap.to_f64());
+        runs += 1;
+        if n == 1 {
+            let hb = "heavy-ball-g1-m1_2-n1";
+            assert_eq!(
+                pep.method().coefficients(),
+                Method::heavy_ball(1, &q(1, 1), &q(1, 2))
+                    .unwrap()
+                    .coefficients()
+            );
+            let primal = repair::read_numeric_primal(&numeric_text(hb), 1).unwrap();
+            let worst = worst::from_primal(&pep, &primal).unwrap();
+            let name = "gd-h1-n1 (Clarabel primal)";
+            let gap = run_on_worst_case(name, &pep, &worst, "gd", q(1, 1), &tau);
+            println!("{name}: gap {:.2e}", gap.to_f64());
+            runs += 1;
+        }
+    }
+    for (step, momentum) in HEAVY_BALL_PARAMETERS {
+        let (gamma, mu) = (Rational::from(step), Rational::from(momentum));
+        for n in [1usize, 2, 5, 10] {
+            let name = certificate::heavy_ball_name(step, momentum, n);
+            let pep = Pep::new(
+                Method::heavy_ball(n, &gamma, &mu).unwrap(),
+                FunctionClass::SmoothConvex,
+                Measure::FunctionValue,
+            )
+            .unwrap();
+            let primal = repair::read_numeric_primal(&numeric_text(&name), n).unwrap();
+            let worst = worst::from_primal(&pep, &primal).unwrap();
+            let tau = repaired(&name, &pep).certificate.bound().clone();
+            let optimizer = format!("heavy-ball:momentum={}/{}", momentum.0, momentum.1);
+            let gap = run_on_worst_case(&name, &pep, &worst, &optimizer, gamma.clone(), &tau);
+            println!("{name}: gap {:.2e}", gap.to_f64());
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 5 + 4 * HEAVY_BALL_PARAMETERS.len());
 }
