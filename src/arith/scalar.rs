@@ -406,12 +406,9 @@ pub fn rational_to_f64(q: &Rational) -> f64 {
 }
 
 /// The f32 nearest to `q`, as an exact rational (for conventions that store a hyper-parameter in
-/// single precision, e.g. Keras's learning rate).
+/// single precision, e.g. Keras's learning rate); the rounding is `arith::format`'s, checked in ℚ.
 pub fn round_to_f32(q: &Rational) -> Rational {
-    let (mut f, ord) = Float::with_val_round(24, q, Round::Nearest);
-    f.subnormalize_ieee_round(ord, Round::Nearest);
-    let x = f.to_f32();
-    Rational::from_f32(x).unwrap_or_else(|| {
+    Rational::from_f32(crate::arith::format::round_f32(q)).unwrap_or_else(|| {
         // Out of f32 range: saturate to the largest finite f32 of the right sign, which is what a
         // finite-only consumer can still represent; the caller validates ranges before this.
         let m = Rational::from_f32(f32::MAX).expect("finite");
