@@ -152,16 +152,20 @@
 use rug::Rational;
 
 mod coverage;
+mod element;
 mod failure;
+mod judge;
 mod kit;
 mod shrink;
 
 pub use coverage::{CaseOutcome, Counts, Coverage, Family, Feature, Shortfall};
+pub use element::Element;
 pub use failure::{ConformanceFailure, ReplayFailure, StabilityFailure};
 pub use kit::{DEFAULT_CASES, Kit, KitReport};
 
+use crate::arith::format::Format;
 use crate::error::{Error, Result};
-use crate::fixture::check::{CheckReport, ExternalStep, ExternalTrace, ReplayFixture, check};
+use crate::fixture::check::{CheckReport, ReplayFixture, check};
 pub use crate::fixture::replay::Convention;
 use crate::fixture::replay::{self, REPLAY_CASES};
 use crate::optim::OptimizerConfig;
@@ -184,8 +188,15 @@ pub struct Config {
     pub maximize: bool,
 }
 
-/// A downstream f64 optimizer under test.
-pub trait UnderTest {
+/// A downstream optimizer under test, storing its parameters, gradients and state as `E`
+/// (`f64` unless said otherwise: `impl UnderTest for MySgd` is an f64 optimizer; an f32 one is
+/// `impl UnderTest<f32> for MySgd32`, a bfloat16 one `impl UnderTest<half::bf16> for ...`).
+///
+/// The hyper-parameters ([`Config`]) and the learning rate stay `f64` in every format: they are
+/// the doubles a user passes (`torch.optim.SGD(lr=0.1)`, candle's `ParamsSGD { lr: f64 }`), and
+/// converting them is part of the kernel being judged (PyTorch's `f32(lr)` in an f32 kernel, its
+/// `bf16(f32(lr))` in a bf16 one, [`crate::optim::kernel`]).
+pub trait UnderTest<E: Element = f64> {
     /// The convention it implements; only that convention's cases are run.
     fn convention(&self) -> Convention;
 
@@ -193,14 +204,14 @@ pub trait UnderTest {
     /// not support. A decline is counted: a suite fails when everything, or more than half, of
     /// what it was offered is declined; features declared in [`UnderTest::unsupported`] are not
     /// offered at all.
-    fn start(&mut self, config: &Config, params: &[f64]) -> bool;
+    fn start(&mut self, config: &Config, params: &[E]) -> bool;
 
     /// One step: update `params` in place with `gradient` at learning rate `learning_rate`.
-    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64);
+    fn step(&mut self, params: &mut [E], gradient: &[E], learning_rate: f64);
 
     /// The state vector the oracle calls `name` (`momentum_buffer` for PyTorch, `velocity` for
     /// Keras, `trace` for Optax), if exposed; compared too when given.
-    fn state(&self, _name: &str) -> Option<Vec<f64>> {
+    fn state(&self, _name: &str) -> Option<Vec<E>> {
         None
     }
 
@@ -264,7 +275,8 @@ fn state_name(c: Convention) -> &'static str {
     }
 }
 
-/// Drives `imp` through a replay and checks it. `None` if it declines the configuration.
+/// Drives the f64 `imp` through a binary64 replay and checks it. `None` if it declines the
+/// configuration. (The kit's suites judge every format; this is the binary64 check by hand.)
 ///
 /// # Errors
 /// As [`check`] (a trace of the wrong length is the implementation's bug, reported as an error).
@@ -273,33 +285,14 @@ pub fn run_case(
     config: &Config,
     expected: &ReplayFixture,
 ) -> Result<Option<CheckReport>> {
-    let mut params = expected.initial_params.clone();
-    if !imp.start(config, &params) {
-        return Ok(None);
+    let expected = judge::Expected::Binary64(expected.clone());
+    let judge::Expected::Binary64(fixture) = &expected else {
+        unreachable!("built as binary64 above")
+    };
+    match judge::drive(imp, config, &expected)? {
+        None => Ok(None),
+        Some(trace) => check(fixture, &trace).map(Some),
     }
-    let name = state_name(config.convention);
-    let mut steps = Vec::with_capacity(expected.steps.len());
-    for (k, (g, learning_rate)) in expected
-        .gradients
-        .iter()
-        .zip(&expected.learning_rates)
-        .enumerate()
-    {
-        imp.step(&mut params, g, *learning_rate);
-        let mut state = Vec::new();
-        // Compare the state only where the oracle has one at this step (PyTorch creates its
-        // buffer on step 1, and has none without momentum).
-        if expected.steps[k].exact_state.iter().any(|(n, _)| n == name) {
-            if let Some(v) = imp.state(name) {
-                state.push((name.to_string(), v));
-            }
-        }
-        steps.push(ExternalStep {
-            params: params.clone(),
-            state,
-        });
-    }
-    check(expected, &ExternalTrace { steps }).map(Some)
 }
 
 fn case_config(case: &replay::ReplayCase) -> Result<Config> {
@@ -358,7 +351,7 @@ pub fn replay_fixtures(imp: &mut dyn UnderTest) -> Result<Vec<Outcome>> {
 }
 
 /// Panics with the failure unless `imp` passes [`Kit::replay_fixtures`] (for `#[test]`s).
-pub fn assert_replay_fixtures(imp: &mut dyn UnderTest) {
+pub fn assert_replay_fixtures<E: Element, T: UnderTest<E> + ?Sized>(imp: &mut T) {
     match Kit::new().replay_fixtures(imp) {
         Ok(coverage) => println!("{coverage}"),
         Err(failure) => panic!("{failure}"),
@@ -366,7 +359,8 @@ pub fn assert_replay_fixtures(imp: &mut dyn UnderTest) {
 }
 
 /// A generated replay case: configuration, per-step learning rates, initial parameters and
-/// gradients (f64 values spanning magnitudes, with zeros and sign changes).
+/// gradients (numbers of the case's format held as f64, spanning its magnitudes, with zeros and
+/// sign changes; [`generated_case_in`]).
 #[derive(Clone, Debug)]
 pub struct GeneratedCase {
     /// The configuration.
@@ -394,13 +388,74 @@ const MAX_STEPS: usize = 12;
 pub fn generated_case(
     convention: Convention,
 ) -> impl proptest::strategy::Strategy<Value = GeneratedCase> {
+    generated_case_in(convention, Format::Binary64)
+}
+
+/// `2^e` as an f64 (`e ≥ −1022`: a normal binary64 number, built from its bits, so exact).
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// The nearest number of `format` to `x`, as the f64 it is.
+fn nearest(format: Format, x: f64) -> f64 {
+    let q = Rational::from_f64(x).expect("finite");
+    match format.round(&q, crate::arith::format::Subnormals::Gradual) {
+        crate::arith::format::Rounded::Finite(v) => crate::arith::format::round_f64(&v),
+        _ => 0.0,
+    }
+}
+
+/// The data of one coordinate in `format` (binary64: the kit's original draw), scaled like the
+/// format's replay fixtures ([`crate::fixture::lowprec::inputs`]): ordinary values of magnitude
+/// below 1 rounded to the format (6 in 9), zeros (1 in 9), the format's subnormals `n·2^(emin−p+1)`
+/// (1 in 9) and values near its overflow, `[2^(emax−8), 2^(emax−6))` (1 in 9); a coordinate's
+/// gradients are drawn independently (4 in 5) or as one value with its sign flipped at every
+/// step (1 in 5). Near overflow is `emax − 8`, not the fixtures' `emax − 7`, because a generated
+/// case runs up to 12 steps at rates up to 2/5 instead of 10 at 1/10; a case whose exact trace
+/// still comes within a factor 2 of overflow is skipped and counted (kit.rs).
+fn coordinate_in(format: Format) -> proptest::strategy::BoxedStrategy<(f64, Vec<f64>)> {
     use proptest::prelude::*;
+    if format == Format::Binary64 {
+        let value = prop_oneof![
+            8 => (-1000.0f64..1000.0).prop_map(|x| x * 1e-3),
+            1 => Just(0.0),
+            1 => (1i32..60, any::<bool>()).prop_map(|(e, s)| if s { f64::powi(2.0, -e) } else { -f64::powi(2.0, e) }),
+        ];
+        return (value.clone(), proptest::collection::vec(value, MAX_STEPS)).boxed();
+    }
+    let p = format.precision() as i32;
+    let (emin, emax) = (format.min_exponent(), format.max_exponent());
+    let signed = |x: f64, negative: bool| if negative { -x } else { x };
     let value = prop_oneof![
-        8 => (-1000.0f64..1000.0).prop_map(|x| x * 1e-3),
+        6 => (-1000.0f64..1000.0).prop_map(move |x| nearest(format, x * 1e-3)),
         1 => Just(0.0),
-        1 => (1i32..60, any::<bool>()).prop_map(|(e, s)| if s { f64::powi(2.0, -e) } else { -f64::powi(2.0, e) }),
+        1 => (1u64..(1u64 << (p - 1)), any::<bool>())
+            .prop_map(move |(n, s)| signed(n as f64 * pow2(emin - p + 1), s)),
+        1 => ((1u64 << (p - 1))..(1u64 << p), 0i32..2, any::<bool>())
+            .prop_map(move |(n, e, s)| signed(n as f64 * pow2(emax - 8 + e - p + 1), s)),
+    ]
+    .boxed();
+    let flips = value.clone().prop_map(|v| {
+        (0..MAX_STEPS)
+            .map(|k| if k % 2 == 0 { v } else { -v })
+            .collect::<Vec<f64>>()
+    });
+    let history = prop_oneof![
+        4 => proptest::collection::vec(value.clone(), MAX_STEPS),
+        1 => flips,
     ];
-    let coordinate = (value.clone(), proptest::collection::vec(value, MAX_STEPS));
+    (value, history).boxed()
+}
+
+/// The strategy of [`Kit::replay_properties`] for one convention and format: as
+/// [`generated_case`], with initial parameters and gradients that are numbers of `format`
+/// ([`Element::FORMAT`] of the adapter's element type), drawn as `coordinate_in` says.
+pub fn generated_case_in(
+    convention: Convention,
+    format: Format,
+) -> impl proptest::strategy::Strategy<Value = GeneratedCase> {
+    use proptest::prelude::*;
+    let coordinate = coordinate_in(format);
     // Each feature is off in half of the cases, so that every family — plain SGD included, which
     // needs all of them off — gets cases (an even draw over 0..=15 left plain SGD without a case
     // in most runs of 64). A union shrinks to its first alternative: off.
@@ -461,7 +516,7 @@ pub fn generated_case(
 ///
 /// # Errors
 /// The minimal failing case, or too little coverage.
-pub fn replay_properties<T: UnderTest>(
+pub fn replay_properties<E: Element, T: UnderTest<E>>(
     make: impl Fn() -> T,
     cases: u32,
 ) -> std::result::Result<Coverage, ConformanceFailure> {
@@ -472,7 +527,7 @@ pub fn replay_properties<T: UnderTest>(
 ///
 /// # Errors
 /// The first contradicting case, or too little coverage.
-pub fn stability_properties<T: UnderTest>(
+pub fn stability_properties<E: Element, T: UnderTest<E>>(
     make: impl Fn() -> T,
     cases: u32,
 ) -> std::result::Result<Coverage, ConformanceFailure> {
@@ -501,14 +556,49 @@ fn char_poly(c: &Config, h: &Rational) -> Option<CharPoly> {
 /// [`ConformanceFailure`] otherwise.
 ///
 /// `conformance_tests!(name, expr)` writes them inside `pub(crate) mod name`, so that several
-/// invocations fit in one module; `conformance_tests!(expr)` writes them at the call site (once per module).
+/// invocations fit in one module; `conformance_tests!(expr)` writes them at the call site (once
+/// per module). The element type is the one the adapter implements [`UnderTest`] for; an adapter
+/// generic over it names it: `conformance_tests!(name: f32, expr)` runs the binary32 suites
+/// (`half::bf16`, `half::f16` the 16-bit ones).
 ///
 /// ```ignore
 /// momentum_oracle::conformance_tests!(my_sgd, MySgd::default());
 /// momentum_oracle::conformance_tests!(my_sgd_nesterov, MySgd::nesterov());
+/// momentum_oracle::conformance_tests!(my_sgd_f32: f32, MySgd::<f32>::default());
+/// momentum_oracle::conformance_tests!(my_sgd_bf16: half::bf16, MySgd::<half::bf16>::default());
 /// ```
 #[macro_export]
 macro_rules! conformance_tests {
+    (@tests $elem:ty, $make:expr) => {
+        #[test]
+        pub(crate) fn momentum_oracle_replay_fixtures() {
+            match $crate::conformance::Kit::new().replay_fixtures::<$elem, _>(&mut $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        #[test]
+        pub(crate) fn momentum_oracle_replay_properties() {
+            match $crate::conformance::Kit::new().replay_properties::<$elem, _>(|| $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        #[test]
+        pub(crate) fn momentum_oracle_stability_properties() {
+            match $crate::conformance::Kit::new().stability_properties::<$elem, _>(|| $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+    };
+    ($name:ident : $elem:ty, $make:expr) => {
+        pub(crate) mod $name {
+            #[allow(unused_imports)] // the expression may name items of the enclosing module
+            use super::*;
+            $crate::conformance_tests!(@tests $elem, $make);
+        }
+    };
     ($name:ident, $make:expr) => {
         pub(crate) mod $name {
             #[allow(unused_imports)] // the expression may name items of the enclosing module
