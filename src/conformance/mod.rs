@@ -1,6 +1,6 @@
 //! The conformance kit: run the oracle against *your* optimizer in your own `cargo test`.
 //!
-//! Implement [`UnderTest`] for your f64 optimizer (it is told the convention's hyper-parameters,
+//! Implement [`UnderTest`] for your optimizer (f64 here; f32, bf16 and f16 below: it is told the convention's hyper-parameters,
 //! starts from given parameters, and steps with a given gradient and learning rate), then either
 //! call the functions below or let the macro write the tests:
 //!
@@ -49,16 +49,96 @@
 //! momentum_oracle::conformance::stability_properties(MySgd::default, 8).unwrap();
 //! ```
 //!
+//! # In binary32, bfloat16 and binary16
+//!
+//! [`UnderTest`] takes the element type as a parameter, `f64` by default: an optimizer storing
+//! `f32` (candle, burn, dfdx tensors in float32) implements `UnderTest<f32>`, a bfloat16 or float16
+//! one `UnderTest<half::bf16>` or `UnderTest<half::f16>` ([`Element`]; `half` is the crate those
+//! frameworks store 16-bit tensors in). Parameters, gradients and state are of that type; the
+//! hyper-parameters and the learning rate stay `f64`, as a user passes them, so that converting
+//! them is part of what is judged. The same three suites then run in that format:
+//!
+//! * the replay fixtures are the format's (`fixtures/replay-<format>/`, gradient classes scaled to
+//!   it: ordinary, sign changes, zeros, its subnormals, near its overflow), and the generated
+//!   cases draw the same classes as numbers of the format;
+//! * a trace passes **bit-exact with a named kernel model** of [`crate::optim::kernel`] (PyTorch
+//!   `single`, `foreach`, `fused`, `no-fma`, `mixed`; Keras and Optax `eager`, `jit`, …) when one
+//!   reproduces it, otherwise **within the envelope** derived from the format's unit roundoff, and
+//!   the coverage table says which verdict each case got and the largest fraction of the envelope
+//!   used;
+//! * it fails with [`ConformanceFailure::Replay`] naming the format, the case and the received
+//!   value's bits in the format, when a value leaves the envelope — or when the diagnosis
+//!   ([`crate::fixture::diagnose`]) proves the trace to be another update, such as the right
+//!   kernel with its learning rate one ulp off, which the envelope alone cannot see.
+//!
+//! An f32 `torch.optim.SGD` in PyTorch's CPU order (constants `f32(x)`, every `add` with alpha a
+//! fused multiply-add), run through all three suites:
+//!
+//! ```
+//! use momentum_oracle::conformance::{Config, Convention, Kit, UnderTest};
+//!
+//! #[derive(Default)]
+//! struct MySgd32 { config: Option<Config>, buffer: Option<Vec<f32>> }
+//!
+//! impl UnderTest<f32> for MySgd32 {
+//!     fn convention(&self) -> Convention { Convention::Pytorch }
+//!     fn start(&mut self, config: &Config, _params: &[f32]) -> bool {
+//!         self.config = Some(config.clone());
+//!         self.buffer = None;
+//!         true
+//!     }
+//!     fn step(&mut self, params: &mut [f32], gradient: &[f32], lr: f64) {
+//!         let c = self.config.as_ref().unwrap();
+//!         let (mu, wd) = (c.momentum as f32, c.weight_decay as f32);
+//!         let keep = (1.0 - c.dampening) as f32; // 1 − τ in Python doubles, then f32
+//!         let mut g: Vec<f32> = gradient.iter().map(|x| if c.maximize { -x } else { *x }).collect();
+//!         if c.weight_decay != 0.0 {
+//!             for (gi, p) in g.iter_mut().zip(params.iter()) { *gi = p.mul_add(wd, *gi); }
+//!         }
+//!         if c.momentum != 0.0 {
+//!             let b = match self.buffer.take() {
+//!                 None => g.clone(), // PyTorch's first buffer is a copy of g
+//!                 Some(b) => b.iter().zip(&g).map(|(b, g)| g.mul_add(keep, b * mu)).collect(),
+//!             };
+//!             if c.nesterov {
+//!                 for (gi, bi) in g.iter_mut().zip(&b) { *gi = bi.mul_add(mu, *gi); }
+//!             } else {
+//!                 g = b.clone();
+//!             }
+//!             self.buffer = Some(b);
+//!         }
+//!         let minus_lr = -lr as f32;
+//!         for (p, gi) in params.iter_mut().zip(&g) { *p = gi.mul_add(minus_lr, *p); }
+//!     }
+//!     fn state(&self, name: &str) -> Option<Vec<f32>> {
+//!         (name == "momentum_buffer").then(|| self.buffer.clone()).flatten()
+//!     }
+//! }
+//!
+//! let report = Kit::new().cases(16).run(MySgd32::default).unwrap();
+//! let text = report.to_string();
+//! assert!(text.contains("replay fixtures (pytorch, binary32)"));
+//! // Every case bit-exact with PyTorch's single-tensor kernel (in binary32 it equals foreach and
+//! // fused), none merely inside the envelope.
+//! assert!(report.suites[..2].iter().all(|s| s.verdicts.iter().all(|(v, _)| v.contains("single"))));
+//! // In a downstream crate: `momentum_oracle::conformance_tests!(my_sgd_f32: f32, MySgd32::default());`
+//! ```
+//!
 //! What each suite checks:
 //! * [`replay_fixtures`] — the replay catalogue of your convention (generated in memory, the same
-//!   data as `fixtures/replay/`): bit-exact, or inside the order-independent error envelope of
-//!   the exact trace at every step ([`crate::fixture::check`]).
+//!   data as `fixtures/replay/`, or `fixtures/replay-<format>/` for the narrow formats):
+//!   bit-exact, or inside the order-independent error envelope of the exact trace at every step
+//!   ([`crate::fixture::check`], [`crate::fixture::diagnose::check_format`]).
 //! * [`replay_properties`] — the same check on generated configurations, schedules and gradient
 //!   sequences (proptest, shrinking to a minimal failing case): the conventions' first-step
 //!   quirks, nesterov forms, weight decay and maximize, under any learning-rate sequence.
 //! * [`stability_properties`] — the theory: on `λx²/2`, your iteration must contract where the
 //!   exact Jury criterion says the convention is stable (spectral radius ≤ 9/10) and grow where
-//!   it is unstable (≥ 11/10); margins make the verdicts immune to rounding.
+//!   it is unstable (≥ 11/10); margins make the verdicts immune to rounding. `γλ = n/16` and
+//!   `μ = m/16` are numbers of every format, so a narrow kernel runs the very iteration whose
+//!   radius is used; binary16 must contract below its smallest normal 2⁻¹⁴ instead of 10⁻¹⁰
+//!   (a correct binary16 iteration can settle a few subnormal ulps from zero: PyTorch's kernel
+//!   ends at most 10·2⁻²⁴ there, over the whole grid of cases).
 //!
 //! # What a run reports, and when it fails
 //!

@@ -342,10 +342,91 @@ fn an_f32_adapter_that_declines_everything_fails_the_coverage_rule() {
     }
 }
 
+/// The macro with an element type: one module per format, three tests in each.
 mod macro_per_format {
-    use super::{TorchSingle, torch};
+    use super::torch;
     momentum_oracle::conformance_tests!(torch_f32: f32, torch::<f32>());
     momentum_oracle::conformance_tests!(torch_bf16: half::bf16, torch::<half::bf16>());
-    #[allow(dead_code)]
-    fn _named(_: TorchSingle<f32>) {}
+}
+
+#[test]
+fn the_macro_with_an_element_type_writes_three_tests_per_format() {
+    let generated: [fn(); 6] = [
+        macro_per_format::torch_f32::momentum_oracle_replay_fixtures,
+        macro_per_format::torch_f32::momentum_oracle_replay_properties,
+        macro_per_format::torch_f32::momentum_oracle_stability_properties,
+        macro_per_format::torch_bf16::momentum_oracle_replay_fixtures,
+        macro_per_format::torch_bf16::momentum_oracle_replay_properties,
+        macro_per_format::torch_bf16::momentum_oracle_stability_properties,
+    ];
+    assert_eq!(generated.len(), 6);
+}
+
+/// Keras 3's SGD (`keras/src/optimizers/sgd.py` `update_step`, `base_optimizer.py`
+/// `_apply_weight_decay`) in f32 on IEEE hardware: every operation rounded, constants `f32(x)`,
+/// gradual underflow — where XLA on CPU flushes subnormals.
+#[derive(Default)]
+struct KerasF32 {
+    config: Option<Config>,
+    velocity: Option<Vec<f32>>,
+}
+
+impl UnderTest<f32> for KerasF32 {
+    fn convention(&self) -> Convention {
+        Convention::Keras
+    }
+    fn start(&mut self, config: &Config, params: &[f32]) -> bool {
+        self.config = Some(config.clone());
+        self.velocity = Some(vec![0.0; params.len()]);
+        true
+    }
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], lr: f64) {
+        let c = self.config.clone().unwrap();
+        let (lr, mu, wd) = (lr as f32, c.momentum as f32, c.weight_decay as f32);
+        if c.weight_decay != 0.0 {
+            for p in params.iter_mut() {
+                *p -= (*p * wd) * lr;
+            }
+        }
+        if c.momentum == 0.0 {
+            for (p, g) in params.iter_mut().zip(gradient) {
+                *p -= g * lr;
+            }
+            return;
+        }
+        let v = self.velocity.as_mut().unwrap();
+        for (vi, g) in v.iter_mut().zip(gradient) {
+            *vi = *vi * mu - g * lr;
+        }
+        for ((p, vi), g) in params.iter_mut().zip(v.iter()).zip(gradient) {
+            *p += if c.nesterov { vi * mu - g * lr } else { *vi };
+        }
+    }
+    fn state(&self, name: &str) -> Option<Vec<f32>> {
+        (name == "velocity")
+            .then(|| self.velocity.clone())
+            .flatten()
+    }
+}
+
+#[test]
+fn a_keras_f32_adapter_with_gradual_underflow_passes_as_keras_eager_without_ftz() {
+    // The binary32 Keras fixtures hold subnormal inputs (class 8), which XLA flushes and IEEE
+    // arithmetic keeps: the fixtures' stored models (FTZ) cannot match, the same kernel with
+    // gradual underflow does, and flushing is the platform's choice, not the update's.
+    let report = Kit::new().cases(32).run(KerasF32::default).unwrap();
+    let fixtures = &report.suites[0];
+    assert_eq!(fixtures.total.run, 2, "{fixtures}");
+    assert_eq!(
+        fixtures.verdicts,
+        vec![(
+            "bit-exact with keras eager in binary32 without FTZ (gradual underflow)".to_string(),
+            2
+        )],
+        "{fixtures}"
+    );
+    for (v, _) in &report.suites[1].verdicts {
+        assert!(v.starts_with("bit-exact with"), "{}", report.suites[1]);
+        assert!(v.contains("eager"), "{}", report.suites[1]);
+    }
 }
