@@ -120,9 +120,9 @@ impl Element for half::f16 {
     }
 }
 
-/// The Rust type of each format's elements, for messages: `f64`, `f32`, `half::bf16`,
-/// `half::f16`.
-pub fn type_name(format: Format) -> &'static str {
+/// The Rust type whose [`Element::FORMAT`] is `format` (the other direction of the map), for
+/// messages: `f64`, `f32`, `half::bf16`, `half::f16`.
+pub fn element_type_name(format: Format) -> &'static str {
     match format {
         Format::Binary64 => "f64",
         Format::Binary32 => "f32",

@@ -160,7 +160,7 @@ impl fmt::Display for ReplayFailure {
             f,
             "  format: {} ({})",
             self.format,
-            super::element::type_name(self.format)
+            super::element::element_type_name(self.format)
         )?;
         writeln!(f, "  hyper-parameters (decimal = exact p/q [IEEE bits]):")?;
         writeln!(f, "    momentum = {}", exactly(c.momentum))?;

@@ -23,7 +23,7 @@ use crate::optim::kernel::{Model, Stored, run};
 /// What a replay is judged against.
 pub(super) enum Expected {
     /// A binary64 replay fixture (`fixtures/replay/`, or generated with `replay::expectation`).
-    Binary64(ReplayFixture),
+    Binary64(Box<ReplayFixture>),
     /// A fixture of a narrower format (`fixtures/replay-<format>/`, or generated with
     /// `lowprec::build_from`).
     Format(Box<FormatFixture>),

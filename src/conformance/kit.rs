@@ -378,7 +378,7 @@ fn fixture_cases(convention: Convention, format: Format) -> Vec<ReplayCase> {
 /// The expectation of a catalogue case in `format`.
 fn expected_of(format: Format, case: &ReplayCase) -> CrateResult<Expected> {
     Ok(if format == Format::Binary64 {
-        Expected::Binary64(super::fixture_of(case)?)
+        Expected::Binary64(Box::new(super::fixture_of(case)?))
     } else {
         Expected::Format(Box::new(lowprec::build(format, case)?))
     })
@@ -390,7 +390,7 @@ fn expected_generated(format: Format, c: &GeneratedCase) -> CrateResult<Option<E
     if format == Format::Binary64 {
         let oc = super::oracle_config(&c.config)?;
         let expected = replay::expectation("generated", &oc, &c.rates, &c.x0, &c.gradients)?;
-        return Ok(Some(Expected::Binary64(expected)));
+        return Ok(Some(Expected::Binary64(Box::new(expected))));
     }
     let bits = |v: &[f64]| -> CrateResult<Vec<u64>> {
         v.iter()

@@ -239,7 +239,7 @@ mod kit;
 mod shrink;
 
 pub use coverage::{CaseOutcome, Counts, Coverage, Family, Feature, Shortfall};
-pub use element::Element;
+pub use element::{Element, element_type_name};
 pub use failure::{ConformanceFailure, ReplayFailure, StabilityFailure};
 pub use kit::{DEFAULT_CASES, Kit, KitReport};
 
@@ -365,7 +365,7 @@ pub fn run_case(
     config: &Config,
     expected: &ReplayFixture,
 ) -> Result<Option<CheckReport>> {
-    let expected = judge::Expected::Binary64(expected.clone());
+    let expected = judge::Expected::Binary64(Box::new(expected.clone()));
     let judge::Expected::Binary64(fixture) = &expected else {
         unreachable!("built as binary64 above")
     };

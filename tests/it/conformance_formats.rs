@@ -277,6 +277,7 @@ fn a_one_ulp_change_of_the_learning_rate_of_an_f32_adapter_fails_naming_format_a
     assert_eq!(f.case, case.name);
     assert!(f.error <= f.bound, "inside the envelope: {failure}");
     let message = failure.to_string();
+    println!("{message}");
     for wanted in [
         "binary32",
         case.name,
@@ -347,6 +348,36 @@ mod macro_per_format {
     use super::torch;
     momentum_oracle::conformance_tests!(torch_f32: f32, torch::<f32>());
     momentum_oracle::conformance_tests!(torch_bf16: half::bf16, torch::<half::bf16>());
+}
+
+#[test]
+fn every_element_type_maps_to_its_format_and_back() {
+    use momentum_oracle::conformance::element_type_name;
+    assert_eq!(<f64 as Element>::FORMAT, Format::Binary64);
+    assert_eq!(<f32 as Element>::FORMAT, Format::Binary32);
+    assert_eq!(<half::bf16 as Element>::FORMAT, Format::Bfloat16);
+    assert_eq!(<half::f16 as Element>::FORMAT, Format::Binary16);
+    for (format, name) in [
+        (Format::Binary64, "f64"),
+        (Format::Binary32, "f32"),
+        (Format::Bfloat16, "half::bf16"),
+        (Format::Binary16, "half::f16"),
+    ] {
+        assert_eq!(element_type_name(format), name);
+    }
+    // Exact conversions only: 0.1 is no binary32 number, its f32 is; −0 keeps its sign.
+    assert_eq!(<f32 as Element>::exactly(0.1), None);
+    assert_eq!(<f32 as Element>::exactly(f64::from(0.1f32)), Some(0.1f32));
+    assert!(
+        <half::bf16 as Element>::exactly(-0.0)
+            .unwrap()
+            .is_sign_negative()
+    );
+    // The smallest bfloat16 subnormal, 2⁻¹³³, round-trips through its bits.
+    let tiny = <half::bf16 as Element>::exactly(2f64.powi(-133)).unwrap();
+    assert_eq!(Element::to_bits(tiny), 1);
+    assert_eq!(tiny.to_f64(), 2f64.powi(-133));
+    assert_eq!(<half::f16 as Element>::exactly(65520.0), None); // beyond binary16's 65504
 }
 
 #[test]
