@@ -461,3 +461,53 @@ fn a_keras_f32_adapter_with_gradual_underflow_passes_as_keras_eager_without_ftz(
         assert!(v.contains("eager"), "{}", report.suites[1]);
     }
 }
+
+/// `optax.sgd` (`optax/_src/alias.py`: `trace` then `scale_by_learning_rate`;
+/// `optax/transforms/_accumulation.py` `trace`: `t = g + μ·t`, `t₀ = 0`; `apply_updates`:
+/// `θ + u`) in f32, every operation rounded, IEEE gradual underflow.
+#[derive(Default)]
+struct OptaxF32 {
+    config: Option<Config>,
+    trace: Option<Vec<f32>>,
+}
+
+impl UnderTest<f32> for OptaxF32 {
+    fn convention(&self) -> Convention {
+        Convention::Optax
+    }
+    fn start(&mut self, config: &Config, params: &[f32]) -> bool {
+        self.config = Some(config.clone());
+        self.trace = Some(vec![0.0; params.len()]);
+        true
+    }
+    fn step(&mut self, params: &mut [f32], gradient: &[f32], lr: f64) {
+        let c = self.config.clone().unwrap();
+        let (minus_lr, mu) = (-lr as f32, c.momentum as f32);
+        let t = self.trace.as_mut().unwrap();
+        for (ti, g) in t.iter_mut().zip(gradient) {
+            *ti = g + mu * *ti;
+        }
+        for ((p, ti), g) in params.iter_mut().zip(t.iter()).zip(gradient) {
+            let u = if c.nesterov { g + mu * ti } else { *ti };
+            *p += minus_lr * u;
+        }
+    }
+    fn state(&self, name: &str) -> Option<Vec<f32>> {
+        (name == "trace").then(|| self.trace.clone()).flatten()
+    }
+}
+
+#[test]
+fn an_optax_f32_adapter_passes_bit_exact_under_optax_eager() {
+    let report = Kit::new().cases(32).run(OptaxF32::default).unwrap();
+    assert_eq!(report.suites[0].total.run, 2, "{}", report.suites[0]);
+    for suite in &report.suites[..2] {
+        assert!(!suite.verdicts.is_empty(), "{suite}");
+        for (v, _) in &suite.verdicts {
+            assert!(
+                v.starts_with("bit-exact with") && v.contains("eager"),
+                "{v}\n{suite}"
+            );
+        }
+    }
+}
