@@ -139,6 +139,32 @@ fn the_report_table_names_what_held_in_every_ok_row() {
         );
         assert!(!r.note.contains("no guarantee"), "{}: {}", r.method, r.note);
     }
+    // GFJ 2015's Cesàro bound: checked (and held) on every heavy-ball μ = 1/4 row, which is in
+    // its range at γ = 1/L (γL = 1 < 2(1 − μ) = 3/2), and on no μ = 9/10 row (γL = 1 ≥ 1/5),
+    // which say so instead.
+    let cesaro: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.method == "heavy-ball:momentum=1/4")
+        .collect();
+    assert_eq!(cesaro.len(), 5, "one per convex family with L and x*");
+    for r in cesaro {
+        assert!(
+            r.checks
+                .iter()
+                .any(|c| c.kind == CheckKind::Cesaro && c.failed_at.is_none()),
+            "{}: {}",
+            r.problem,
+            r.verdict()
+        );
+        assert!(
+            r.verdict()
+                .to_string()
+                .contains("Cesàro bound (GFJ 2015 Thm 1)")
+        );
+    }
+    for r in rows.iter().filter(|r| r.method.contains("momentum=9/10")) {
+        assert!(!r.checks.iter().any(|c| c.kind == CheckKind::Cesaro));
+    }
     insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("report_k8", report::format_table(&rows, K));
     });
