@@ -35,6 +35,23 @@ fn numeric_text(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Locks `text` as `snapshots/NAME.snap`: the gaps a test reports, reviewed like the report's
+/// table (a changed gap shows up as a diff, never passes silently).
+fn assert_gaps_snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// The solver's τ as written in a numeric file (`bound`, an f64 in decimal), read here with
+/// serde_json alone (independently of `repair::read_numeric_dual`), as the exact value of the
+/// f64.
+fn solver_bound(name: &str) -> Rational {
+    let doc: serde_json::Value = serde_json::from_str(&numeric_text(name)).unwrap();
+    let text = doc["bound"].as_str().unwrap();
+    Rational::from_f64(text.parse::<f64>().unwrap()).unwrap()
+}
+
 /// The denominator the Clarabel duals are rounded to (solver tolerance 10⁻¹⁰).
 const DENOMINATOR: u64 = 1_000_000_000_000;
 
@@ -58,16 +75,23 @@ fn repaired(name: &str, pep: &Pep) -> Repaired {
 
 /// Every Clarabel dual in fixtures/pep/numeric/clarabel repairs to an exact certificate that
 /// (a) is byte-identical to fixtures/pep/repaired/clarabel/NAME.json (`PEP_WRITE_FIXTURES=1` rewrites),
-/// (b) passes the independent verifier, (c) is within 10⁻⁹ of the solver's own value (the
-/// repair gap, reported) and (d) matches what is known independently:
+/// (b) passes the independent verifier, (c) whose repair gap `Repaired::gap` is exactly the
+/// verified τ minus the solver's τ read independently from the numeric file, and (d) is never
+/// below a value some function of the class attains:
 ///
-/// * FISTA: THG 2017's numerical worst case `2/(N² + 5N + 6)` (Taylor, Hendrickx & Glineur,
-///   SIAM J. Optim. 27(3), Table 1 — a numerical value, so closeness is asserted, 10⁻¹⁰);
-/// * heavy ball at N = 1 is gradient descent with `h = γ ≤ 1`, whose tight worst case is
-///   `1/(4γ + 2)` (Drori & Teboulle 2014, Thm 3.1; attained by their Huber function, so a
-///   certified bound can never be below it): `τ ∈ [1/(4γ + 2), 1/(4γ + 2) + 10⁻¹⁰]`;
+/// * FISTA: `2/(N² + 5N + 6)`, attained by the `(k−1)/(k+2)` method on a Huber function
+///   (derived in tests/it/rates.rs, `nesterov_attains_its_tight_value_on_the_huber_function_with_c_from_n`;
+///   it is THG 2017's numerical worst case, Taylor, Hendrickx & Glineur, SIAM J. Optim. 27(3),
+///   Table 1);
+/// * heavy ball at N = 1 is gradient descent with `h = γ ≤ 1`, whose tight worst case
+///   `1/(4γ + 2)` is attained by Drori & Teboulle's Huber function (2014, Thm 3.1);
 /// * heavy ball decreases with N on every parameter pair of the grid (the survey's region of
 ///   convergence, certificate::numeric_cases).
+///
+/// How far τ lies above the solver's τ and above the attained values is reported, not bounded:
+/// both sides are proofs, and their distance measures the solver's accuracy (Clarabel stops at
+/// 10⁻¹⁰ on its scaled problem, a stopping rule, not a bound on the unscaled gap). The numbers are
+/// locked by `snapshots/pep_clarabel_repair_gaps.snap`.
 #[test]
 fn clarabel_duals_repair_to_verified_certificates() {
     let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
@@ -92,34 +116,48 @@ fn clarabel_duals_repair_to_verified_certificates() {
         );
         let verdict = verify::verify_file(&path).unwrap();
         assert_eq!(verdict.bound, *r.certificate.bound());
-        assert!(
-            r.gap.clone().abs() < q(1, 1_000_000_000),
-            "{name}: gap {:e}",
-            r.gap.to_f64()
-        );
-        bounds.insert(name.clone(), r.certificate.bound().clone());
+        let solver = solver_bound(name);
+        assert_eq!(r.numeric_bound, solver, "{name}");
+        assert_eq!(r.gap, Rational::from(&verdict.bound - &solver), "{name}");
+        bounds.insert(name.clone(), (verdict.bound, r.gap));
     }
+    let mut report =
+        String::from("case | τ | τ − solver's τ (repair gap) | τ − attained lower bound\n");
+    let mut known = std::collections::BTreeMap::new();
     for n in TABLE_STEPS {
         let thg = q(2, (n * n + 5 * n + 6) as i64);
-        let tau = &bounds[&format!("fista-n{n}")];
+        let tau = &bounds[&format!("fista-n{n}")].0;
         assert!(
-            Rational::from(tau - &thg).abs() < q(1, 10_000_000_000),
-            "FISTA N = {n}: τ − 2/(N² + 5N + 6) = {:e}",
-            Rational::from(tau - &thg).to_f64()
+            *tau >= thg,
+            "FISTA N = {n}: below the attained 2/(N² + 5N + 6)"
         );
+        known.insert(format!("fista-n{n}"), thg);
     }
     for (step, momentum) in HEAVY_BALL_PARAMETERS {
         let gamma = q(step.0 as i64, step.1 as i64);
         let gd = Rational::from(1) / (4 * gamma + Rational::from(2));
-        let one = &bounds[&certificate::heavy_ball_name(step, momentum, 1)];
+        let name = certificate::heavy_ball_name(step, momentum, 1);
+        let one = &bounds[&name].0;
         assert!(*one >= gd, "{step:?}: below the attained GD worst case");
-        assert!(Rational::from(one - &gd) < q(1, 10_000_000_000), "{step:?}");
+        known.insert(name, gd);
         let along: Vec<&Rational> = TABLE_STEPS
             .iter()
-            .map(|&n| &bounds[&certificate::heavy_ball_name(step, momentum, n)])
+            .map(|&n| &bounds[&certificate::heavy_ball_name(step, momentum, n)].0)
             .collect();
         assert!(along.windows(2).all(|w| w[1] < w[0]), "{step:?}: {along:?}");
     }
+    for (name, (tau, gap)) in &bounds {
+        let above = known.get(name).map_or_else(
+            || "—".to_string(),
+            |k| format!("{:.2e}", Rational::from(tau - k).to_f64()),
+        );
+        report += &format!(
+            "{name} | {:.12e} | {:.2e} | {above}\n",
+            tau.to_f64(),
+            gap.to_f64()
+        );
+    }
+    assert_gaps_snapshot("pep_clarabel_repair_gaps", &report);
 }
 
 /// The interpolation check of `InterpolationData` (written from THG 2017, Thm 4) and the Gram
@@ -293,12 +331,14 @@ fn lrp_heavy_ball_cycle_is_interpolable_by_a_smooth_strongly_convex_function() {
 /// The primal side of the PEP, exact: Clarabel's worst-case Gram matrix and values
 /// (fixtures/pep/numeric/clarabel) turn into rational interpolation data (theory::pep::worst)
 /// that pass the interpolation check; the method's own points are those data's points, and the
-/// measure attained on them, divided by ‖x₀ − x*‖², is (a) at most the certified τ — the
-/// certificate proves it for every function of the class, so a violation would refute one side —
-/// and (b) within 10⁻⁶ of τ: the two sides meet up to that gap, which is reported.
+/// measure attained on them, divided by ‖x₀ − x*‖², is at most the certified τ — the certificate
+/// proves it for every function of the class, so a violation would refute one side. The gap
+/// τ − attained (both exact) is the width of the interval the worst case is known to lie in; it
+/// is reported, locked by `snapshots/pep_worst_case_gaps.snap`, not compared with a threshold.
 #[test]
-fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
+fn worst_case_functions_attain_the_certified_bounds_up_to_a_reported_gap() {
     let mut checked = 0;
+    let mut report = String::from("case | attained | τ | τ − attained | mixing m\n");
     for (name, pep) in certificate::numeric_cases().unwrap() {
         if pep.steps() > 10 {
             continue;
@@ -308,7 +348,6 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
         let tau = repaired(&name, &pep).certificate.bound().clone();
         let gap = Rational::from(&tau - &worst.attained);
         assert!(gap >= 0, "{name}: attained above the certified bound");
-        assert!(gap < q(1, 1_000_000), "{name}: gap {:e}", gap.to_f64());
         // Independent re-check of the data: positions follow the method's table.
         let x0 = &worst.data.points[1];
         for (k, row) in pep.method().coefficients().iter().enumerate() {
@@ -321,8 +360,8 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
             assert_eq!(p, worst.data.points[k + 1], "{name}: point {k}");
         }
         worst.data.check(&q(1, 1), &q(0, 1)).unwrap();
-        println!(
-            "{name}: attained {:.12}, τ {:.12}, gap {:.2e}, m = 2^{}",
+        report += &format!(
+            "{name} | {:.12e} | {:.12e} | {:.2e} | 2^{}\n",
             worst.attained.to_f64(),
             tau.to_f64(),
             gap.to_f64(),
@@ -331,12 +370,17 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
         checked += 1;
     }
     assert_eq!(checked, 4 * (1 + HEAVY_BALL_PARAMETERS.len()));
+    assert_gaps_snapshot("pep_worst_case_gaps", &report);
 }
 
 /// OGM (64-bit rational θ) for the table's N = 1, 2, 5, 10 (N = 20 is tests/it/pep.rs's
 /// fixture): Kim & Fessler's multipliers repaired with the interior duals, shipped in
 /// fixtures/pep/repaired/ogm-nN.json (`PEP_WRITE_FIXTURES=1` rewrites), fresh and verified, within
-/// 10⁻⁹ relative of `1/(2θ_N²)` with θ from Kim & Fessler's recursion in f64 here.
+/// 10⁻⁹ relative of `1/(2θ_N²)` with θ from Kim & Fessler's recursion in f64 here. 10⁻⁹ is an
+/// acceptance limit, not a derived bound: issue 19's ("OGM N ≤ 20 certified within 10⁻⁹ relative
+/// of Kim–Fessler's L‖x₀ − x*‖²/(2θ_N²)"); the certificate is for the 64-bit rational θ, whose
+/// worst case differs from 1/(2θ_N²) by an amount nobody has bounded, and the f64 recursion adds
+/// about 10⁻¹⁵ relative.
 #[test]
 fn ogm_table_certificates_are_fresh_and_verify() {
     let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
@@ -788,13 +832,15 @@ fn accelerated_worst_case_functions_run_as_problems_attain_the_certified_bound()
         }
         runs.push((name, tau, a.gap));
     }
+    let mut report = String::from("case | τ | τ − attained | relative\n");
     for (name, tau, gap) in &runs {
-        println!(
-            "{name}: τ {:.12e}, τ − attained {:.2e} (relative {:.1e})",
+        report += &format!(
+            "{name} | {:.12e} | {:.2e} | {:.1e}\n",
             tau.to_f64(),
             gap.to_f64(),
             Rational::from(gap / tau).to_f64()
         );
     }
     assert_eq!(runs.len(), 8);
+    assert_gaps_snapshot("pep_accelerated_worst_case_gaps", &report);
 }
