@@ -239,7 +239,7 @@ pub fn heavy_ball_cesaro_in_range(
 /// reachable from here) is the form above with `Δ₀` replaced by its upper bound `LR²/2`:
 /// `R²/(2(T+1))·(Lμ/(1−μ) + (1−μ)/γ)` and `R²/(2(T+1)(2(1−μ) − γL))·(Lμ + (1−μ)²/γ)`. The `Δ₀`
 /// form is the one the paper's Lyapunov argument gives before that last step; we re-derived it
-/// (docs/design.md, "Heavy ball, convex"), and it is never larger.
+/// (docs/design.md, "Theory", its item "Heavy ball, convex"), and it is never larger.
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] outside [`heavy_ball_cesaro_in_range`] or for L ≤ 0.
