@@ -79,6 +79,25 @@ fn ok_lists_every_check_that_held_and_a_failure_names_its_step() {
         Verdict::Failed(vec![(CheckKind::Potential, 5)])
     );
     assert_eq!(failed.verdict().to_string(), "FAILED: potential at step 5");
+    // The Cesàro check names its theorem, held or failed (T = 1 is the first T where dropping
+    // GFJ's Δ₀ term fails, tests/it/rates.rs).
+    let cesaro = |failed_at| {
+        row(
+            vec![Checked {
+                kind: CheckKind::Cesaro,
+                failed_at,
+            }],
+            None,
+        )
+    };
+    assert_eq!(
+        cesaro(None).verdict().to_string(),
+        "ok (Cesàro bound (GFJ 2015 Thm 1))"
+    );
+    assert_eq!(
+        cesaro(Some(1)).verdict().to_string(),
+        "FAILED: Cesàro bound (GFJ 2015 Thm 1) at step 1"
+    );
 }
 
 /// On the full catalogue: no row fails, every "ok" row ran a check, strongly convex rows carry a
