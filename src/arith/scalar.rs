@@ -230,6 +230,15 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
         }
     }
 
+    /// The vector's own exact storage, integer numerators over one positive shared denominator
+    /// in normal form (`gcd(den, num_0, …) = 1`, so equal vectors have equal parts), or `None` for
+    /// arithmetics that do not store vectors that way (the default).
+    ///
+    /// Why: a trace in the `shared-hex` form writes exactly this, with no reduction per entry.
+    fn shared_parts(_v: &Self::Vector) -> Option<(&Integer, &[Integer])> {
+        None
+    }
+
     /// `num/den` as a constant.
     ///
     /// # Panics
@@ -342,6 +351,9 @@ impl Number for Rational {
     }
     fn written(&self) -> Written {
         Written::Exact(self.clone())
+    }
+    fn shared_parts(v: &Self::Vector) -> Option<(&Integer, &[Integer])> {
+        Some((v.denominator(), v.numerators()))
     }
     fn written_entries(v: &Self::Vector, each: &mut dyn FnMut(WrittenEntry<'_>)) {
         let denominator = v.denominator();

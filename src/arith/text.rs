@@ -136,6 +136,112 @@ fn parse_decimal(t: &str, whole: &str) -> Result<Rational> {
     Ok(q)
 }
 
+/// Largest number of hex digits [`parse_hex_integer`] accepts: 2¹⁸, the digits of an integer of
+/// [`crate::trace::RunOptions`]'s default size budget (2²⁰ bits, four bits a digit), so that every
+/// exact trace the CLI writes by default reads back, and no more.
+pub const MAX_HEX_DIGITS: usize = 1 << 18;
+
+/// The lowercase hexadecimal digits of an integer, `-` first when negative, no prefix, no leading
+/// zero (`"0"` for zero): the `shared-hex` form of exact trace vectors (fixtures/README.md).
+///
+/// Why not GMP's `mpz_get_str`: a power-of-two base needs no division, so the digits are read off
+/// the limbs directly, in time linear in the size, where decimal conversion is superlinear and
+/// dominated the writing of long exact traces.
+pub fn write_hex(buf: &mut Vec<u8>, n: &Integer) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let limbs = n.as_limbs();
+    let Some((top, rest)) = limbs.split_last() else {
+        buf.push(b'0');
+        return;
+    };
+    if *n < 0 {
+        buf.push(b'-');
+    }
+    let top = u64::from(*top);
+    // The top limb without its leading zero digits (it is non-zero: GMP keeps no zero top limb).
+    let top_digits = (64 - top.leading_zeros()).div_ceil(4) as usize;
+    for d in (0..top_digits).rev() {
+        buf.push(DIGITS[((top >> (4 * d)) & 15) as usize]);
+    }
+    for &limb in rest.iter().rev() {
+        let limb = u64::from(limb);
+        for d in (0..16).rev() {
+            buf.push(DIGITS[((limb >> (4 * d)) & 15) as usize]);
+        }
+    }
+}
+
+/// [`write_hex`] as a string.
+pub fn format_hex(n: &Integer) -> String {
+    let mut buf = Vec::new();
+    write_hex(&mut buf, n);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Parses an integer as [`write_hex`] writes it: `-?(0|[1-9a-f][0-9a-f]*)`, lowercase, no prefix,
+/// no leading zero, no `-0`, at most [`MAX_HEX_DIGITS`] digits; `what` names the value in the
+/// error. Rejected with [`Error::Parse`] (one line: the input is truncated), never a panic.
+pub fn parse_hex_integer(what: &'static str, text: &str) -> Result<Integer> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.len() > MAX_HEX_DIGITS {
+        return Err(Error::parse(
+            what,
+            text,
+            format!("{} hex digits; the limit is {MAX_HEX_DIGITS}", digits.len()),
+        ));
+    }
+    if digits.is_empty()
+        || !digits
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(Error::parse(
+            what,
+            text,
+            "expected lowercase hex digits, optionally after '-'",
+        ));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(Error::parse(what, text, "a leading zero"));
+    }
+    if digits == "0" && digits.len() != text.len() {
+        return Err(Error::parse(what, text, "\"-0\" is not a canonical zero"));
+    }
+    Integer::from_str_radix(text, 16).map_err(|e| Error::parse(what, text, e.to_string()))
+}
+
+/// The rationals `numerators[i] / denominator` of a vector in the `shared-hex` form (hex text as
+/// [`write_hex`] writes it; the denominator positive, not necessarily coprime to the numerators).
+///
+/// # Errors
+/// [`Error::Parse`] for a malformed or too long number, [`Error::DivisionByZero`] for a zero
+/// denominator, [`Error::Parse`] for a negative one.
+pub fn parse_shared_hex<'a>(
+    denominator: &str,
+    numerators: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Rational>> {
+    let den = parse_hex_integer("hex denominator", denominator)?;
+    if den == 0 {
+        return Err(Error::DivisionByZero {
+            context: "a shared-hex vector (denominator \"0\")".into(),
+        });
+    }
+    if den < 0 {
+        return Err(Error::parse(
+            "hex denominator",
+            denominator,
+            "must be positive",
+        ));
+    }
+    numerators
+        .into_iter()
+        .map(|n| {
+            let n = parse_hex_integer("hex numerator", n)?;
+            Ok(Rational::from((n, den.clone())))
+        })
+        .collect()
+}
+
 /// The shortest decimal that reads back as `x` (Rust's round-trip formatting), with exponent
 /// notation for very large or small magnitudes; `NaN`, `inf`, `-inf` for non-finite values.
 pub fn format_f64(x: f64) -> String {
@@ -202,6 +308,32 @@ mod tests {
         assert!(matches!(parse(""), Err(Error::Parse { .. })));
         assert!(matches!(parse("1/2/3"), Err(Error::Parse { .. })));
         assert!(matches!(parse("."), Err(Error::Parse { .. })));
+    }
+
+    #[test]
+    fn hex_integers_read_back() {
+        for n in [
+            Integer::ZERO,
+            Integer::from(1),
+            Integer::from(-1),
+            Integer::from(255),
+            Integer::from(-4096),
+            Integer::from(u64::MAX),
+            Integer::from(u64::MAX) + 1u32,
+            -(Integer::from(1) << 200u32) + 12345u32,
+        ] {
+            let text = format_hex(&n);
+            assert_eq!(text, n.to_string_radix(16), "GMP's own hex");
+            assert_eq!(parse_hex_integer("n", &text).unwrap(), n);
+        }
+        for bad in [
+            "", "-", "0x1f", "1F", "-0", "007", " 1", "1 ", "g", "+1", "--1",
+        ] {
+            assert!(
+                matches!(parse_hex_integer("n", bad), Err(Error::Parse { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod conformance;
 mod conventions;
 mod coverage;
 mod diagnosis;
+mod exact_form;
 mod fixtures;
 mod format_fixtures;
 mod formats;
