@@ -148,7 +148,6 @@ pub const MAX_HEX_DIGITS: usize = 1 << 18;
 /// the limbs directly, in time linear in the size, where decimal conversion is superlinear and
 /// dominated the writing of long exact traces.
 pub fn write_hex(buf: &mut Vec<u8>, n: &Integer) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let limbs = n.as_limbs();
     let Some((top, rest)) = limbs.split_last() else {
         buf.push(b'0');
@@ -160,15 +159,30 @@ pub fn write_hex(buf: &mut Vec<u8>, n: &Integer) {
     let top = u64::from(*top);
     // The top limb without its leading zero digits (it is non-zero: GMP keeps no zero top limb).
     let top_digits = (64 - top.leading_zeros()).div_ceil(4) as usize;
-    for d in (0..top_digits).rev() {
-        buf.push(DIGITS[((top >> (4 * d)) & 15) as usize]);
-    }
+    buf.reserve(top_digits + 16 * rest.len());
+    buf.extend_from_slice(&hex_limb(top)[16 - top_digits..]);
     for &limb in rest.iter().rev() {
-        let limb = u64::from(limb);
-        for d in (0..16).rev() {
-            buf.push(DIGITS[((limb >> (4 * d)) & 15) as usize]);
-        }
+        buf.extend_from_slice(&hex_limb(u64::from(limb)));
     }
+}
+
+/// The 16 hex digits of a word, most significant first, without a table or a branch: each half
+/// spreads its 8 nibbles into 8 bytes (SWAR), then adds `'0'`, and `'a' − '0' − 10` more to the
+/// bytes above 9.
+fn hex_limb(x: u64) -> [u8; 16] {
+    fn eight(x: u32) -> [u8; 8] {
+        let mut v = u64::from(x);
+        v = (v | (v << 16)) & 0x0000_ffff_0000_ffff;
+        v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+        // 1 in each byte whose nibble is above 9 (nibble + 6 carries into bit 4).
+        let above9 = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+        (v + 0x3030_3030_3030_3030 + above9 * 39).to_be_bytes()
+    }
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&eight((x >> 32) as u32));
+    out[8..].copy_from_slice(&eight(x as u32));
+    out
 }
 
 /// [`write_hex`] as a string.
@@ -308,6 +322,26 @@ mod tests {
         assert!(matches!(parse(""), Err(Error::Parse { .. })));
         assert!(matches!(parse("1/2/3"), Err(Error::Parse { .. })));
         assert!(matches!(parse("."), Err(Error::Parse { .. })));
+    }
+
+    #[test]
+    fn hex_words_are_the_formatted_words() {
+        for x in [
+            0u64,
+            9,
+            10,
+            15,
+            0x0123_4567_89ab_cdef,
+            u64::MAX,
+            0xa9a9_9a9a_f0f0_0f0f,
+        ] {
+            assert_eq!(hex_limb(x).to_vec(), format!("{x:016x}").into_bytes());
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            x = x.rotate_left(7).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            assert_eq!(hex_limb(x).to_vec(), format!("{x:016x}").into_bytes());
+        }
     }
 
     #[test]

@@ -593,8 +593,10 @@ impl StepText {
                     }
                     StateValue::Vector(v) => {
                         // Equal exact vectors have identical text (the normal form is unique);
-                        // floating vectors are not compared (0.0 == −0.0, NaN ≠ NaN).
-                        let same = S::EXACT
+                        // floating vectors are not compared (0.0 == −0.0, NaN ≠ NaN). In the
+                        // shared-hex form writing the limbs again is cheaper than comparing and
+                        // re-indenting the text (measured: 4 % against 5.5 % of a d = 50 trace).
+                        let same = (S::EXACT && self.form == ExactForm::Decimal)
                             .then(|| written.iter().find(|(w, _)| *w == *v))
                             .flatten();
                         match same {
