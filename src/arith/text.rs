@@ -270,6 +270,26 @@ pub fn format_f64(x: f64) -> String {
     format!("{x:?}")
 }
 
+/// [`format_f64`] into a buffer (Rust's `{:?}`, without a `String` per value).
+///
+/// Why not a faster shortest-digits crate (`zmij`, already in the tree through serde_json): tried,
+/// and it picks the other of two equally short round-trip digit strings for some values
+/// (`43179085685d83c9`: `…562.2` where `{:?}` writes `…562.3`), which would change written text.
+pub fn write_f64(buf: &mut Vec<u8>, x: f64) {
+    use std::io::Write;
+    if x.is_finite() {
+        // Writing into a Vec cannot fail.
+        let _ = write!(buf, "{x:?}");
+    } else {
+        buf.extend_from_slice(format_f64(x).as_bytes());
+    }
+}
+
+/// The 16 lowercase hex digits of `x`'s IEEE bits into a buffer (as [`f64_bits`]).
+pub fn write_f64_bits(buf: &mut Vec<u8>, x: f64) {
+    buf.extend_from_slice(&hex_limb(x.to_bits()));
+}
+
 /// The 16 lowercase hex digits of `x`'s IEEE bits (sign, exponent, mantissa).
 pub fn f64_bits(x: f64) -> String {
     format!("{:016x}", x.to_bits())
@@ -322,6 +342,63 @@ mod tests {
         assert!(matches!(parse(""), Err(Error::Parse { .. })));
         assert!(matches!(parse("1/2/3"), Err(Error::Parse { .. })));
         assert!(matches!(parse("."), Err(Error::Parse { .. })));
+    }
+
+    /// `write_f64` is `{:?}` and `write_f64_bits` is `{:016x}` of the bits, byte for byte: zero,
+    /// subnormals, the extremes, both sides of the layout thresholds 10⁻⁴ and 10¹⁶, powers of ten
+    /// and their neighbours, and random bit patterns (every exponent).
+    #[test]
+    fn written_f64_is_rusts_debug_text() {
+        let check = |x: f64| {
+            let mut buf = Vec::new();
+            write_f64(&mut buf, x);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                format_f64(x),
+                "{:016x}",
+                x.to_bits()
+            );
+            let mut bits = Vec::new();
+            write_f64_bits(&mut bits, x);
+            assert_eq!(String::from_utf8(bits).unwrap(), f64_bits(x));
+        };
+        let mut special = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            5e-324,
+            1e-4,
+            1e16,
+            0.1,
+            0.3,
+            1.0,
+            123456.0,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for e in -330..=310 {
+            let p: f64 = format!("1e{e}").parse().unwrap();
+            special.extend([p, p.next_up(), p.next_down(), -p, 3.0 * p, 9.999 * p]);
+        }
+        for i in 0..2000 {
+            special.push(f64::from(i) / 7.0);
+            special.push(f64::from(i) * 1e14);
+        }
+        for x in special {
+            check(x);
+        }
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            check(f64::from_bits(s));
+        }
     }
 
     #[test]

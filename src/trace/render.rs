@@ -193,6 +193,7 @@ impl<W: Write> JsonWriter<W> {
             text: StepText {
                 form,
                 denominators: Vec::new(),
+                state_order: Vec::new(),
             },
         }
     }
@@ -315,13 +316,20 @@ struct StepText {
     form: ExactForm,
     /// Recently written reduced denominators and their decimal text (most recent last).
     denominators: Vec<(rug::Integer, Vec<u8>)>,
+    /// The order of a step's state entries (reused: no allocation per step).
+    state_order: Vec<StateIndex>,
 }
 
 /// A newline followed by `depth` levels of two spaces.
 fn newline(buf: &mut Vec<u8>, depth: usize) {
-    buf.push(b'\n');
-    for _ in 0..depth {
-        buf.extend_from_slice(b"  ");
+    const LINE: &[u8; 33] = b"\n                                ";
+    if 1 + 2 * depth <= LINE.len() {
+        buf.extend_from_slice(&LINE[..1 + 2 * depth]);
+    } else {
+        buf.push(b'\n');
+        for _ in 0..depth {
+            buf.extend_from_slice(b"  ");
+        }
     }
 }
 
@@ -339,10 +347,13 @@ fn json_str(buf: &mut Vec<u8>, s: &str) {
 
 /// `{"bits": …, "dec": …}` (and `"err"`) for a binary64 value, as [`written_json`] lays it out.
 fn binary64(buf: &mut Vec<u8>, x: f64, error: Option<f64>, depth: usize) {
+    // Room for the whole value: the pushes below then never reallocate.
+    buf.reserve(96 + 8 * depth);
     buf.push(b'{');
     newline(buf, depth + 1);
-    // Writing into a Vec cannot fail.
-    let _ = write!(buf, "\"bits\": \"{:016x}\",", x.to_bits());
+    buf.extend_from_slice(b"\"bits\": \"");
+    text::write_f64_bits(buf, x);
+    buf.extend_from_slice(b"\",");
     newline(buf, depth + 1);
     buf.extend_from_slice(b"\"dec\": \"");
     float_text(buf, x);
@@ -360,11 +371,7 @@ fn binary64(buf: &mut Vec<u8>, x: f64, error: Option<f64>, depth: usize) {
 
 /// [`text::format_f64`] into the buffer.
 fn float_text(buf: &mut Vec<u8>, x: f64) {
-    if x.is_finite() {
-        let _ = write!(buf, "{x:?}");
-    } else {
-        buf.extend_from_slice(text::format_f64(x).as_bytes());
-    }
+    text::write_f64(buf, x);
 }
 
 /// A [`Written`] value, laid out as `serde_json::to_string_pretty(&written_json(w))` at `depth`.
@@ -454,10 +461,11 @@ fn shared_hex(buf: &mut Vec<u8>, den: &rug::Integer, nums: &[rug::Integer], dept
     buf.push(b'}');
 }
 
-/// One entry of a step's `state` object.
-enum StateValue<'r, S: Number> {
-    Vector(&'r S::Vector),
-    Scalar(&'r S),
+/// One entry of a step's `state` object: an index into its vectors or its scalars.
+#[derive(Clone, Copy)]
+enum StateIndex {
+    Vector(usize),
+    Scalar(usize),
 }
 
 impl StepText {
@@ -537,17 +545,16 @@ impl StepText {
         optional_scalar(buf, s.gap.as_ref(), DEPTH + 1);
         buf.push(b',');
         // The vectors written before `state`, with where their text lies, for state vectors equal
-        // to one of them.
-        let mut written: Vec<(&S::Vector, std::ops::Range<usize>)> = Vec::with_capacity(3);
+        // to one of them (an array, not a Vec: no allocation per step).
         field(buf, "gradient", DEPTH + 1);
         let start = buf.len();
         self.vector::<S>(buf, &s.gradient, DEPTH + 1);
-        written.push((&s.gradient, start..buf.len()));
+        let gradient = (&s.gradient, start..buf.len());
         buf.push(b',');
         field(buf, "iterate", DEPTH + 1);
         let start = buf.len();
         self.vector::<S>(buf, &s.iterate, DEPTH + 1);
-        written.push((&s.iterate, start..buf.len()));
+        let iterate = (&s.iterate, start..buf.len());
         buf.push(b',');
         field(buf, "k", DEPTH + 1);
         let _ = write!(buf, "{}", s.step);
@@ -558,46 +565,44 @@ impl StepText {
         field(buf, "query", DEPTH + 1);
         let start = buf.len();
         self.vector::<S>(buf, &s.query, DEPTH + 1);
-        written.push((&s.query, start..buf.len()));
+        let written = [gradient, iterate, (&s.query, start..buf.len())];
         buf.push(b',');
         field(buf, "state", DEPTH + 1);
         // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
-        // as inserting into that map does.
-        let mut state: Vec<(&str, StateValue<'_, S>)> = s
-            .state
-            .vectors
-            .iter()
-            .map(|(n, v)| (*n, StateValue::Vector(v)))
-            .chain(
-                s.state
-                    .scalars
-                    .iter()
-                    .map(|(n, x)| (*n, StateValue::Scalar(x))),
-            )
-            .collect();
-        state.reverse();
-        state.sort_by(|a, b| a.0.cmp(b.0));
-        state.dedup_by(|later, earlier| later.0 == earlier.0);
-        if state.is_empty() {
+        // as inserting into that map does. The order is kept as indices in a reused Vec.
+        let (vectors, scalars) = (&s.state.vectors, &s.state.scalars);
+        let mut order = std::mem::take(&mut self.state_order);
+        order.clear();
+        order.extend((0..vectors.len()).map(StateIndex::Vector));
+        order.extend((0..scalars.len()).map(StateIndex::Scalar));
+        let name = |i: &StateIndex| match *i {
+            StateIndex::Vector(i) => vectors[i].0,
+            StateIndex::Scalar(i) => scalars[i].0,
+        };
+        order.reverse();
+        order.sort_by(|a, b| name(a).cmp(name(b)));
+        order.dedup_by(|later, earlier| name(later) == name(earlier));
+        if order.is_empty() {
             buf.extend_from_slice(b"{}");
         } else {
             buf.push(b'{');
-            for (i, (name, value)) in state.iter().enumerate() {
+            for (i, index) in order.iter().enumerate() {
                 if i > 0 {
                     buf.push(b',');
                 }
-                field(buf, name, DEPTH + 2);
-                match value {
-                    StateValue::Scalar(x) => {
-                        written_text(buf, &x.written(), DEPTH + 2);
+                field(buf, name(index), DEPTH + 2);
+                match *index {
+                    StateIndex::Scalar(j) => {
+                        written_text(buf, &scalars[j].1.written(), DEPTH + 2);
                     }
-                    StateValue::Vector(v) => {
+                    StateIndex::Vector(j) => {
+                        let v = &vectors[j].1;
                         // Equal exact vectors have identical text (the normal form is unique);
                         // floating vectors are not compared (0.0 == −0.0, NaN ≠ NaN). In the
                         // shared-hex form writing the limbs again is cheaper than comparing and
                         // re-indenting the text (measured: 4 % against 5.5 % of a d = 50 trace).
                         let same = (S::EXACT && self.form == ExactForm::Decimal)
-                            .then(|| written.iter().find(|(w, _)| *w == *v))
+                            .then(|| written.iter().find(|(w, _)| *w == v))
                             .flatten();
                         match same {
                             Some((_, range)) => reindented(buf, range.clone(), 1),
@@ -611,6 +616,7 @@ impl StepText {
         }
         newline(buf, DEPTH);
         buf.push(b'}');
+        self.state_order = order;
     }
 }
 
