@@ -597,12 +597,13 @@ impl StepText {
                     }
                     StateIndex::Vector(j) => {
                         let v = &vectors[j].1;
-                        // Equal exact vectors have identical text (the normal form is unique);
-                        // floating vectors are not compared (0.0 == −0.0, NaN ≠ NaN). In the
+                        // A vector written identically to one already in the step (equal exact
+                        // vectors, bit-equal binary64 ones) is copied as text. In the
                         // shared-hex form writing the limbs again is cheaper than comparing and
                         // re-indenting the text (measured: 4 % against 5.5 % of a d = 50 trace).
-                        let same = (S::EXACT && self.form == ExactForm::Decimal)
-                            .then(|| written.iter().find(|(w, _)| *w == v))
+                        let copy = !(S::EXACT && self.form == ExactForm::SharedHex);
+                        let same = copy
+                            .then(|| written.iter().find(|(w, _)| S::written_identically(w, v)))
                             .flatten();
                         match same {
                             Some((_, range)) => reindented(buf, range.clone(), 1),

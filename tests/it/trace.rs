@@ -456,6 +456,13 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
         7,
     );
     same::<f64>("quadratic:dim=2,seed=2", "gd", "constant:lr=3", 1100);
+    // Heavy ball's previous iterate is its query point, bit for bit: copied as text.
+    same::<f64>(
+        "quadratic:dim=3,seed=1",
+        "heavy-ball:momentum=9/10",
+        step,
+        6,
+    );
     same::<momentum_oracle::arith::bounded::Bounded>("huber", "heavy-ball:momentum=1/2", step, 5);
     momentum_oracle::arith::with_mpfr_precision(64, || {
         same::<rug::Float>("quadratic:dim=2,seed=1", "nag:momentum=9/10", step, 3);
