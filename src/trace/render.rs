@@ -323,7 +323,7 @@ struct StepText {
 /// A newline followed by `depth` levels of two spaces.
 fn newline(buf: &mut Vec<u8>, depth: usize) {
     const LINE: &[u8; 33] = b"\n                                ";
-    if 1 + 2 * depth <= LINE.len() {
+    if 2 * depth < LINE.len() {
         buf.extend_from_slice(&LINE[..1 + 2 * depth]);
     } else {
         buf.push(b'\n');
