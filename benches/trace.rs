@@ -1,6 +1,7 @@
 //! (c) The whole `trace` command: the run plus its streamed JSON document, as the CLI does it
 //! ([`StreamRequest`], the document written to a sink), recording every step against recording
-//! only the last one (the engine's time for the same run).
+//! only the last one (the engine's time for the same run); exact runs also in the `shared-hex`
+//! form (`--exact-form shared-hex`).
 //!
 //! `cargo bench --bench trace`. Exact heavy ball and NAG on `quadratic:dim=50,seed=6` (the rotated
 //! quadratic family users run), k = 400, γ = 1/8, μ = 9/10; f64 on `quadratic:dim=4,seed=6`,
@@ -10,7 +11,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use momentum_oracle::cli::{Arithmetic, RunRequest, StreamRequest};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
-use momentum_oracle::trace::RunOptions;
+use momentum_oracle::trace::{ExactForm, RunOptions};
 
 fn trace_command(
     problem: &dyn momentum_oracle::problem::Problem,
@@ -18,6 +19,7 @@ fn trace_command(
     arith: Arithmetic,
     steps: usize,
     keep_every: usize,
+    form: ExactForm,
 ) {
     let schedule = Schedule::from_spec("constant:lr=1/8").unwrap();
     let mut sink = std::io::BufWriter::new(std::io::sink());
@@ -35,6 +37,7 @@ fn trace_command(
                 },
             },
             out: &mut sink,
+            form,
         })
         .unwrap();
 }
@@ -53,10 +56,17 @@ fn trace(c: &mut Criterion) {
         for optimizer in ["heavy-ball:momentum=9/10", "nag:momentum=9/10"] {
             let o = OptimizerConfig::from_spec(optimizer).unwrap();
             let method = optimizer.split(':').next().unwrap();
-            for (kept, every) in [("every_step", 1), ("last_step", steps)] {
+            let mut variants = vec![
+                ("every_step", 1, ExactForm::Decimal),
+                ("last_step", steps, ExactForm::Decimal),
+            ];
+            if arith == Arithmetic::Exact {
+                variants.push(("every_step_shared_hex", 1, ExactForm::SharedHex));
+            }
+            for (kept, every, form) in variants {
                 let id = BenchmarkId::new(format!("{name}_{method}"), kept);
                 group.bench_function(id, |b| {
-                    b.iter(|| trace_command(p.as_ref(), &o, arith, steps, every))
+                    b.iter(|| trace_command(p.as_ref(), &o, arith, steps, every, form))
                 });
             }
         }

@@ -6,7 +6,8 @@
 //! compare f64 --dim 1000000 --passes 20                      # copy loop and update kernels
 //! compare f64-trace --dim 1000000 --steps 10     # the f64 runner per step vs the fused kernel
 //! compare trace --problem quadratic:dim=50,seed=6 --optimizer heavy-ball:momentum=9/10 \
-//!     --schedule constant:lr=1/8 --arith exact --steps 400 --keep-every 1   # the `trace` command
+//!     --schedule constant:lr=1/8 --arith exact --steps 400 --keep-every 1 \
+//!     [--exact-form shared-hex]                                # the `trace` command
 //! ```
 //!
 //! `compare trace` is the CLI's `trace` in-process: the same run and the same streamed JSON
@@ -29,7 +30,7 @@ use momentum_oracle::cli::{Arithmetic, RunRequest, StreamRequest};
 use momentum_oracle::optim::heavy_ball::HeavyBall;
 use momentum_oracle::optim::nag::Nag;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
-use momentum_oracle::trace::RunOptions;
+use momentum_oracle::trace::{ExactForm, RunOptions};
 use rug::Rational;
 use serde_json::json;
 
@@ -195,6 +196,7 @@ fn time_trace(args: &[String]) {
     let schedule =
         Schedule::from_spec(&arg(args, "--schedule", "constant:lr=1/8")).expect("schedule spec");
     let arith = Arithmetic::parse(&arg(args, "--arith", "exact")).expect("arithmetic");
+    let form = ExactForm::parse(&arg(args, "--exact-form", "decimal")).expect("exact form");
     let mut out = Counting(0);
     let start = Instant::now();
     {
@@ -213,6 +215,7 @@ fn time_trace(args: &[String]) {
                     },
                 },
                 out: &mut buffered,
+                form,
             })
             .expect("run");
         std::io::Write::flush(&mut buffered).expect("flush");

@@ -16,7 +16,7 @@ use momentum_oracle::error::Error;
 use momentum_oracle::files::shown;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};
 use momentum_oracle::spec::EntryInfo;
-use momentum_oracle::trace::RunOptions;
+use momentum_oracle::trace::{ExactForm, RunOptions};
 use momentum_oracle::{fixture, problem};
 
 #[derive(Parser)]
@@ -80,6 +80,11 @@ enum Command {
         /// prediction when the pair is PyTorch against uncorrected Sutskever/Keras).
         #[arg(long)]
         compare: Option<String>,
+        /// How exact vectors are written: `decimal` (every entry "p/q" in lowest terms, the
+        /// default) or `shared-hex` (integer numerators over the vector's shared denominator, in
+        /// hexadecimal: much faster for long exact runs; fixtures/README.md).
+        #[arg(long, default_value = "decimal", conflicts_with = "compare")]
+        exact_form: String,
     },
     /// Run the catalogue and print a summary table (the main job).
     Report {
@@ -198,6 +203,7 @@ fn main() -> ExitCode {
             step_budget,
             keep_every,
             compare,
+            exact_form,
         } => trace(
             &mut out,
             TraceArgs {
@@ -209,6 +215,7 @@ fn main() -> ExitCode {
                 arith,
                 x0,
                 compare,
+                exact_form,
                 work_budget,
                 options: RunOptions {
                     size_budget_bits: size_budget,
@@ -459,6 +466,7 @@ struct TraceArgs {
     arith: String,
     x0: Option<String>,
     compare: Option<String>,
+    exact_form: String,
     work_budget: u64,
     options: RunOptions,
 }
@@ -467,6 +475,7 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
     // Everything that is cheap to check goes before the problem is built, and the work is
     // estimated from the spec before anything is built or run.
     let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
+    let form = ExactForm::parse(&a.exact_form).map_err(at("--exact-form"))?;
     policy::check_steps(a.steps, a.options.step_budget).map_err(at("--steps"))?;
     let runs = if a.compare.is_some() { 2 } else { 1 };
     budget::runs(&a.problem, arith, a.steps, runs, a.options.size_budget_bits)
@@ -524,6 +533,7 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         let result = arith.dispatch(StreamRequest {
             run: request,
             out: &mut stdout,
+            form,
         });
         // A reader that stops reading (`| head`) ends the run normally.
         return match result {

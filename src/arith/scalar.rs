@@ -230,6 +230,27 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
         }
     }
 
+    /// True when `a` and `b` are written as the same text: equal exact vectors (the normal form is
+    /// unique), binary64 vectors with the same bits entry by entry (so −0.0 ≠ 0.0 and a NaN equals
+    /// itself). The default, `false`, is always safe: a writer then formats `b` again.
+    ///
+    /// Why: a trace writes a state vector equal to one already written in the step (heavy ball's
+    /// previous iterate is its query point) by copying its text, several times cheaper than
+    /// formatting it.
+    fn written_identically(a: &Self::Vector, b: &Self::Vector) -> bool {
+        let _ = (a, b);
+        false
+    }
+
+    /// The vector's own exact storage, integer numerators over one positive shared denominator
+    /// in normal form (`gcd(den, num_0, …) = 1`, so equal vectors have equal parts), or `None` for
+    /// arithmetics that do not store vectors that way (the default).
+    ///
+    /// Why: a trace in the `shared-hex` form writes exactly this, with no reduction per entry.
+    fn shared_parts(_v: &Self::Vector) -> Option<(&Integer, &[Integer])> {
+        None
+    }
+
     /// `num/den` as a constant.
     ///
     /// # Panics
@@ -343,6 +364,12 @@ impl Number for Rational {
     fn written(&self) -> Written {
         Written::Exact(self.clone())
     }
+    fn shared_parts(v: &Self::Vector) -> Option<(&Integer, &[Integer])> {
+        Some((v.denominator(), v.numerators()))
+    }
+    fn written_identically(a: &Self::Vector, b: &Self::Vector) -> bool {
+        a == b
+    }
     fn written_entries(v: &Self::Vector, each: &mut dyn FnMut(WrittenEntry<'_>)) {
         let denominator = v.denominator();
         for (i, numerator) in v.numerators().iter().enumerate() {
@@ -436,6 +463,10 @@ impl Number for f64 {
     type Vector = Vec<f64>;
     type Matrix = crate::arith::linalg::F64Mat;
     const EXACT: bool = false;
+
+    fn written_identically(a: &Vec<f64>, b: &Vec<f64>) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
 
     fn arithmetic_name() -> String {
         "f64".into()

@@ -136,6 +136,126 @@ fn parse_decimal(t: &str, whole: &str) -> Result<Rational> {
     Ok(q)
 }
 
+/// Largest number of hex digits [`parse_hex_integer`] accepts: 2¹⁸, the digits of an integer of
+/// [`crate::trace::RunOptions`]'s default size budget (2²⁰ bits, four bits a digit), so that every
+/// exact trace the CLI writes by default reads back, and no more.
+pub const MAX_HEX_DIGITS: usize = 1 << 18;
+
+/// The lowercase hexadecimal digits of an integer, `-` first when negative, no prefix, no leading
+/// zero (`"0"` for zero): the `shared-hex` form of exact trace vectors (fixtures/README.md).
+///
+/// Why not GMP's `mpz_get_str`: a power-of-two base needs no division, so the digits are read off
+/// the limbs directly, in time linear in the size, where decimal conversion is superlinear and
+/// dominated the writing of long exact traces.
+pub fn write_hex(buf: &mut Vec<u8>, n: &Integer) {
+    let limbs = n.as_limbs();
+    let Some((top, rest)) = limbs.split_last() else {
+        buf.push(b'0');
+        return;
+    };
+    if *n < 0 {
+        buf.push(b'-');
+    }
+    let top = u64::from(*top);
+    // The top limb without its leading zero digits (it is non-zero: GMP keeps no zero top limb).
+    let top_digits = (64 - top.leading_zeros()).div_ceil(4) as usize;
+    buf.reserve(top_digits + 16 * rest.len());
+    buf.extend_from_slice(&hex_limb(top)[16 - top_digits..]);
+    for &limb in rest.iter().rev() {
+        buf.extend_from_slice(&hex_limb(u64::from(limb)));
+    }
+}
+
+/// The 16 hex digits of a word, most significant first, without a table or a branch: each half
+/// spreads its 8 nibbles into 8 bytes (SWAR), then adds `'0'`, and `'a' − '0' − 10` more to the
+/// bytes above 9.
+fn hex_limb(x: u64) -> [u8; 16] {
+    fn eight(x: u32) -> [u8; 8] {
+        let mut v = u64::from(x);
+        v = (v | (v << 16)) & 0x0000_ffff_0000_ffff;
+        v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+        // 1 in each byte whose nibble is above 9 (nibble + 6 carries into bit 4).
+        let above9 = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+        (v + 0x3030_3030_3030_3030 + above9 * 39).to_be_bytes()
+    }
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&eight((x >> 32) as u32));
+    out[8..].copy_from_slice(&eight(x as u32));
+    out
+}
+
+/// [`write_hex`] as a string.
+pub fn format_hex(n: &Integer) -> String {
+    let mut buf = Vec::new();
+    write_hex(&mut buf, n);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Parses an integer as [`write_hex`] writes it: `-?(0|[1-9a-f][0-9a-f]*)`, lowercase, no prefix,
+/// no leading zero, no `-0`, at most [`MAX_HEX_DIGITS`] digits; `what` names the value in the
+/// error. Rejected with [`Error::Parse`] (one line: the input is truncated), never a panic.
+pub fn parse_hex_integer(what: &'static str, text: &str) -> Result<Integer> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.len() > MAX_HEX_DIGITS {
+        return Err(Error::parse(
+            what,
+            text,
+            format!("{} hex digits; the limit is {MAX_HEX_DIGITS}", digits.len()),
+        ));
+    }
+    if digits.is_empty()
+        || !digits
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(Error::parse(
+            what,
+            text,
+            "expected lowercase hex digits, optionally after '-'",
+        ));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(Error::parse(what, text, "a leading zero"));
+    }
+    if digits == "0" && digits.len() != text.len() {
+        return Err(Error::parse(what, text, "\"-0\" is not a canonical zero"));
+    }
+    Integer::from_str_radix(text, 16).map_err(|e| Error::parse(what, text, e.to_string()))
+}
+
+/// The rationals `numerators[i] / denominator` of a vector in the `shared-hex` form (hex text as
+/// [`write_hex`] writes it; the denominator positive, not necessarily coprime to the numerators).
+///
+/// # Errors
+/// [`Error::Parse`] for a malformed or too long number, [`Error::DivisionByZero`] for a zero
+/// denominator, [`Error::Parse`] for a negative one.
+pub fn parse_shared_hex<'a>(
+    denominator: &str,
+    numerators: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Rational>> {
+    let den = parse_hex_integer("hex denominator", denominator)?;
+    if den == 0 {
+        return Err(Error::DivisionByZero {
+            context: "a shared-hex vector (denominator \"0\")".into(),
+        });
+    }
+    if den < 0 {
+        return Err(Error::parse(
+            "hex denominator",
+            denominator,
+            "must be positive",
+        ));
+    }
+    numerators
+        .into_iter()
+        .map(|n| {
+            let n = parse_hex_integer("hex numerator", n)?;
+            Ok(Rational::from((n, den.clone())))
+        })
+        .collect()
+}
+
 /// The shortest decimal that reads back as `x` (Rust's round-trip formatting), with exponent
 /// notation for very large or small magnitudes; `NaN`, `inf`, `-inf` for non-finite values.
 pub fn format_f64(x: f64) -> String {
@@ -148,6 +268,26 @@ pub fn format_f64(x: f64) -> String {
     // `{:?}` is the shortest round-trip form and switches to exponent notation outside
     // [1e-5, 1e16), which keeps subnormals and huge values short.
     format!("{x:?}")
+}
+
+/// [`format_f64`] into a buffer (Rust's `{:?}`, without a `String` per value).
+///
+/// Why not a faster shortest-digits crate (`zmij`, already in the tree through serde_json): tried,
+/// and it picks the other of two equally short round-trip digit strings for some values
+/// (`43179085685d83c9`: `…562.2` where `{:?}` writes `…562.3`), which would change written text.
+pub fn write_f64(buf: &mut Vec<u8>, x: f64) {
+    use std::io::Write;
+    if x.is_finite() {
+        // Writing into a Vec cannot fail.
+        let _ = write!(buf, "{x:?}");
+    } else {
+        buf.extend_from_slice(format_f64(x).as_bytes());
+    }
+}
+
+/// The 16 lowercase hex digits of `x`'s IEEE bits into a buffer (as [`f64_bits`]).
+pub fn write_f64_bits(buf: &mut Vec<u8>, x: f64) {
+    buf.extend_from_slice(&hex_limb(x.to_bits()));
 }
 
 /// The 16 lowercase hex digits of `x`'s IEEE bits (sign, exponent, mantissa).
@@ -202,6 +342,109 @@ mod tests {
         assert!(matches!(parse(""), Err(Error::Parse { .. })));
         assert!(matches!(parse("1/2/3"), Err(Error::Parse { .. })));
         assert!(matches!(parse("."), Err(Error::Parse { .. })));
+    }
+
+    /// `write_f64` is `{:?}` and `write_f64_bits` is `{:016x}` of the bits, byte for byte: zero,
+    /// subnormals, the extremes, both sides of the layout thresholds 10⁻⁴ and 10¹⁶, powers of ten
+    /// and their neighbours, and random bit patterns (every exponent).
+    #[test]
+    fn written_f64_is_rusts_debug_text() {
+        let check = |x: f64| {
+            let mut buf = Vec::new();
+            write_f64(&mut buf, x);
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                format_f64(x),
+                "{:016x}",
+                x.to_bits()
+            );
+            let mut bits = Vec::new();
+            write_f64_bits(&mut bits, x);
+            assert_eq!(String::from_utf8(bits).unwrap(), f64_bits(x));
+        };
+        let mut special = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            5e-324,
+            1e-4,
+            1e16,
+            0.1,
+            0.3,
+            1.0,
+            123456.0,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for e in -330..=310 {
+            let p: f64 = format!("1e{e}").parse().unwrap();
+            special.extend([p, p.next_up(), p.next_down(), -p, 3.0 * p, 9.999 * p]);
+        }
+        for i in 0..2000 {
+            special.push(f64::from(i) / 7.0);
+            special.push(f64::from(i) * 1e14);
+        }
+        for x in special {
+            check(x);
+        }
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            check(f64::from_bits(s));
+        }
+    }
+
+    #[test]
+    fn hex_words_are_the_formatted_words() {
+        for x in [
+            0u64,
+            9,
+            10,
+            15,
+            0x0123_4567_89ab_cdef,
+            u64::MAX,
+            0xa9a9_9a9a_f0f0_0f0f,
+        ] {
+            assert_eq!(hex_limb(x).to_vec(), format!("{x:016x}").into_bytes());
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            x = x.rotate_left(7).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            assert_eq!(hex_limb(x).to_vec(), format!("{x:016x}").into_bytes());
+        }
+    }
+
+    #[test]
+    fn hex_integers_read_back() {
+        for n in [
+            Integer::ZERO,
+            Integer::from(1),
+            Integer::from(-1),
+            Integer::from(255),
+            Integer::from(-4096),
+            Integer::from(u64::MAX),
+            Integer::from(u64::MAX) + 1u32,
+            -(Integer::from(1) << 200u32) + 12345u32,
+        ] {
+            let text = format_hex(&n);
+            assert_eq!(text, n.to_string_radix(16), "GMP's own hex");
+            assert_eq!(parse_hex_integer("n", &text).unwrap(), n);
+        }
+        for bad in [
+            "", "-", "0x1f", "1F", "-0", "007", " 1", "1 ", "g", "+1", "--1",
+        ] {
+            assert!(
+                matches!(parse_hex_integer("n", bad), Err(Error::Parse { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

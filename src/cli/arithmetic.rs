@@ -9,7 +9,7 @@ use crate::compare::{compare, comparison_to_json, predict_schedule_breakage};
 use crate::error::{Error, Result};
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{Evaluate, Problem};
-use crate::trace::{JsonWriter, RunOptions, record, run, to_json};
+use crate::trace::{ExactForm, JsonWriter, RunOptions, record, run, to_json};
 
 /// The arithmetic of a run, as the CLI names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +142,8 @@ pub struct StreamRequest<'a> {
     pub run: RunRequest<'a>,
     /// Where the JSON document goes.
     pub out: &'a mut dyn std::io::Write,
+    /// How exact vectors are written (`--exact-form`).
+    pub form: ExactForm,
 }
 
 impl ArithmeticVisitor for StreamRequest<'_> {
@@ -152,7 +154,7 @@ impl ArithmeticVisitor for StreamRequest<'_> {
             rounding,
             ..r.options
         };
-        let mut writer = JsonWriter::new(self.out);
+        let mut writer = JsonWriter::with_form(self.out, self.form);
         let result = record::<S>(
             r.problem,
             r.optimizer,

@@ -103,23 +103,65 @@ impl Nag {
     }
 }
 
-/// The look-ahead form's state.
+/// The look-ahead form's state: θ_k and the velocity `v_k = θ_k − θ_{k−1}`.
+///
+/// Stored as (θ_k, v_k) in floating arithmetic, where the documented operation order updates v,
+/// and as (θ_k, θ_{k−1}) in exact arithmetic, where the velocity is formed only when it is asked
+/// for ([`NagState::velocity`], a recorded step): a step in ℚ is then two normalised combinations
+/// (the query point and the new iterate) instead of three, as heavy ball's is one. Both
+/// representations hold the same values; [`NagState::from_velocity`] builds either.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NagState<V> {
     /// θ_k.
-    pub params: V,
-    /// v_k = θ_k − θ_{k−1}.
-    pub velocity: V,
+    params: V,
+    /// Floating arithmetic: v_k. Exact arithmetic: θ_{k−1}.
+    second: V,
+}
+
+impl<V: Clone> NagState<V> {
+    /// The state θ_k = `params`, v_k = `velocity` in arithmetic `S`.
+    pub fn from_velocity<S: Scalar<Vector = V>>(params: V, velocity: V) -> Self
+    where
+        V: Vector<S>,
+    {
+        let second = if S::EXACT {
+            let mut previous = params.clone();
+            previous.sub_assign(&velocity);
+            previous
+        } else {
+            velocity
+        };
+        NagState { params, second }
+    }
+
+    /// θ_k.
+    pub fn params(&self) -> &V {
+        &self.params
+    }
+
+    /// v_k = θ_k − θ_{k−1} in arithmetic `S` (in ℚ formed here, from θ_k and θ_{k−1}).
+    pub fn velocity<S: Scalar<Vector = V>>(&self) -> V
+    where
+        V: Vector<S>,
+    {
+        if S::EXACT {
+            let mut v = self.params.clone();
+            v.sub_assign(&self.second);
+            v
+        } else {
+            self.second.clone()
+        }
+    }
 }
 
 impl<S: Scalar> Optimizer<S> for Nag {
     type State = NagState<S::Vector>;
 
     fn init(&self, x0: &S::Vector) -> Result<Self::State> {
-        Ok(NagState {
-            params: x0.clone(),
-            velocity: S::Vector::zeros(x0.len()),
-        })
+        Ok(NagState::from_velocity::<S>(
+            x0.clone(),
+            S::Vector::zeros(x0.len()),
+        ))
     }
 
     fn step(
@@ -130,25 +172,27 @@ impl<S: Scalar> Optimizer<S> for Nag {
     ) -> Result<Query<S>> {
         let r = ctx.rounding;
         let mu = S::from_rational(&self.momentum);
-        let mut point = state.params.clone();
-        point.axpy(&mu, &state.velocity, r);
-        let gradient = oracle.gradient(&point)?;
+        let neg_lr = -ctx.learning_rate.clone();
         if S::EXACT {
-            // In ℚ, θ₊ = y − γg and v₊ = θ₊ − θ (the predictor–corrector identity of the module
-            // documentation): two normalised combinations instead of three.
+            // In ℚ, with θ₋ = θ_{k−1} stored: y = θ + μ(θ − θ₋) as one combination, and
+            // θ₊ = y − γg (the predictor–corrector identity of the module documentation); the
+            // velocity θ₊ − θ is formed only when recorded.
+            let mut point = state.params.clone();
+            let neg_mu = -mu.clone();
+            point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.second)], r);
+            let gradient = oracle.gradient(&point)?;
             let mut next = point.clone();
-            next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
-            let mut velocity = next.clone();
-            velocity.sub_assign(&state.params);
-            state.params = next;
-            state.velocity = velocity;
-        } else {
-            state.velocity.scale(&mu);
-            state
-                .velocity
-                .axpy(&-ctx.learning_rate.clone(), &gradient, r);
-            state.params.add_assign(&state.velocity);
+            next.axpy(&neg_lr, &gradient, r);
+            state.second = std::mem::replace(&mut state.params, next);
+            return Ok(Query { point, gradient });
         }
+        let velocity = &mut state.second;
+        let mut point = state.params.clone();
+        point.axpy(&mu, velocity, r);
+        let gradient = oracle.gradient(&point)?;
+        velocity.scale(&mu);
+        velocity.axpy(&neg_lr, &gradient, r);
+        state.params.add_assign(velocity);
         Ok(Query { point, gradient })
     }
 
@@ -157,12 +201,14 @@ impl<S: Scalar> Optimizer<S> for Nag {
     }
 
     fn state_check(&self, state: &Self::State) -> StateCheck {
-        StateCheck::of_vectors([&state.params, &state.velocity])
+        // In ℚ the second vector is θ_{k−1}: the size budget bounds the iterates, of which the
+        // velocity is the difference.
+        StateCheck::of_vectors([&state.params, &state.second])
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {
         StateRecord {
-            vectors: vec![("velocity", state.velocity.clone())],
+            vectors: vec![("velocity", state.velocity::<S>())],
             scalars: Vec::new(),
         }
     }

@@ -19,7 +19,8 @@ pub mod render;
 pub mod run;
 
 pub use render::{
-    JsonWriter, outcome_json, render, scalar_json, scalar_text, step_json, to_json, vector_json,
+    ExactForm, JsonWriter, outcome_json, render, scalar_json, scalar_text, step_json, step_json_in,
+    to_json, to_json_in, vector_json, vector_json_in,
 };
 pub use run::{
     Header, Outcome, Recorder, RunOptions, StepRecord, Trace, record, record_with_oracle, run,

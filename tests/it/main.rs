@@ -16,6 +16,7 @@ mod conformance_formats;
 mod conventions;
 mod coverage;
 mod diagnosis;
+mod exact_form;
 mod fixtures;
 mod format_fixtures;
 mod formats;

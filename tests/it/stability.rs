@@ -247,10 +247,10 @@ proptest! {
         let p = one_d(&lambda);
         let mut oracle = p.exact_oracle().unwrap();
         let nag = Nag::new(mu.clone()).unwrap();
-        let mut state = NagState { params: v1(&theta), velocity: v1(&v) };
+        let mut state = NagState::from_velocity::<Rational>(v1(&theta), v1(&v));
         Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &learning_rate), oracle.as_mut()).unwrap();
         let factor = momentum_oracle::identities::nag_velocity_factor(&mu, &learning_rate, &lambda);
-        prop_assert_eq!(state.velocity.get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
+        prop_assert_eq!(state.velocity::<Rational>().get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
         let mut keras_state = momentum_oracle::optim::keras::KerasState::<Rational> {
             params: v1(&theta),
             velocity: Some(v1(&v)),

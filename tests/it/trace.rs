@@ -350,22 +350,25 @@ fn the_streamed_trace_is_the_collected_trace() {
 
 /// The text `trace` streams is, byte for byte, serde_json's pretty layout of the collected trace
 /// (the layout the writer had when it built a JSON value per step), header fields in their order
-/// and `outcome` last. The writer formats numbers from the vectors' storage, reduces exact entries
+/// and `outcome` last, in both exact forms (`decimal`, and `shared-hex` with its `exact_form`
+/// header field). The writer formats numbers from the vectors' storage, reduces exact entries
 /// by the denominator's known primes and copies repeated exact vectors as text; this reference
 /// does none of that. Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
 /// with scalar state; a zero entry), f64 (−0.0, a divergence), bounded f64 and MPFR.
 #[test]
 fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
-    use momentum_oracle::trace::{JsonWriter, outcome_json, record, step_json, vector_json};
+    use momentum_oracle::trace::{
+        ExactForm, JsonWriter, outcome_json, record, step_json_in, vector_json_in,
+    };
     use serde_json::{Value, json};
-    fn reference<S: Number>(t: &trace::Trace<S>) -> String {
+    fn reference<S: Number>(t: &trace::Trace<S>, form: ExactForm) -> String {
         let pad = |v: &Value, depth: usize| {
             serde_json::to_string_pretty(v)
                 .unwrap()
                 .replace('\n', &format!("\n{}", "  ".repeat(depth)))
         };
         let mut out = String::from("{\n");
-        let header = [
+        let mut header = vec![
             (
                 "generator",
                 json!(format!("momentum-oracle {}", env!("CARGO_PKG_VERSION"))),
@@ -375,21 +378,26 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
             ("schedule", json!(t.schedule)),
             ("arithmetic", json!(t.arithmetic)),
             ("rounding", json!(t.rounding.name())),
-            ("x0", vector_json::<S>(&t.x0)),
+        ];
+        if form == ExactForm::SharedHex {
+            header.push(("exact_form", json!("shared-hex")));
+        }
+        header.extend([
+            ("x0", vector_json_in::<S>(&t.x0, form)),
             (
                 "initial_gap",
                 t.initial_gap
                     .as_ref()
                     .map_or(Value::Null, trace::scalar_json),
             ),
-        ];
+        ]);
         for (key, value) in header {
             out += &format!("  {}: {},\n", json!(key), pad(&value, 1));
         }
         out += "  \"steps\": [";
         for (i, s) in t.steps.iter().enumerate() {
             out += if i == 0 { "\n    " } else { ",\n    " };
-            out += &pad(&step_json(s), 2);
+            out += &pad(&step_json_in(s, form), 2);
         }
         out += if t.steps.is_empty() {
             "],\n"
@@ -405,10 +413,16 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
         let s = Schedule::from_spec(schedule).unwrap();
         let options = RunOptions::default();
         let collected = trace::run::<S>(p.as_ref(), &o, &s, None, steps, &options).unwrap();
-        let mut writer = JsonWriter::new(Vec::new());
-        record::<S>(p.as_ref(), &o, &s, None, steps, &options, &mut writer).unwrap();
-        let streamed = String::from_utf8(writer.into_inner()).unwrap();
-        assert_eq!(streamed, reference(&collected), "{problem} {optimizer}");
+        for form in [ExactForm::Decimal, ExactForm::SharedHex] {
+            let mut writer = JsonWriter::with_form(Vec::new(), form);
+            record::<S>(p.as_ref(), &o, &s, None, steps, &options, &mut writer).unwrap();
+            let streamed = String::from_utf8(writer.into_inner()).unwrap();
+            assert_eq!(
+                streamed,
+                reference(&collected, form),
+                "{problem} {optimizer} {form:?}"
+            );
+        }
     }
     let step = "step:lr=1/2,factor=1/2,every=3";
     same::<Rational>(
@@ -442,6 +456,13 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
         7,
     );
     same::<f64>("quadratic:dim=2,seed=2", "gd", "constant:lr=3", 1100);
+    // Heavy ball's previous iterate is its query point, bit for bit: copied as text.
+    same::<f64>(
+        "quadratic:dim=3,seed=1",
+        "heavy-ball:momentum=9/10",
+        step,
+        6,
+    );
     same::<momentum_oracle::arith::bounded::Bounded>("huber", "heavy-ball:momentum=1/2", step, 5);
     momentum_oracle::arith::with_mpfr_precision(64, || {
         same::<rug::Float>("quadratic:dim=2,seed=1", "nag:momentum=9/10", step, 3);
