@@ -139,7 +139,7 @@ impl Property for OneStepFromMappedStates {
             let ctx = StepContext {
                 step: t,
                 learning_rate: &now.learning_rate,
-                exact_learning_rate: exact_lr.as_ref(),
+                exact_learning_rate: exact_lr.as_ref().into(),
                 rounding,
             };
             for correction in [false, true] {
