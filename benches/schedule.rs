@@ -2,8 +2,9 @@
 //! O(1) per step).
 //!
 //! `cargo bench --bench schedule`. Each measurement starts from a cursor (`Schedule::rates`) that
-//! already stands at step k − 1 in the same arithmetic (its copy is made outside the timed part)
-//! and times exactly what the runner (`trace::run`) does with it at step k:
+//! already stands at step k − 1 in the same arithmetic (its copy is made, and the cursor and the
+//! rate are dropped, outside the timed part) and times what the runner (`trace::run`) does with it
+//! at step k:
 //!
 //! * `f64`: advance, the rate rounded to f64 (for a power: the fixed-precision enclosure advanced
 //!   by one product per end and rounded, `arith::power`), and the exact rate as the optimizer gets
@@ -53,7 +54,7 @@ fn schedule(c: &mut Criterion) {
                         r.advance();
                         let rate = r.learning_rate::<f64>().unwrap();
                         std::hint::black_box(r.current());
-                        rate
+                        (rate, r)
                     },
                     BatchSize::SmallInput,
                 )
@@ -64,6 +65,7 @@ fn schedule(c: &mut Criterion) {
                     |mut r| {
                         r.advance();
                         std::hint::black_box(r.current());
+                        r
                     },
                     BatchSize::SmallInput,
                 )
@@ -76,7 +78,7 @@ fn schedule(c: &mut Criterion) {
                         || in_q.clone(),
                         |mut r| {
                             r.advance();
-                            r.learning_rate::<Rational>().unwrap()
+                            (r.learning_rate::<Rational>().unwrap(), r)
                         },
                         BatchSize::SmallInput,
                     )

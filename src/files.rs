@@ -15,9 +15,17 @@
 //! is never replaced ([`Error::NotRegularFile`]). Temporary files are named
 //! `.NAME.PID.tmp`; [`remove_stale_temporaries`] deletes those of processes that no longer run
 //! (a run killed between writing and renaming), so that the next run cleans up after it.
+//!
+//! **Interruptions** ([`clean_up_on_interrupt`], unix): every temporary file and staging
+//! directory is listed while it exists; on SIGINT or SIGTERM a watcher thread removes the listed
+//! ones and the process then dies of the signal as it would have. A writer that moves a set of
+//! files into place does so [`uninterrupted`]: the watcher waits until the set is whole, so an
+//! interrupted `fixtures` run leaves the old set or the new one. (SIGKILL cannot be caught: its
+//! leftovers go to [`remove_stale_temporaries`].)
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result, escaped};
 
@@ -195,6 +203,7 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     };
     std::fs::create_dir_all(&dir).map_err(&io)?;
     let tmp = temporary(&dir, &name);
+    let _listed = Listed::new(&tmp);
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(text.as_bytes())?;
@@ -255,15 +264,133 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A fresh staging directory `.NAME.PID.tmp` inside `dir`, for writers of several files that
-/// write them all before moving any into place.
+/// write them all before moving any into place. It is removed when the returned guard is dropped,
+/// and by [`clean_up_on_interrupt`]'s watcher if the process is interrupted first.
 ///
 /// # Errors
 /// [`Error::Io`].
-pub fn staging_dir(dir: &Path, name: &str) -> Result<PathBuf> {
+pub fn staging_dir(dir: &Path, name: &str) -> Result<Staging> {
     let staging = temporary(dir, name);
+    let listed = Listed::new(&staging);
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-    Ok(staging)
+    Ok(Staging(listed))
+}
+
+/// A staging directory ([`staging_dir`]), removed with its contents when dropped.
+#[derive(Debug)]
+pub struct Staging(Listed);
+
+impl Staging {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &(self.0).0
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.path());
+    }
+}
+
+/// The temporary files and staging directories that exist now (listed before they are created,
+/// unlisted after they are renamed or removed): what an interruption removes.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while the list was held leaves it valid (pushes and removals are whole).
+    TEMPORARIES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One listed temporary path, unlisted when dropped.
+#[derive(Debug)]
+struct Listed(PathBuf);
+
+impl Listed {
+    fn new(path: &Path) -> Self {
+        temporaries().push(path.to_path_buf());
+        Listed(path.to_path_buf())
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut list = temporaries();
+        if let Some(i) = list.iter().rposition(|p| *p == self.0) {
+            list.swap_remove(i);
+        }
+    }
+}
+
+/// Runs `f` so that an interruption ([`clean_up_on_interrupt`]) waits until it returns: for the
+/// renames that move a set of files into place, which then happen all or (interrupted before)
+/// not at all. `f` must not write files itself ([`write_atomically`] would wait for `f`).
+pub fn uninterrupted<R>(f: impl FnOnce() -> R) -> R {
+    let _held = temporaries();
+    f()
+}
+
+/// Removes the listed temporary files and staging directories when the process receives SIGINT
+/// or SIGTERM, then lets the signal take its default course (the process dies of it, exit status
+/// 128 + signal in a shell). Call it once, first thing in `main`, before any other thread starts:
+/// the two signals are blocked in the calling thread, every thread started later inherits that,
+/// and one watcher thread takes them with `sigwait` — so the removal runs as ordinary code, not
+/// in a signal handler, and waits for an [`uninterrupted`] section to end.
+///
+/// # Errors
+/// [`Error::Io`] when the signal mask cannot be set or the watcher thread cannot start.
+#[cfg(unix)]
+pub fn clean_up_on_interrupt() -> Result<()> {
+    let failed = |message: String| Error::Io {
+        path: "(signals)".into(),
+        message,
+    };
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use; pthread_sigmask and
+    // sigwait get valid pointers to it, and raise only signals this process.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(failed(std::io::Error::from_raw_os_error(rc).to_string()));
+        }
+        set
+    };
+    std::thread::Builder::new()
+        .name("interrupt".into())
+        .spawn(move || {
+            let mut signal = 0;
+            // SAFETY: as above.
+            while unsafe { libc::sigwait(&set, &mut signal) } != 0 {}
+            // Held until the process ends: no temporary is listed or renamed after this.
+            let mut list = temporaries();
+            for path in list.drain(..) {
+                let _ = match std::fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+                    _ => std::fs::remove_file(&path),
+                };
+            }
+            // SAFETY: as above; restores the default action and delivers the signal to this
+            // thread, which terminates the process.
+            unsafe {
+                libc::signal(signal, libc::SIG_DFL);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(signal);
+            }
+            // Not reached with the default action of SIGINT and SIGTERM.
+            std::process::exit(128 + signal);
+        })
+        .map(|_| ())
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// Without unix signals there is nothing to watch.
+#[cfg(not(unix))]
+pub fn clean_up_on_interrupt() -> Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
