@@ -16,12 +16,13 @@
 //! `.NAME.PID.tmp`; [`remove_stale_temporaries`] deletes those of processes that no longer run
 //! (a run killed between writing and renaming), so that the next run cleans up after it.
 //!
-//! **Interruptions** ([`clean_up_on_interrupt`], unix): every temporary file and staging
-//! directory is listed while it exists; on SIGINT or SIGTERM a watcher thread removes the listed
-//! ones and the process then dies of the signal as it would have. A writer that moves a set of
-//! files into place does so [`uninterrupted`]: the watcher waits until the set is whole, so an
-//! interrupted `fixtures` run leaves the old set or the new one. (SIGKILL cannot be caught: its
-//! leftovers go to [`remove_stale_temporaries`].)
+//! **Interruptions** ([`clean_up_on_interrupt`], unix): on SIGINT or SIGTERM a watcher thread
+//! removes the staging directories that exist, and the process then dies of the signal as it
+//! would have. The watcher acts only between this module's file-system changes: a write
+//! ([`write_atomically`]: temporary, flush, rename) finishes first, so it leaves the old file or
+//! the new one and no temporary; a writer that moves a set of files into place does so
+//! [`uninterrupted`], so an interrupted `fixtures` run leaves the old set or the new one.
+//! (SIGKILL cannot be caught: its leftovers go to [`remove_stale_temporaries`].)
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -201,9 +202,12 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // The whole write holds off an interruption (`uninterrupted`): the watcher of
+    // `clean_up_on_interrupt` acts between writes, never on a half-made directory or temporary,
+    // so an interrupted write leaves the old file or the new one and no temporary.
+    let _held = temporaries();
     std::fs::create_dir_all(&dir).map_err(&io)?;
     let tmp = temporary(&dir, &name);
-    let _listed = Listed::new(&tmp);
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(text.as_bytes())?;
@@ -271,31 +275,39 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<Vec<PathBuf>> {
 /// [`Error::Io`].
 pub fn staging_dir(dir: &Path, name: &str) -> Result<Staging> {
     let staging = temporary(dir, name);
-    let listed = Listed::new(&staging);
+    // Listed and made in one step under the list's lock: the watcher sees it whole or not at all.
+    let mut list = temporaries();
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-    Ok(Staging(listed))
+    list.push(staging.clone());
+    Ok(Staging(staging))
 }
 
 /// A staging directory ([`staging_dir`]), removed with its contents when dropped.
 #[derive(Debug)]
-pub struct Staging(Listed);
+pub struct Staging(PathBuf);
 
 impl Staging {
     /// The directory.
     pub fn path(&self) -> &Path {
-        &(self.0).0
+        &self.0
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.path());
+        let mut list = temporaries();
+        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(i) = list.iter().rposition(|p| *p == self.0) {
+            list.swap_remove(i);
+        }
     }
 }
 
-/// The temporary files and staging directories that exist now (listed before they are created,
-/// unlisted after they are renamed or removed): what an interruption removes.
+/// The staging directories that exist now (listed when made, unlisted when removed): what an
+/// interruption removes. Its lock is also what holds an interruption off: every file-system
+/// change of this module (a write, a staging directory made or removed, an [`uninterrupted`]
+/// section) happens while it is held, and the watcher takes it before removing anything.
 static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
@@ -303,36 +315,16 @@ fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
     TEMPORARIES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One listed temporary path, unlisted when dropped.
-#[derive(Debug)]
-struct Listed(PathBuf);
-
-impl Listed {
-    fn new(path: &Path) -> Self {
-        temporaries().push(path.to_path_buf());
-        Listed(path.to_path_buf())
-    }
-}
-
-impl Drop for Listed {
-    fn drop(&mut self) {
-        let mut list = temporaries();
-        if let Some(i) = list.iter().rposition(|p| *p == self.0) {
-            list.swap_remove(i);
-        }
-    }
-}
-
 /// Runs `f` so that an interruption ([`clean_up_on_interrupt`]) waits until it returns: for the
 /// renames that move a set of files into place, which then happen all or (interrupted before)
-/// not at all. `f` must not write files itself ([`write_atomically`] would wait for `f`).
+/// not at all. `f` must not call this module's writers ([`write_atomically`] would wait for `f`).
 pub fn uninterrupted<R>(f: impl FnOnce() -> R) -> R {
     let _held = temporaries();
     f()
 }
 
-/// Removes the listed temporary files and staging directories when the process receives SIGINT
-/// or SIGTERM, then lets the signal take its default course (the process dies of it, exit status
+/// When the process receives SIGINT or SIGTERM: lets a write in progress finish, removes the
+/// staging directories that exist, then lets the signal take its default course (the process dies of it, exit status
 /// 128 + signal in a shell). Call it once, first thing in `main`, before any other thread starts:
 /// the two signals are blocked in the calling thread, every thread started later inherits that,
 /// and one watcher thread takes them with `sigwait` — so the removal runs as ordinary code, not
