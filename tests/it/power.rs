@@ -23,7 +23,7 @@ fn same<S: Number>(a: &S, b: &S) -> bool {
 /// The exact value rounded once, independently of the enclosure.
 fn reference<S: Number>(base: &Rational, factor: &Rational, n: u64) -> S {
     let power = Rational::from(factor.pow(u32::try_from(n).unwrap()));
-    S::from_rational(&Rational::from(base * power))
+    S::from_rational(&(base * power))
 }
 
 /// `nearest_power` equals the reference; returns the path taken.
@@ -134,7 +134,7 @@ fn a_tie_takes_the_exact_fallback_and_rounds_to_even<S: Number>(t: u32) {
     let three_60 = Rational::from(rug::Integer::from(3).pow(60));
     let factor = Rational::from((1, 3));
     let before = fallbacks();
-    let tie = Rational::from(&three_60 * (Rational::from(1) + (Rational::from(1) >> t)));
+    let tie = &three_60 * (Rational::from(1) + (Rational::from(1) >> t));
     let (got, path) = nearest_power::<S>(&tie, &factor, 60);
     assert_eq!(path, Path::Exact, "t = {t}");
     assert!(same(&got, &S::one()), "t = {t}: {got:?}");
