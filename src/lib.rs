@@ -52,7 +52,7 @@
 //! * [`compare`] — two traces step by step (`trace --compare`); [`fixture`] — the JSON fixtures
 //!   (binary64, and per format in [`fixture::lowprec`]) and the checker of other implementations'
 //!   traces, with the diagnosis of failing ones ([`fixture::diagnose`]); [`benchmark`] — benchmark instances.
-//! * [`conformance`] — the kit for downstream crates.
+//! * [`conformance`] — the kit for downstream crates, in f64, f32, bf16 and f16 ([`conformance::Element`]).
 //! * [`cli`] — the command line as a library (policy, arithmetic names, the report); `plot`
 //!   (feature `plot`) — SVG pictures of exact runs.
 //!

@@ -11,9 +11,12 @@ For every fixture in fixtures/replay-<format>/ it runs the fixture's framework:
 
   * PyTorch torch.optim.SGD in the fixture's dtype: foreach=False, foreach=True, fused=True,
     and mixed precision (float32 master weights, the fixture dtype as model copy);
-  * Optax optax.sgd (float32): eager, update jitted, update + apply_updates jitted;
-  * Keras 3 keras.optimizers.SGD (float32, default config): eager optimizer.apply and jitted
-    stateless_apply.
+  * Optax optax.sgd in the fixture's dtype (parameters, gradients and trace; the learning rate
+    a float32 hyper-parameter): eager, update jitted, update + apply_updates jitted;
+  * Keras 3 keras.optimizers.SGD in the fixture's dtype (default config: floatx float32, so the
+    learning-rate variable is float32): eager optimizer.apply and jitted stateless_apply.
+
+--match NAME restricts the run to fixtures whose file name contains NAME (e.g. --match cov-).
 
 and prints, per run, the fixture models whose parameter bits it reproduces at every step, or
 the number of (step, element) values outside the envelope. The learning rate of step k is set
@@ -180,19 +183,22 @@ def run_keras(d, mode):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--format", choices=list(NP), action="append")
+    ap.add_argument("--match", default="", help="only fixtures whose name contains this")
     args = ap.parse_args()
     formats = args.format or list(NP)
     rows = []
     for fmt in formats:
         for path in sorted(glob.glob(os.path.join(ROOT, "fixtures", "replay-" + fmt, "*.json"))):
+            if args.match not in os.path.basename(path):
+                continue
             d = load(path)
             conv = d["f"]["optimizer"]["convention"]
             runs = []
             if conv == "pytorch":
                 runs = [("torch " + i, lambda i=i: run_torch(d, i)) for i in ("single", "foreach", "fused", "mixed")]
-            elif conv == "optax" and fmt == "binary32":
+            elif conv == "optax":
                 runs = [("optax " + m, lambda m=m: run_optax(d, m)) for m in ("eager", "jit-update", "jit")]
-            elif conv == "keras" and fmt == "binary32":
+            elif conv == "keras":
                 runs = [("keras " + m, lambda m=m: run_keras(d, m)) for m in ("eager", "jit")]
             for label, fn in runs:
                 try:
@@ -200,7 +206,18 @@ def main():
                 except Exception as e:  # a framework that refuses a dtype or option
                     v = "error: %s" % str(e).splitlines()[0][:80]
                 rows.append((fmt, d["f"]["name"], label, v))
-                print("%-9s %-40s %-18s %s" % rows[-1], flush=True)
+                print("%-9s %-48s %-18s %s" % rows[-1], flush=True)
+    # Per format and run: how many fixtures it reproduces bit for bit under which model.
+    print()
+    summary = {}
+    for fmt, _, label, v in rows:
+        s = summary.setdefault((fmt, label), {"runs": 0, "bit-exact": 0, "models": set()})
+        s["runs"] += 1
+        if v.startswith("bit-exact: "):
+            s["bit-exact"] += 1
+            s["models"].add(v[len("bit-exact: "):])
+    for (fmt, label), s in summary.items():
+        print("%-9s %-18s %d/%d bit-exact  (%s)" % (fmt, label, s["bit-exact"], s["runs"], "; ".join(sorted(s["models"]))))
     return 0
 
 

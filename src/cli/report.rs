@@ -16,7 +16,11 @@
 //!   ([`Bounded`]) enclosed the exact iterate at every step;
 //! * **spectral radius** — for constant momentum on a quadratic, the exact gap stayed at every
 //!   step below the envelope `(kρ^{k−1}√gap₁ + (k − 1)ρ^k√gap₀)²` that the spectral radius ρ of
-//!   the iteration matrix implies ([`stability::momentum_gap_envelope`]).
+//!   the iteration matrix implies ([`stability::momentum_gap_envelope`]);
+//! * **Cesàro bound (GFJ 2015 Thm 1)** — for heavy ball (and its PyTorch/Optax forms) with
+//!   `0 ≤ μ < 1`, `0 < γL < 2(1 − μ)` on a convex L-smooth problem, the gap of the Cesàro average
+//!   `x̄_T = (x₀ + … + x_T)/(T + 1)`, tracked exactly, stayed at every T ≤ K below Ghadimi,
+//!   Feyzmahdavian & Johansson's bound ([`bounds::heavy_ball_cesaro`], [`cesaro`]).
 //!
 //! "ok (…)" is printed only when at least one check ran and every one held; otherwise the row says
 //! "nothing checked", "diverged at step k" or "FAILED: `check` at step k". Beside the checks:
@@ -28,7 +32,9 @@
 //!   nothing certain about an asymptotic rate);
 //! * for constant momentum (heavy ball, PyTorch, Keras, Optax, NAG) off the quadratics, which no
 //!   theorem of the report covers at γ = 1/L and μ = 9/10 (heavy ball's Cesàro bound of Ghadimi,
-//!   Feyzmahdavian & Johansson 2015 needs γL ≤ 1 − μ), "no guarantee known".
+//!   Feyzmahdavian & Johansson 2015 needs γL < 2(1 − μ)), "no guarantee known". The row
+//!   `heavy-ball:momentum=1/4` (on every convex problem with L and x*) is inside that range at
+//!   γ = 1/L (γL = 1 < 3/2) and is checked against it.
 
 use rug::{Float, Rational};
 
@@ -41,6 +47,7 @@ use crate::problem::quadratic::QuadraticProblem;
 use crate::problem::{self, Evaluate, Problem};
 use crate::spec::Spec;
 use crate::theory::bounds;
+use crate::theory::cesaro;
 use crate::theory::guarantees::Guarantee;
 use crate::theory::potentials::Instance;
 use crate::theory::rates;
@@ -48,12 +55,17 @@ use crate::theory::stability::{self, CharPoly};
 use crate::trace::{self, Outcome, RunOptions, Trace};
 
 /// The methods of the report for a problem: optimizer specs with momentum 9/10 where a method has
-/// one, FISTA's three momentum rules (the strongly convex one with the problem's κ when m > 0) and
-/// OGM for exactly `steps` steps.
+/// one, heavy ball with momentum 1/4 on convex problems with L and x* (inside the range of GFJ
+/// 2015's Cesàro bound at γ = 1/L, which μ = 9/10 is not), FISTA's three momentum rules (the
+/// strongly convex one with the problem's κ when m > 0) and OGM for exactly `steps` steps.
 pub fn methods(p: &dyn Problem, steps: usize) -> Vec<String> {
+    let convex_smooth = p.smoothness().is_some_and(|l| l > 0)
+        && p.strong_convexity().is_some()
+        && p.minimizer().is_some();
     let mut m: Vec<String> = [
         "gd",
         "heavy-ball:momentum=9/10",
+        "heavy-ball:momentum=1/4",
         "pytorch:momentum=9/10",
         "pytorch:momentum=9/10,nesterov=true",
         "keras:momentum=9/10,nesterov=true",
@@ -63,6 +75,7 @@ pub fn methods(p: &dyn Problem, steps: usize) -> Vec<String> {
         "fista:momentum=t-sequence",
     ]
     .iter()
+    .filter(|s| convex_smooth || **s != "heavy-ball:momentum=1/4")
     .map(|s| (*s).to_string())
     .collect();
     if let (Some(l), Some(mu), Some(_)) = (p.smoothness(), p.strong_convexity(), p.minimizer()) {
@@ -119,6 +132,9 @@ pub enum CheckKind {
     /// On a quadratic, a constant-momentum run's gap stayed below the envelope that the spectral
     /// radius of its iteration matrix implies ([`stability::momentum_gap_envelope`]).
     SpectralRadius,
+    /// Heavy ball's Cesàro average stayed below Ghadimi, Feyzmahdavian & Johansson's bound at
+    /// every T ([`bounds::heavy_ball_cesaro`]).
+    Cesaro,
 }
 
 impl CheckKind {
@@ -131,6 +147,7 @@ impl CheckKind {
             CheckKind::Potential => "potential",
             CheckKind::Enclosure => "f64 enclosure",
             CheckKind::SpectralRadius => "spectral radius",
+            CheckKind::Cesaro => "Cesàro bound (GFJ 2015 Thm 1)",
         }
     }
 }
@@ -197,7 +214,7 @@ pub enum Rate {
     },
 }
 
-/// The report's work, estimated before it starts ([`super::budget`]): per problem, 11 methods,
+/// The report's work, estimated before it starts ([`super::budget`]): per problem, 12 methods,
 /// each run exactly and in bounded f64 (the MPFR fallbacks cost less than the exact run they
 /// replace).
 ///
@@ -210,12 +227,12 @@ pub fn estimate(steps: usize) -> Result<super::budget::Estimate> {
     let parts = problem_specs(steps)
         .iter()
         .map(|s| {
-            let exact = budget::runs(s, Arithmetic::Exact, steps, 11, size)?;
+            let exact = budget::runs(s, Arithmetic::Exact, steps, 12, size)?;
             let f64 = budget::runs(
                 s,
                 Arithmetic::Bounded(crate::arith::Rounding::Naive),
                 steps,
-                11,
+                12,
                 size,
             )?;
             Ok(budget::total(&[exact, f64], ""))
@@ -224,7 +241,7 @@ pub fn estimate(steps: usize) -> Result<super::budget::Estimate> {
     Ok(budget::total(
         &parts,
         format!(
-            "{} problems × 11 methods × {steps} steps, exact and bounded f64",
+            "{} problems × 12 methods × {steps} steps, exact and bounded f64",
             parts.len()
         ),
     ))
@@ -510,17 +527,57 @@ fn spectral_column<S: Number>(
 /// The bound column's name for [`stability::momentum_gap_envelope`].
 const SPECTRAL_ENVELOPE: &str = "ρ(T) envelope";
 
+/// The bound column's name for GFJ 2015's bound on the Cesàro average.
+const CESARO: &str = "GFJ Thm 1 (Cesàro)";
+
+/// The Cesàro check of a heavy-ball row (heavy ball and its PyTorch/Optax forms at a constant
+/// rate, not NAG) on a convex L-smooth problem inside GFJ 2015's range: `f(x̄_T) − f*` against
+/// [`bounds::heavy_ball_cesaro`] at every T = 0…K ([`cesaro::check`]). The bound column is taken
+/// only when no other check filled it (the quadratics' spectral envelope). Returns whether the
+/// check ran.
+fn cesaro_column<S: Evaluate>(
+    p: &dyn Problem,
+    schedule: &Schedule,
+    momentum: &Rational,
+    t: &Trace<S>,
+    row: &mut Row,
+) -> Result<bool> {
+    let Schedule::Constant { learning_rate } = schedule else {
+        return Ok(false);
+    };
+    let (Some(l), Some(_), Some(_)) = (p.smoothness(), p.strong_convexity(), p.minimizer()) else {
+        return Ok(false);
+    };
+    if t.initial_gap.is_none() || !bounds::heavy_ball_cesaro_in_range(learning_rate, &l, momentum) {
+        return Ok(false);
+    }
+    let checked = cesaro::check(p, t, learning_rate, momentum)?;
+    if checked.is_empty() {
+        return Ok(false);
+    }
+    let worst = checked
+        .iter()
+        .map(|c| ratio(&c.gap, &c.bound))
+        .fold(0.0f64, f64::max);
+    let failed_at = checked.iter().find(|c| c.violated()).map(|c| c.steps);
+    if row.bound.is_none() {
+        row.bound = Some(CESARO);
+        row.worst_ratio = Some(worst);
+    }
+    row.add_check(CheckKind::Cesaro, failed_at);
+    Ok(true)
+}
+
 /// Why a constant-momentum row has no guarantee: for heavy ball on a convex L-smooth problem the
-/// only candidate is the Cesàro bound of [`bounds::heavy_ball_cesaro_in_range`], and the row says
-/// when its step is out of that range (it bounds the average iterate, which the report does not
-/// track, so even in range it would not be checked here).
+/// only candidate is the Cesàro bound of [`bounds::heavy_ball_cesaro`], and the row says when its
+/// step is out of that range.
 fn no_guarantee(p: &dyn Problem, schedule: &Schedule, nag: bool, momentum: &Rational) -> String {
     let convex = p.strong_convexity().is_some() && p.minimizer().is_some();
     match (nag, convex, p.smoothness(), schedule) {
         (false, true, Some(l), Schedule::Constant { learning_rate })
             if !bounds::heavy_ball_cesaro_in_range(learning_rate, &l, momentum) =>
         {
-            "no guarantee known (GFJ 2015's Cesàro bound needs γL ≤ 1 − μ)".into()
+            "no guarantee known (GFJ 2015's Cesàro bound needs γL < 2(1 − μ))".into()
         }
         (false, true, Some(_), _) => {
             "no guarantee on the last iterate known (GFJ 2015 bounds the Cesàro average)".into()
@@ -561,7 +618,9 @@ fn theory_columns<S: Evaluate>(
     }
     let Some(g) = Guarantee::applicable(opt, p, schedule) else {
         if let Some((nag, momentum)) = constant_momentum(&row.method).filter(|(_, m)| *m > 0) {
-            if !spectral_column(p, schedule, t, row) {
+            let spectral = spectral_column(p, schedule, t, row);
+            let cesaro = !nag && cesaro_column(p, schedule, &momentum, t, row)?;
+            if !spectral && !cesaro {
                 row.add_note(&no_guarantee(p, schedule, nag, &momentum));
             }
         }
@@ -824,8 +883,10 @@ pub fn format_table(rows: &[Row], steps: usize) -> String {
         count(&|r: &Row| r.verdict() == Verdict::NothingChecked),
     );
     s += "rate: k^p = least-squares exponent of gap against k over [K/4, K] (m = 0); on strongly convex problems (m > 0), where that exponent only grows with K, ρ̂ = (gap_K/gap_{K/2})^{1/(K−K/2)}, the measured per-step gap factor, vs the theory's (ρ(T) = spectral radius of the iteration matrix over the quadratic's spectrum) — reported, not checked (the spectral radius is checked through the ρ(T) envelope)\n";
-    if rows.iter().any(|r| r.note.contains("GFJ 2015")) {
-        s += "GFJ 2015: the O(1/k) bound on heavy ball's Cesàro average (Ghadimi, Feyzmahdavian & Johansson, ECC 2015, arXiv:1412.7457, Thm 1), a theorem for 0 ≤ μ < 1, 0 < γ ≤ (1−μ)/L\n";
+    if rows.iter().any(|r| {
+        r.note.contains("GFJ 2015") || r.checks.iter().any(|c| c.kind == CheckKind::Cesaro)
+    }) {
+        s += "GFJ 2015: the O(1/T) bound on heavy ball's Cesàro average x̄_T = (x₀+…+x_T)/(T+1) (Ghadimi, Feyzmahdavian & Johansson, ECC 2015, arXiv:1412.7457, Thm 1), a theorem for 0 ≤ μ < 1, 0 < γL < 2(1−μ): f(x̄_T)−f* ≤ (μ/(1−μ)·Δ₀ + (1−μ)R²/(2γ))/(T+1) for γL ≤ 1−μ, (μΔ₀ + (1−μ)²R²/(2γ))/((T+1)(2(1−μ)−γL)) above, Δ₀ = f(x₀)−f*; checked exactly at every T = 0…K\n";
     }
     for (formula, what) in SOURCES {
         if rows.iter().any(|r| r.bound == Some(formula)) {

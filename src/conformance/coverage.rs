@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::{Config, Convention};
+use crate::arith::format::Format;
 
 /// A feature of a configuration that an adapter may declare unsupported
 /// ([`super::UnderTest::unsupported`]).
@@ -178,6 +179,15 @@ pub struct Coverage {
     pub total: Counts,
     /// Why the kit skipped cases (each reason once).
     pub skipped_because: Vec<String>,
+    /// The format the adapter was judged in ([`super::Element::FORMAT`]).
+    pub format: Format,
+    /// The verdicts of the cases run, each with how many cases got it, in order of first
+    /// appearance: `bit-exact with model single, foreach, fused` (the kernel models of
+    /// [`crate::optim::kernel`] or, in binary64, the check's naive/fused models), `within the
+    /// envelope` (no model reproduces the trace, every value lies inside the envelope).
+    pub verdicts: Vec<(String, usize)>,
+    /// The largest fraction of the envelope any value of a case run used (0 when none ran).
+    pub max_envelope_fraction: f64,
 }
 
 impl Coverage {
@@ -197,7 +207,26 @@ impl Coverage {
             families,
             total: Counts::default(),
             skipped_because: Vec::new(),
+            format: Format::Binary64,
+            verdicts: Vec::new(),
+            max_envelope_fraction: 0.0,
         }
+    }
+
+    /// The same count for an adapter judged in `format`.
+    #[must_use]
+    pub fn in_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Counts the verdict of a case run, and the fraction of the envelope it used.
+    pub fn verdict(&mut self, verdict: &str, fraction: f64) {
+        match self.verdicts.iter_mut().find(|(v, _)| v == verdict) {
+            Some((_, n)) => *n += 1,
+            None => self.verdicts.push((verdict.to_string(), 1)),
+        }
+        self.max_envelope_fraction = self.max_envelope_fraction.max(fraction);
     }
 
     /// Whether a case using `features` needs one the adapter declared unsupported.
@@ -281,8 +310,9 @@ impl fmt::Display for Coverage {
         let t = &self.total;
         writeln!(
             f,
-            "{} ({convention}): {} cases: {} run, {} declined, {} unsupported, {} skipped",
+            "{} ({convention}, {}): {} cases: {} run, {} declined, {} unsupported, {} skipped",
             self.suite,
+            self.format,
             t.run + t.declined + t.unsupported + t.skipped,
             t.run,
             t.declined,
@@ -316,6 +346,20 @@ impl fmt::Display for Coverage {
         }
         for reason in &self.skipped_because {
             write!(f, "\n  skipped by the kit: {reason}")?;
+        }
+        if !self.verdicts.is_empty() {
+            let parts: Vec<String> = self
+                .verdicts
+                .iter()
+                .map(|(v, n)| format!("{n} {v}"))
+                .collect();
+            write!(
+                f,
+                "\n  verdicts ({}): {}; at most {:.2} of the envelope used",
+                self.format,
+                parts.join("; "),
+                self.max_envelope_fraction
+            )?;
         }
         Ok(())
     }

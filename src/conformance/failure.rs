@@ -70,6 +70,23 @@ fn decimals(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// The bits of `x` in `format` as hex digits (`x` is a number of `format`, or NaN).
+fn bits_in(format: Format, x: f64) -> String {
+    if format == Format::Binary64 {
+        return f64_bits(x);
+    }
+    match crate::fixture::diagnose::value_bits(format, x, 0, 0) {
+        Ok(b) => crate::fixture::lowprec::hex(format, b),
+        Err(_) => format!("(not a {format} number: binary64 0x{})", f64_bits(x)),
+    }
+}
+
+/// A vector of numbers of `format` as hex bits.
+fn hexes(format: Format, v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| bits_in(format, *x)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
 fn convention_name(c: Convention) -> &'static str {
     match c {
         Convention::Pytorch => "pytorch (torch.optim.SGD)",
@@ -87,8 +104,8 @@ pub struct ReplayFailure {
     pub case: String,
     /// The convention and hyper-parameters the adapter was started with.
     pub config: Config,
-    /// The number format of the adapter's values (binary64 today: the kit drives f64
-    /// optimizers; the field names it so that a failure says which format it judged).
+    /// The number format of the adapter's values ([`super::Element::FORMAT`] of its element
+    /// type): the format the case was judged in, and the one `received`'s bits are printed in.
     pub format: Format,
     /// The learning rate of each step (the schedule).
     pub learning_rates: Vec<f64>,
@@ -110,18 +127,41 @@ pub struct ReplayFailure {
     pub error: f64,
     /// The envelope: the largest error any conforming operation order can make here.
     pub bound: f64,
+    /// In binary32, bfloat16 and binary16: the kernel model that reproduces the adapter's
+    /// parameters bit for bit although no framework runs it (a hyper-parameter one ulp off, the
+    /// first-step dampening quirk, …; `fixture::diagnose`), when one does. A failure inside the
+    /// envelope always has one: it is what proves the trace wrong.
+    pub diagnosis: Option<String>,
 }
 
 impl fmt::Display for ReplayFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
+        if self.error > self.bound {
+            writeln!(
+                f,
+                "FAIL {} {} ({}): leaves the error envelope at step {}, {}[{}]",
+                self.suite, self.case, self.format, self.step, self.quantity, self.coordinate
+            )?;
+        } else {
+            writeln!(
+                f,
+                "FAIL {} {} ({}): inside the error envelope but bit-exact with no model of a \
+                 framework, and reproduced by a different update (the diagnosis); first \
+                 difference from the reference model at step {}, {}[{}]",
+                self.suite, self.case, self.format, self.step, self.quantity, self.coordinate
+            )?;
+        }
+        if let Some(d) = &self.diagnosis {
+            writeln!(f, "  diagnosis: {d}")?;
+        }
+        writeln!(f, "  convention: {}", convention_name(c.convention))?;
         writeln!(
             f,
-            "FAIL {} {}: leaves the error envelope at step {}, {}[{}]",
-            self.suite, self.case, self.step, self.quantity, self.coordinate
+            "  format: {} ({})",
+            self.format,
+            super::element::element_type_name(self.format)
         )?;
-        writeln!(f, "  convention: {}", convention_name(c.convention))?;
-        writeln!(f, "  format: {}", self.format)?;
         writeln!(f, "  hyper-parameters (decimal = exact p/q [IEEE bits]):")?;
         writeln!(f, "    momentum = {}", exactly(c.momentum))?;
         writeln!(f, "    dampening = {}", exactly(c.dampening))?;
@@ -139,9 +179,27 @@ impl fmt::Display for ReplayFailure {
         for (k, lr) in self.learning_rates.iter().enumerate() {
             writeln!(f, "    step {}: {}", k + 1, exactly(*lr))?;
         }
+        let narrow = self.format != Format::Binary64;
         writeln!(f, "  initial params: {}", decimals(&self.initial_params))?;
+        if narrow {
+            writeln!(
+                f,
+                "  initial params ({} bits): {}",
+                self.format,
+                hexes(self.format, &self.initial_params)
+            )?;
+        }
         for (k, g) in self.gradients.iter().enumerate() {
             writeln!(f, "  gradient of step {}: {}", k + 1, decimals(g))?;
+            if narrow {
+                writeln!(
+                    f,
+                    "  gradient of step {} ({} bits): {}",
+                    k + 1,
+                    self.format,
+                    hexes(self.format, g)
+                )?;
+            }
         }
         writeln!(
             f,
@@ -153,12 +211,14 @@ impl fmt::Display for ReplayFailure {
             f,
             "    received = {} [0x{}]",
             format_f64(self.received),
-            f64_bits(self.received)
+            bits_in(self.format, self.received)
         )?;
         write!(
             f,
-            "    |received − expected| = {:e} > envelope bound {:e}",
-            self.error, self.bound
+            "    |received − expected| = {:e} {} envelope bound {:e}",
+            self.error,
+            if self.error > self.bound { ">" } else { "≤" },
+            self.bound
         )
     }
 }
@@ -176,8 +236,13 @@ pub struct StabilityFailure {
     pub stable: bool,
     /// The number of steps run.
     pub steps: usize,
-    /// x after those steps.
+    /// x after those steps (a number of `format`, widened exactly).
     pub last_iterate: f64,
+    /// The adapter's format.
+    pub format: Format,
+    /// The bound below which a contracting iterate must fall (10⁻¹⁰, or the format's smallest
+    /// normal where that is larger: binary16).
+    pub contract_below: f64,
 }
 
 impl fmt::Display for StabilityFailure {
@@ -185,19 +250,20 @@ impl fmt::Display for StabilityFailure {
         let c = &self.config;
         write!(
             f,
-            "FAIL stability properties: {} on λx²/2 (λ = 1) from x₀ = 1, format binary64, \
+            "FAIL stability properties: {} on λx²/2 (λ = 1) from x₀ = 1, format {}, \
              γλ = {} (learning rate {}), momentum = {}, nesterov = {}: exact spectral radius \
              {:.4} ({}) but x_{} = {:e}",
             convention_name(c.convention),
+            self.format,
             format(&self.learning_rate),
             exactly(crate::arith::rational_to_f64(&self.learning_rate)),
             exactly(c.momentum),
             c.nesterov,
             self.spectral_radius,
             if self.stable {
-                "≤ 9/10: must contract below 1e-10"
+                format!("≤ 9/10: must contract below {:e}", self.contract_below)
             } else {
-                "≥ 11/10: must exceed 1e10 or overflow"
+                "≥ 11/10: must exceed 1e10 or overflow".to_string()
             },
             self.steps,
             self.last_iterate

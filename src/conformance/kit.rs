@@ -7,14 +7,17 @@ use proptest::test_runner::{Config as PtConfig, TestCaseError, TestError, TestRu
 use rug::Rational;
 
 use super::coverage::{CaseOutcome, Coverage, Family, Feature};
-use super::failure::{ConformanceFailure, ReplayFailure, StabilityFailure};
+use super::element::Element;
+use super::failure::{ConformanceFailure, StabilityFailure};
+use super::judge::{Expected, Judged, judge};
 use super::{
-    Config, GeneratedCase, UnderTest, case_config, char_poly, generated_case, run_case, shrink,
+    Config, Convention, GeneratedCase, UnderTest, case_config, char_poly, generated_case_in, shrink,
 };
+use crate::arith::format::Format;
 use crate::arith::rational_to_f64;
-use crate::error::Error;
-use crate::fixture::check::{ReplayFixture, Verdict};
-use crate::fixture::replay::{self, REPLAY_CASES};
+use crate::error::{Error, Result as CrateResult};
+use crate::fixture::lowprec;
+use crate::fixture::replay::{self, REPLAY_CASES, ReplayCase};
 
 /// Cases per property suite when neither the builder nor `PROPTEST_CASES` says: each case is an
 /// exact replay, so proptest's own 256 would make the kit the slowest test of a downstream crate.
@@ -78,7 +81,10 @@ impl Kit {
     ///
     /// # Errors
     /// The first suite's [`ConformanceFailure`].
-    pub fn run<T: UnderTest>(&self, make: impl Fn() -> T) -> Result<KitReport, ConformanceFailure> {
+    pub fn run<E: Element, T: UnderTest<E>>(
+        &self,
+        make: impl Fn() -> T,
+    ) -> Result<KitReport, ConformanceFailure> {
         let suites = vec![
             self.replay_fixtures(&mut make())?,
             self.replay_properties(&make)?,
@@ -87,33 +93,36 @@ impl Kit {
         Ok(KitReport { suites })
     }
 
-    /// The replay catalogue of `imp`'s convention (the data of `fixtures/replay/`).
+    /// The replay catalogue of `imp`'s convention in its format: the data of `fixtures/replay/`
+    /// for an f64 adapter, of `fixtures/replay-<format>/` for the others (generated in memory,
+    /// byte for byte what the files hold).
     ///
     /// # Errors
-    /// The first fixture outside the envelope, or too little coverage.
-    pub fn replay_fixtures(&self, imp: &mut dyn UnderTest) -> Result<Coverage, ConformanceFailure> {
+    /// The first fixture the adapter fails, or too little coverage.
+    pub fn replay_fixtures<E: Element, T: UnderTest<E> + ?Sized>(
+        &self,
+        imp: &mut T,
+    ) -> Result<Coverage, ConformanceFailure> {
         const SUITE: &str = "replay fixtures";
         let convention = imp.convention();
-        let mut coverage = Coverage::new(SUITE, convention, imp.unsupported());
-        for case in REPLAY_CASES.iter().filter(|c| c.convention == convention) {
+        let mut coverage = Coverage::new(SUITE, convention, imp.unsupported()).in_format(E::FORMAT);
+        for case in fixture_cases(convention, E::FORMAT) {
             let invalid = |source: Error| ConformanceFailure::Invalid {
                 case: case.name.to_string(),
                 source,
             };
-            let config = case_config(case).map_err(invalid)?;
-            let expected = super::fixture_of(case).map_err(invalid)?;
-            let features = Feature::used_by(&config, &expected.learning_rates);
+            let config = case_config(&case).map_err(invalid)?;
+            let expected = expected_of(E::FORMAT, &case).map_err(invalid)?;
+            let features = Feature::used_by(&config, expected.learning_rates());
             if coverage.is_unsupported(&features) {
                 coverage.record(&features, CaseOutcome::Unsupported);
                 continue;
             }
-            match run_case(imp, &config, &expected).map_err(invalid)? {
-                None => coverage.record(&features, CaseOutcome::Declined),
-                Some(report) => {
-                    if let Verdict::Mismatch(m) = &report.verdict {
-                        return Err(replay_failure(SUITE, case.name, &config, &expected, m));
-                    }
+            match judge(imp, SUITE, case.name, &config, &expected)? {
+                Judged::Declined => coverage.record(&features, CaseOutcome::Declined),
+                Judged::Passed { verdict, fraction } => {
                     coverage.record(&features, CaseOutcome::Run);
+                    coverage.verdict(&verdict, fraction);
                 }
             }
         }
@@ -127,14 +136,16 @@ impl Kit {
     ///
     /// # Errors
     /// The minimal failing case, or too little coverage.
-    pub fn replay_properties<T: UnderTest>(
+    pub fn replay_properties<E: Element, T: UnderTest<E>>(
         &self,
         make: impl Fn() -> T,
     ) -> Result<Coverage, ConformanceFailure> {
         const SUITE: &str = "replay properties";
         let probe = make();
         let convention = probe.convention();
-        let coverage = RefCell::new(Coverage::new(SUITE, convention, probe.unsupported()));
+        let coverage = RefCell::new(
+            Coverage::new(SUITE, convention, probe.unsupported()).in_format(E::FORMAT),
+        );
         // Count the cases of the search, not the re-runs of shrinking.
         let searching = std::cell::Cell::new(true);
         let count = |features: &[Feature], outcome: CaseOutcome| {
@@ -142,15 +153,28 @@ impl Kit {
                 coverage.borrow_mut().record(features, outcome);
             }
         };
-        let result = self.runner().run(&generated_case(convention), |c| {
+        let strategy = generated_case_in(convention, E::FORMAT);
+        let result = self.runner().run(&strategy, |c| {
             let features = Feature::used_by(&c.config, &c.rates);
             if coverage.borrow().is_unsupported(&features) {
                 count(&features, CaseOutcome::Unsupported);
                 return Ok(());
             }
             match replay_generated(&make, &c) {
-                Ok(None) => count(&features, CaseOutcome::Declined),
-                Ok(Some(_)) => count(&features, CaseOutcome::Run),
+                Ok(Generated::Skipped) => {
+                    if searching.get() {
+                        coverage.borrow_mut().skip(&features, NEAR_OVERFLOW);
+                    }
+                }
+                Ok(Generated::Judged(Judged::Declined)) => {
+                    count(&features, CaseOutcome::Declined);
+                }
+                Ok(Generated::Judged(Judged::Passed { verdict, fraction })) => {
+                    if searching.get() {
+                        coverage.borrow_mut().verdict(&verdict, fraction);
+                    }
+                    count(&features, CaseOutcome::Run);
+                }
                 Err(e) => {
                     searching.set(false);
                     return Err(TestCaseError::fail(e.to_string()));
@@ -189,7 +213,7 @@ impl Kit {
     ///
     /// # Errors
     /// The first case whose iterates contradict the exact radius, or too little coverage.
-    pub fn stability_properties<T: UnderTest>(
+    pub fn stability_properties<E: Element, T: UnderTest<E>>(
         &self,
         make: impl Fn() -> T,
     ) -> Result<Coverage, ConformanceFailure> {
@@ -199,7 +223,10 @@ impl Kit {
                             for a verdict immune to rounding in 400 steps";
         let probe = make();
         let convention = probe.convention();
-        let mut families = Coverage::new(SUITE, convention, probe.unsupported());
+        let mut families =
+            Coverage::new(SUITE, convention, probe.unsupported()).in_format(E::FORMAT);
+        let contract_below = contract_below(E::FORMAT);
+        let one = E::exactly(1.0).expect("1 is a number of every format");
         // The suite draws plain, heavy-ball and Nesterov iterations only: no row for the
         // families it never generates (they would read "nothing checked" in every run).
         families.families.retain(|(f, _)| {
@@ -211,8 +238,12 @@ impl Kit {
         let coverage = RefCell::new(families);
         let searching = std::cell::Cell::new(true);
         let found: RefCell<Option<StabilityFailure>> = RefCell::new(None);
-        let strategy = (1u32..=120, 0u32..=15, any::<bool>());
-        let result = self.runner().run(&strategy, |(h20, mu16, nest)| {
+        // h = γλ = n/16 ∈ (0, 6] and μ = m/16: at most 7 significant bits, so both are numbers
+        // of every format (bfloat16 has 8): whatever a kernel converts them to, it runs the
+        // iteration whose exact spectral radius the verdict uses. (n/20 would not be: in
+        // bfloat16 a rounded h moves the radius by up to ~√(2⁻⁸) near a double root.)
+        let strategy = (1u32..=96, 0u32..=15, any::<bool>());
+        let result = self.runner().run(&strategy, |(h16, mu16, nest)| {
             let config = Config {
                 convention,
                 momentum: f64::from(mu16) / 16.0,
@@ -227,7 +258,7 @@ impl Kit {
                     coverage.borrow_mut().record(&features, outcome);
                 }
             };
-            let h = Rational::from((h20, 20u32));
+            let h = Rational::from((h16, 16u32));
             let Some(poly) = char_poly(&config, &h) else {
                 unreachable!("the strategy draws neither dampening, weight decay nor maximize")
             };
@@ -248,7 +279,7 @@ impl Kit {
             // λ = 1, γ = h: the gradient of x²/2 is x.
             let learning_rate = rational_to_f64(&h);
             let mut imp = make();
-            let mut x = vec![1.0f64];
+            let mut x = vec![one];
             if !imp.start(&config, &x) {
                 count(CaseOutcome::Declined);
                 return Ok(());
@@ -256,14 +287,15 @@ impl Kit {
             for _ in 0..STABILITY_STEPS {
                 let g = x.clone();
                 imp.step(&mut x, &g, learning_rate);
-                if !x[0].is_finite() {
+                if !x[0].to_f64().is_finite() {
                     break;
                 }
             }
+            let last = x[0].to_f64();
             let ok = if stable {
-                x[0].abs() < 1e-10
+                last.abs() < contract_below
             } else {
-                !x[0].is_finite() || x[0].abs() > 1e10
+                !last.is_finite() || last.abs() > 1e10
             };
             if ok {
                 count(CaseOutcome::Run);
@@ -276,7 +308,9 @@ impl Kit {
                     spectral_radius: rho.to_f64(),
                     stable,
                     steps: STABILITY_STEPS,
-                    last_iterate: x[0],
+                    last_iterate: last,
+                    format: E::FORMAT,
+                    contract_below,
                 };
                 let message = failure.to_string();
                 *found.borrow_mut() = Some(failure);
@@ -309,54 +343,115 @@ fn checked(coverage: Coverage) -> Result<Coverage, ConformanceFailure> {
     }
 }
 
-fn replay_failure(
-    suite: &'static str,
-    case: &str,
-    config: &Config,
-    expected: &ReplayFixture,
-    m: &crate::fixture::check::Mismatch,
-) -> ConformanceFailure {
-    ConformanceFailure::Replay(Box::new(ReplayFailure {
-        suite,
-        case: case.to_string(),
-        config: config.clone(),
-        format: crate::arith::format::Format::Binary64,
-        learning_rates: expected.learning_rates[..m.step].to_vec(),
-        initial_params: expected.initial_params.clone(),
-        gradients: expected.gradients[..m.step].to_vec(),
-        step: m.step,
-        quantity: m.quantity.clone(),
-        coordinate: m.coordinate,
-        expected: m.exact.clone(),
-        received: m.value,
-        error: m.error,
-        bound: m.bound,
-    }))
+/// Why a generated case was skipped: its exact trace comes within a factor 2 of the format's
+/// overflow, where the envelope (which assumes no overflow, `optim::kernel::envelope`) says
+/// nothing.
+const NEAR_OVERFLOW: &str = "exact trace within a factor 2 of the format's largest finite \
+                             number: the envelope assumes no overflow";
+
+/// A generated case, run.
+enum Generated {
+    /// Not run (the reason is [`NEAR_OVERFLOW`]).
+    Skipped,
+    /// Run, or declined.
+    Judged(Judged),
 }
 
-/// One generated case on a fresh adapter: `Ok(None)` if declined, `Ok(Some(values compared))`.
-fn replay_generated<T: UnderTest>(
+/// The catalogue cases of `convention` in `format`: the binary64 replay catalogue, or the
+/// format's ([`lowprec::cases`]).
+fn fixture_cases(convention: Convention, format: Format) -> Vec<ReplayCase> {
+    if format == Format::Binary64 {
+        REPLAY_CASES
+            .iter()
+            .filter(|c| c.convention == convention)
+            .cloned()
+            .collect()
+    } else {
+        lowprec::cases()
+            .into_iter()
+            .filter(|(f, c)| *f == format && c.convention == convention)
+            .map(|(_, c)| c)
+            .collect()
+    }
+}
+
+/// The expectation of a catalogue case in `format`.
+fn expected_of(format: Format, case: &ReplayCase) -> CrateResult<Expected> {
+    Ok(if format == Format::Binary64 {
+        Expected::Binary64(Box::new(super::fixture_of(case)?))
+    } else {
+        Expected::Format(Box::new(lowprec::build(format, case)?))
+    })
+}
+
+/// The expectation of a generated case in `format`; `None` when its exact trace comes within a
+/// factor 2 of the format's overflow.
+fn expected_generated(format: Format, c: &GeneratedCase) -> CrateResult<Option<Expected>> {
+    if format == Format::Binary64 {
+        let oc = super::oracle_config(&c.config)?;
+        let expected = replay::expectation("generated", &oc, &c.rates, &c.x0, &c.gradients)?;
+        return Ok(Some(Expected::Binary64(Box::new(expected))));
+    }
+    let bits = |v: &[f64]| -> CrateResult<Vec<u64>> {
+        v.iter()
+            .map(|x| crate::fixture::diagnose::value_bits(format, *x, 0, 0))
+            .collect()
+    };
+    let hyper = crate::optim::kernel::Hyper {
+        learning_rates: c.rates.clone(),
+        momentum: c.config.momentum,
+        dampening: c.config.dampening,
+        weight_decay: c.config.weight_decay,
+        nesterov: c.config.nesterov,
+        maximize: c.config.maximize,
+    };
+    let initial = bits(&c.x0)?;
+    let gradients = c
+        .gradients
+        .iter()
+        .map(|g| bits(g))
+        .collect::<CrateResult<Vec<_>>>()?;
+    let family = lowprec::family(c.config.convention);
+    // The exact trace first (cheap): a case near overflow is skipped before its models run.
+    let exact = crate::optim::kernel::exact_trace(family, format, &hyper, &initial, &gradients)?;
+    let limit = Rational::from(rug::Integer::from(1) << (format.max_exponent() - 1) as u32);
+    let near = exact.iter().any(|s| {
+        s.params
+            .iter()
+            .chain(s.state.iter().flatten())
+            .any(|q| Rational::from(q.abs_ref()) >= limit)
+    });
+    if near {
+        return Ok(None);
+    }
+    let fx = lowprec::build_from("generated", format, family, hyper, initial, gradients)?;
+    Ok(Some(Expected::Format(Box::new(fx))))
+}
+
+/// One generated case on a fresh adapter of element type `E`.
+fn replay_generated<E: Element, T: UnderTest<E>>(
     make: &impl Fn() -> T,
     c: &GeneratedCase,
-) -> Result<Option<usize>, ConformanceFailure> {
+) -> Result<Generated, ConformanceFailure> {
     const SUITE: &str = "replay properties";
     let invalid = |source: Error| ConformanceFailure::Invalid {
         case: "generated".into(),
         source,
     };
-    let oc = super::oracle_config(&c.config).map_err(invalid)?;
-    let expected =
-        replay::expectation("generated", &oc, &c.rates, &c.x0, &c.gradients).map_err(invalid)?;
+    let Some(expected) = expected_generated(E::FORMAT, c).map_err(invalid)? else {
+        return Ok(Generated::Skipped);
+    };
     let mut imp = make();
-    match run_case(&mut imp, &c.config, &expected).map_err(invalid)? {
-        None => Ok(None),
-        Some(report) => match &report.verdict {
-            Verdict::Mismatch(m) => {
-                Err(replay_failure(SUITE, "generated", &c.config, &expected, m))
-            }
-            _ => Ok(Some(report.values_compared)),
-        },
-    }
+    judge(&mut imp, SUITE, "generated", &c.config, &expected).map(Generated::Judged)
+}
+
+/// The bound a contracting iterate must fall below in 400 steps: 10⁻¹⁰, or the smallest normal
+/// number of `format` where that is larger (binary16's, 2⁻¹⁴ ≈ 6.1·10⁻⁵: below it the subnormal
+/// grid of spacing 2⁻²⁴ is coarse enough that a correct iteration may settle on a nonzero
+/// subnormal, where the step `hx` rounds away).
+fn contract_below(format: Format) -> f64 {
+    let smallest_normal = rational_to_f64(&format.smallest_normal());
+    smallest_normal.max(1e-10)
 }
 
 /// What a passing kit run checked, suite by suite.

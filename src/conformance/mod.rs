@@ -1,6 +1,6 @@
 //! The conformance kit: run the oracle against *your* optimizer in your own `cargo test`.
 //!
-//! Implement [`UnderTest`] for your f64 optimizer (it is told the convention's hyper-parameters,
+//! Implement [`UnderTest`] for your optimizer (f64 here; f32, bf16 and f16 below: it is told the convention's hyper-parameters,
 //! starts from given parameters, and steps with a given gradient and learning rate), then either
 //! call the functions below or let the macro write the tests:
 //!
@@ -49,16 +49,96 @@
 //! momentum_oracle::conformance::stability_properties(MySgd::default, 8).unwrap();
 //! ```
 //!
+//! # In binary32, bfloat16 and binary16
+//!
+//! [`UnderTest`] takes the element type as a parameter, `f64` by default: an optimizer storing
+//! `f32` (candle, burn, dfdx tensors in float32) implements `UnderTest<f32>`, a bfloat16 or float16
+//! one `UnderTest<half::bf16>` or `UnderTest<half::f16>` ([`Element`]; `half` is the crate those
+//! frameworks store 16-bit tensors in). Parameters, gradients and state are of that type; the
+//! hyper-parameters and the learning rate stay `f64`, as a user passes them, so that converting
+//! them is part of what is judged. The same three suites then run in that format:
+//!
+//! * the replay fixtures are the format's (`fixtures/replay-<format>/`, gradient classes scaled to
+//!   it: ordinary, sign changes, zeros, its subnormals, near its overflow), and the generated
+//!   cases draw the same classes as numbers of the format;
+//! * a trace passes **bit-exact with a named kernel model** of [`crate::optim::kernel`] (PyTorch
+//!   `single`, `foreach`, `fused`, `no-fma`, `mixed`; Keras and Optax `eager`, `jit`, …) when one
+//!   reproduces it, otherwise **within the envelope** derived from the format's unit roundoff, and
+//!   the coverage table says which verdict each case got and the largest fraction of the envelope
+//!   used;
+//! * it fails with [`ConformanceFailure::Replay`] naming the format, the case and the received
+//!   value's bits in the format, when a value leaves the envelope — or when the diagnosis
+//!   ([`crate::fixture::diagnose`]) proves the trace to be another update, such as the right
+//!   kernel with its learning rate one ulp off, which the envelope alone cannot see.
+//!
+//! An f32 `torch.optim.SGD` in PyTorch's CPU order (constants `f32(x)`, every `add` with alpha a
+//! fused multiply-add), run through all three suites:
+//!
+//! ```
+//! use momentum_oracle::conformance::{Config, Convention, Kit, UnderTest};
+//!
+//! #[derive(Default)]
+//! struct MySgd32 { config: Option<Config>, buffer: Option<Vec<f32>> }
+//!
+//! impl UnderTest<f32> for MySgd32 {
+//!     fn convention(&self) -> Convention { Convention::Pytorch }
+//!     fn start(&mut self, config: &Config, _params: &[f32]) -> bool {
+//!         self.config = Some(config.clone());
+//!         self.buffer = None;
+//!         true
+//!     }
+//!     fn step(&mut self, params: &mut [f32], gradient: &[f32], lr: f64) {
+//!         let c = self.config.as_ref().unwrap();
+//!         let (mu, wd) = (c.momentum as f32, c.weight_decay as f32);
+//!         let keep = (1.0 - c.dampening) as f32; // 1 − τ in Python doubles, then f32
+//!         let mut g: Vec<f32> = gradient.iter().map(|x| if c.maximize { -x } else { *x }).collect();
+//!         if c.weight_decay != 0.0 {
+//!             for (gi, p) in g.iter_mut().zip(params.iter()) { *gi = p.mul_add(wd, *gi); }
+//!         }
+//!         if c.momentum != 0.0 {
+//!             let b = match self.buffer.take() {
+//!                 None => g.clone(), // PyTorch's first buffer is a copy of g
+//!                 Some(b) => b.iter().zip(&g).map(|(b, g)| g.mul_add(keep, b * mu)).collect(),
+//!             };
+//!             if c.nesterov {
+//!                 for (gi, bi) in g.iter_mut().zip(&b) { *gi = bi.mul_add(mu, *gi); }
+//!             } else {
+//!                 g = b.clone();
+//!             }
+//!             self.buffer = Some(b);
+//!         }
+//!         let minus_lr = -lr as f32;
+//!         for (p, gi) in params.iter_mut().zip(&g) { *p = gi.mul_add(minus_lr, *p); }
+//!     }
+//!     fn state(&self, name: &str) -> Option<Vec<f32>> {
+//!         (name == "momentum_buffer").then(|| self.buffer.clone()).flatten()
+//!     }
+//! }
+//!
+//! let report = Kit::new().cases(16).run(MySgd32::default).unwrap();
+//! let text = report.to_string();
+//! assert!(text.contains("replay fixtures (pytorch, binary32)"));
+//! // Every case bit-exact with PyTorch's single-tensor kernel (in binary32 it equals foreach and
+//! // fused), none merely inside the envelope.
+//! assert!(report.suites[..2].iter().all(|s| s.verdicts.iter().all(|(v, _)| v.contains("single"))));
+//! // In a downstream crate: `momentum_oracle::conformance_tests!(my_sgd_f32: f32, MySgd32::default());`
+//! ```
+//!
 //! What each suite checks:
 //! * [`replay_fixtures`] — the replay catalogue of your convention (generated in memory, the same
-//!   data as `fixtures/replay/`): bit-exact, or inside the order-independent error envelope of
-//!   the exact trace at every step ([`crate::fixture::check`]).
+//!   data as `fixtures/replay/`, or `fixtures/replay-<format>/` for the narrow formats):
+//!   bit-exact, or inside the order-independent error envelope of the exact trace at every step
+//!   ([`crate::fixture::check`], [`crate::fixture::diagnose::check_format`]).
 //! * [`replay_properties`] — the same check on generated configurations, schedules and gradient
 //!   sequences (proptest, shrinking to a minimal failing case): the conventions' first-step
 //!   quirks, nesterov forms, weight decay and maximize, under any learning-rate sequence.
 //! * [`stability_properties`] — the theory: on `λx²/2`, your iteration must contract where the
 //!   exact Jury criterion says the convention is stable (spectral radius ≤ 9/10) and grow where
-//!   it is unstable (≥ 11/10); margins make the verdicts immune to rounding.
+//!   it is unstable (≥ 11/10); margins make the verdicts immune to rounding. `γλ = n/16` and
+//!   `μ = m/16` are numbers of every format, so a narrow kernel runs the very iteration whose
+//!   radius is used; binary16 must contract below its smallest normal 2⁻¹⁴ instead of 10⁻¹⁰
+//!   (a correct binary16 iteration can settle a few subnormal ulps from zero: PyTorch's kernel
+//!   ends at most 10·2⁻²⁴ there, over the whole grid of cases).
 //!
 //! # What a run reports, and when it fails
 //!
@@ -152,16 +232,20 @@
 use rug::Rational;
 
 mod coverage;
+mod element;
 mod failure;
+mod judge;
 mod kit;
 mod shrink;
 
 pub use coverage::{CaseOutcome, Counts, Coverage, Family, Feature, Shortfall};
+pub use element::{Element, element_type_name};
 pub use failure::{ConformanceFailure, ReplayFailure, StabilityFailure};
 pub use kit::{DEFAULT_CASES, Kit, KitReport};
 
+use crate::arith::format::Format;
 use crate::error::{Error, Result};
-use crate::fixture::check::{CheckReport, ExternalStep, ExternalTrace, ReplayFixture, check};
+use crate::fixture::check::{CheckReport, ReplayFixture, check};
 pub use crate::fixture::replay::Convention;
 use crate::fixture::replay::{self, REPLAY_CASES};
 use crate::optim::OptimizerConfig;
@@ -184,8 +268,15 @@ pub struct Config {
     pub maximize: bool,
 }
 
-/// A downstream f64 optimizer under test.
-pub trait UnderTest {
+/// A downstream optimizer under test, storing its parameters, gradients and state as `E`
+/// (`f64` unless said otherwise: `impl UnderTest for MySgd` is an f64 optimizer; an f32 one is
+/// `impl UnderTest<f32> for MySgd32`, a bfloat16 one `impl UnderTest<half::bf16> for ...`).
+///
+/// The hyper-parameters ([`Config`]) and the learning rate stay `f64` in every format: they are
+/// the doubles a user passes (`torch.optim.SGD(lr=0.1)`, candle's `ParamsSGD { lr: f64 }`), and
+/// converting them is part of the kernel being judged (PyTorch's `f32(lr)` in an f32 kernel, its
+/// `bf16(f32(lr))` in a bf16 one, [`crate::optim::kernel`]).
+pub trait UnderTest<E: Element = f64> {
     /// The convention it implements; only that convention's cases are run.
     fn convention(&self) -> Convention;
 
@@ -193,14 +284,14 @@ pub trait UnderTest {
     /// not support. A decline is counted: a suite fails when everything, or more than half, of
     /// what it was offered is declined; features declared in [`UnderTest::unsupported`] are not
     /// offered at all.
-    fn start(&mut self, config: &Config, params: &[f64]) -> bool;
+    fn start(&mut self, config: &Config, params: &[E]) -> bool;
 
     /// One step: update `params` in place with `gradient` at learning rate `learning_rate`.
-    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64);
+    fn step(&mut self, params: &mut [E], gradient: &[E], learning_rate: f64);
 
     /// The state vector the oracle calls `name` (`momentum_buffer` for PyTorch, `velocity` for
     /// Keras, `trace` for Optax), if exposed; compared too when given.
-    fn state(&self, _name: &str) -> Option<Vec<f64>> {
+    fn state(&self, _name: &str) -> Option<Vec<E>> {
         None
     }
 
@@ -264,7 +355,8 @@ fn state_name(c: Convention) -> &'static str {
     }
 }
 
-/// Drives `imp` through a replay and checks it. `None` if it declines the configuration.
+/// Drives the f64 `imp` through a binary64 replay and checks it. `None` if it declines the
+/// configuration. (The kit's suites judge every format; this is the binary64 check by hand.)
 ///
 /// # Errors
 /// As [`check`] (a trace of the wrong length is the implementation's bug, reported as an error).
@@ -273,33 +365,14 @@ pub fn run_case(
     config: &Config,
     expected: &ReplayFixture,
 ) -> Result<Option<CheckReport>> {
-    let mut params = expected.initial_params.clone();
-    if !imp.start(config, &params) {
-        return Ok(None);
+    let expected = judge::Expected::Binary64(Box::new(expected.clone()));
+    let judge::Expected::Binary64(fixture) = &expected else {
+        unreachable!("built as binary64 above")
+    };
+    match judge::drive(imp, config, &expected)? {
+        None => Ok(None),
+        Some(trace) => check(fixture, &trace).map(Some),
     }
-    let name = state_name(config.convention);
-    let mut steps = Vec::with_capacity(expected.steps.len());
-    for (k, (g, learning_rate)) in expected
-        .gradients
-        .iter()
-        .zip(&expected.learning_rates)
-        .enumerate()
-    {
-        imp.step(&mut params, g, *learning_rate);
-        let mut state = Vec::new();
-        // Compare the state only where the oracle has one at this step (PyTorch creates its
-        // buffer on step 1, and has none without momentum).
-        if expected.steps[k].exact_state.iter().any(|(n, _)| n == name) {
-            if let Some(v) = imp.state(name) {
-                state.push((name.to_string(), v));
-            }
-        }
-        steps.push(ExternalStep {
-            params: params.clone(),
-            state,
-        });
-    }
-    check(expected, &ExternalTrace { steps }).map(Some)
 }
 
 fn case_config(case: &replay::ReplayCase) -> Result<Config> {
@@ -358,7 +431,7 @@ pub fn replay_fixtures(imp: &mut dyn UnderTest) -> Result<Vec<Outcome>> {
 }
 
 /// Panics with the failure unless `imp` passes [`Kit::replay_fixtures`] (for `#[test]`s).
-pub fn assert_replay_fixtures(imp: &mut dyn UnderTest) {
+pub fn assert_replay_fixtures<E: Element, T: UnderTest<E> + ?Sized>(imp: &mut T) {
     match Kit::new().replay_fixtures(imp) {
         Ok(coverage) => println!("{coverage}"),
         Err(failure) => panic!("{failure}"),
@@ -366,7 +439,8 @@ pub fn assert_replay_fixtures(imp: &mut dyn UnderTest) {
 }
 
 /// A generated replay case: configuration, per-step learning rates, initial parameters and
-/// gradients (f64 values spanning magnitudes, with zeros and sign changes).
+/// gradients (numbers of the case's format held as f64, spanning its magnitudes, with zeros and
+/// sign changes; [`generated_case_in`]).
 #[derive(Clone, Debug)]
 pub struct GeneratedCase {
     /// The configuration.
@@ -394,13 +468,74 @@ const MAX_STEPS: usize = 12;
 pub fn generated_case(
     convention: Convention,
 ) -> impl proptest::strategy::Strategy<Value = GeneratedCase> {
+    generated_case_in(convention, Format::Binary64)
+}
+
+/// `2^e` as an f64 (`e ≥ −1022`: a normal binary64 number, built from its bits, so exact).
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// The nearest number of `format` to `x`, as the f64 it is.
+fn nearest(format: Format, x: f64) -> f64 {
+    let q = Rational::from_f64(x).expect("finite");
+    match format.round(&q, crate::arith::format::Subnormals::Gradual) {
+        crate::arith::format::Rounded::Finite(v) => crate::arith::format::round_f64(&v),
+        _ => 0.0,
+    }
+}
+
+/// The data of one coordinate in `format` (binary64: the kit's original draw), scaled like the
+/// format's replay fixtures ([`crate::fixture::lowprec::inputs`]): ordinary values of magnitude
+/// below 1 rounded to the format (6 in 9), zeros (1 in 9), the format's subnormals `n·2^(emin−p+1)`
+/// (1 in 9) and values near its overflow, `[2^(emax−8), 2^(emax−6))` (1 in 9); a coordinate's
+/// gradients are drawn independently (4 in 5) or as one value with its sign flipped at every
+/// step (1 in 5). Near overflow is `emax − 8`, not the fixtures' `emax − 7`, because a generated
+/// case runs up to 12 steps at rates up to 2/5 instead of 10 at 1/10; a case whose exact trace
+/// still comes within a factor 2 of overflow is skipped and counted (kit.rs).
+fn coordinate_in(format: Format) -> proptest::strategy::BoxedStrategy<(f64, Vec<f64>)> {
     use proptest::prelude::*;
+    if format == Format::Binary64 {
+        let value = prop_oneof![
+            8 => (-1000.0f64..1000.0).prop_map(|x| x * 1e-3),
+            1 => Just(0.0),
+            1 => (1i32..60, any::<bool>()).prop_map(|(e, s)| if s { f64::powi(2.0, -e) } else { -f64::powi(2.0, e) }),
+        ];
+        return (value.clone(), proptest::collection::vec(value, MAX_STEPS)).boxed();
+    }
+    let p = format.precision() as i32;
+    let (emin, emax) = (format.min_exponent(), format.max_exponent());
+    let signed = |x: f64, negative: bool| if negative { -x } else { x };
     let value = prop_oneof![
-        8 => (-1000.0f64..1000.0).prop_map(|x| x * 1e-3),
+        6 => (-1000.0f64..1000.0).prop_map(move |x| nearest(format, x * 1e-3)),
         1 => Just(0.0),
-        1 => (1i32..60, any::<bool>()).prop_map(|(e, s)| if s { f64::powi(2.0, -e) } else { -f64::powi(2.0, e) }),
+        1 => (1u64..(1u64 << (p - 1)), any::<bool>())
+            .prop_map(move |(n, s)| signed(n as f64 * pow2(emin - p + 1), s)),
+        1 => ((1u64 << (p - 1))..(1u64 << p), 0i32..2, any::<bool>())
+            .prop_map(move |(n, e, s)| signed(n as f64 * pow2(emax - 8 + e - p + 1), s)),
+    ]
+    .boxed();
+    let flips = value.clone().prop_map(|v| {
+        (0..MAX_STEPS)
+            .map(|k| if k % 2 == 0 { v } else { -v })
+            .collect::<Vec<f64>>()
+    });
+    let history = prop_oneof![
+        4 => proptest::collection::vec(value.clone(), MAX_STEPS),
+        1 => flips,
     ];
-    let coordinate = (value.clone(), proptest::collection::vec(value, MAX_STEPS));
+    (value, history).boxed()
+}
+
+/// The strategy of [`Kit::replay_properties`] for one convention and format: as
+/// [`generated_case`], with initial parameters and gradients that are numbers of `format`
+/// ([`Element::FORMAT`] of the adapter's element type), drawn as `coordinate_in` says.
+pub fn generated_case_in(
+    convention: Convention,
+    format: Format,
+) -> impl proptest::strategy::Strategy<Value = GeneratedCase> {
+    use proptest::prelude::*;
+    let coordinate = coordinate_in(format);
     // Each feature is off in half of the cases, so that every family — plain SGD included, which
     // needs all of them off — gets cases (an even draw over 0..=15 left plain SGD without a case
     // in most runs of 64). A union shrinks to its first alternative: off.
@@ -461,7 +596,7 @@ pub fn generated_case(
 ///
 /// # Errors
 /// The minimal failing case, or too little coverage.
-pub fn replay_properties<T: UnderTest>(
+pub fn replay_properties<E: Element, T: UnderTest<E>>(
     make: impl Fn() -> T,
     cases: u32,
 ) -> std::result::Result<Coverage, ConformanceFailure> {
@@ -472,7 +607,7 @@ pub fn replay_properties<T: UnderTest>(
 ///
 /// # Errors
 /// The first contradicting case, or too little coverage.
-pub fn stability_properties<T: UnderTest>(
+pub fn stability_properties<E: Element, T: UnderTest<E>>(
     make: impl Fn() -> T,
     cases: u32,
 ) -> std::result::Result<Coverage, ConformanceFailure> {
@@ -501,14 +636,49 @@ fn char_poly(c: &Config, h: &Rational) -> Option<CharPoly> {
 /// [`ConformanceFailure`] otherwise.
 ///
 /// `conformance_tests!(name, expr)` writes them inside `pub(crate) mod name`, so that several
-/// invocations fit in one module; `conformance_tests!(expr)` writes them at the call site (once per module).
+/// invocations fit in one module; `conformance_tests!(expr)` writes them at the call site (once
+/// per module). The element type is the one the adapter implements [`UnderTest`] for; an adapter
+/// generic over it names it: `conformance_tests!(name: f32, expr)` runs the binary32 suites
+/// (`half::bf16`, `half::f16` the 16-bit ones).
 ///
 /// ```ignore
 /// momentum_oracle::conformance_tests!(my_sgd, MySgd::default());
 /// momentum_oracle::conformance_tests!(my_sgd_nesterov, MySgd::nesterov());
+/// momentum_oracle::conformance_tests!(my_sgd_f32: f32, MySgd::<f32>::default());
+/// momentum_oracle::conformance_tests!(my_sgd_bf16: half::bf16, MySgd::<half::bf16>::default());
 /// ```
 #[macro_export]
 macro_rules! conformance_tests {
+    (@tests $elem:ty, $make:expr) => {
+        #[test]
+        pub(crate) fn momentum_oracle_replay_fixtures() {
+            match $crate::conformance::Kit::new().replay_fixtures::<$elem, _>(&mut $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        #[test]
+        pub(crate) fn momentum_oracle_replay_properties() {
+            match $crate::conformance::Kit::new().replay_properties::<$elem, _>(|| $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        #[test]
+        pub(crate) fn momentum_oracle_stability_properties() {
+            match $crate::conformance::Kit::new().stability_properties::<$elem, _>(|| $make) {
+                Ok(coverage) => println!("{coverage}"),
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+    };
+    ($name:ident : $elem:ty, $make:expr) => {
+        pub(crate) mod $name {
+            #[allow(unused_imports)] // the expression may name items of the enclosing module
+            use super::*;
+            $crate::conformance_tests!(@tests $elem, $make);
+        }
+    };
     ($name:ident, $make:expr) => {
         pub(crate) mod $name {
             #[allow(unused_imports)] // the expression may name items of the enclosing module

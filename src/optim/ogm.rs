@@ -25,12 +25,22 @@
 //! **Operation order** (per element): `y₊ = x`, `y₊ = mul_add(g, −γ, y₊)`; `d₁ = y₊ − y`,
 //! `d₂ = y₊ − x`; `x₊ = y₊`, `x₊ = mul_add(d₁, a, x₊)`, `x₊ = mul_add(d₂, b, x₊)`.
 //!
-//! **Constructor checks**: N ≥ 1. A run longer than N steps fails at step N + 1 with
-//! [`Error::InvalidHyperParameter`] naming `steps`: the method is defined for N steps only.
+//! **Given θ** (`theta=θ₁;…;θ_N`, optional): the same update with a caller's rational θ sequence
+//! in place of the recursion (θ₀ = 1 stays), e.g. the 64-bit rational approximations a worst-case
+//! certificate is proved for (`theory::pep::method::ogm_theta`): that is a different method from
+//! OGM1 — exact in ℚ for every N, and Kim & Fessler's bound is not claimed for it. The
+//! coefficients `a = (θ_{i} − 1)/θ_{i+1}`, `b = θ_i/θ_{i+1}` are then formed exactly in ℚ and
+//! rounded once into the run's arithmetic.
+//!
+//! **Constructor checks**: N ≥ 1; a given θ has N entries, all positive. A run longer than N
+//! steps fails at step N + 1 with [`Error::InvalidHyperParameter`] naming `steps`: the method is
+//! defined for N steps only.
 //!
 //! **Source**: D. Kim & J. A. Fessler, *Optimized first-order methods for smooth convex
 //! minimization*, Math. Program. 159 (2016), 81–107, Algorithm OGM1 and Theorem 2; Y. Drori, *The
 //! exact information-based complexity of smooth convex minimization*, J. Complexity 39 (2017).
+
+use rug::Rational;
 
 use super::{Optimizer, Query, StateRecord, StepContext};
 use crate::arith::linalg::Vector;
@@ -43,16 +53,23 @@ use crate::spec::{EntryInfo, ParamInfo, Spec};
 pub const INFO: EntryInfo = EntryInfo {
     name: "ogm",
     summary: "Kim–Fessler OGM1 for N steps: y₊ = x − γ∇f(x), x₊ = y₊ + ((θ−1)/θ₊)(y₊ − y) + (θ/θ₊)(y₊ − x)",
-    params: &[ParamInfo {
-        key: "steps",
-        help: "N ≥ 1, the number of steps (required; the last step uses θ_N with 8θ²)",
-    }],
+    params: &[
+        ParamInfo {
+            key: "steps",
+            help: "N ≥ 1, the number of steps (required; the last step uses θ_N with 8θ²)",
+        },
+        ParamInfo {
+            key: "theta",
+            help: "θ₁;…;θ_N given (rational, positive) instead of Kim–Fessler's irrational recursion",
+        },
+    ],
 };
 
 /// OGM1 for a fixed number of steps. See the [module documentation](self).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ogm {
     steps: usize,
+    theta: Option<Vec<Rational>>,
 }
 
 impl Ogm {
@@ -64,7 +81,25 @@ impl Ogm {
         if steps == 0 {
             return Err(Error::hyper("steps", steps, "OGM needs at least one step"));
         }
-        Ok(Ogm { steps })
+        Ok(Ogm { steps, theta: None })
+    }
+
+    /// The OGM update for `theta.len()` = N steps with the given `θ₁ … θ_N` (θ₀ = 1) instead of
+    /// Kim & Fessler's recursion (see the [module documentation](self), "Given θ").
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] for an empty list or a θ ≤ 0.
+    pub fn with_theta(theta: Vec<Rational>) -> Result<Self> {
+        let mut o = Self::new(theta.len())?;
+        if let Some(t) = theta.iter().find(|t| **t <= 0) {
+            return Err(Error::hyper(
+                "theta",
+                crate::arith::text::format(t),
+                "every θ must be positive",
+            ));
+        }
+        o.theta = Some(theta);
+        Ok(o)
     }
 
     /// Parses `ogm:steps=N`.
@@ -79,19 +114,42 @@ impl Ogm {
                 "missing required key \"steps\"",
             ));
         }
-        let s = Self::new(spec.usize_or("steps", 0)?)?;
+        let steps = spec.usize_or("steps", 0)?;
+        let s = match spec.rational_list("theta")? {
+            None => Self::new(steps)?,
+            Some(theta) if theta.len() == steps => Self::with_theta(theta)?,
+            Some(theta) => {
+                return Err(Error::hyper(
+                    "theta",
+                    crate::spec::format_list(&theta),
+                    format!("needs exactly N = {steps} entries θ₁ … θ_N"),
+                ));
+            }
+        };
         spec.finish(&INFO)?;
         Ok(s)
     }
 
     /// The spec that rebuilds this config.
     pub fn spec(&self) -> String {
-        format!("ogm:steps={}", self.steps)
+        match &self.theta {
+            None => format!("ogm:steps={}", self.steps),
+            Some(t) => format!(
+                "ogm:steps={},theta={}",
+                self.steps,
+                crate::spec::format_list(t)
+            ),
+        }
     }
 
     /// N.
     pub fn steps(&self) -> usize {
         self.steps
+    }
+
+    /// The given θ₁ … θ_N, or `None` for Kim & Fessler's recursion.
+    pub fn theta(&self) -> Option<&[Rational]> {
+        self.theta.as_deref()
     }
 }
 
@@ -134,16 +192,32 @@ impl<S: Scalar> Optimizer<S> for Ogm {
             ));
         }
         let r = ctx.rounding;
-        let factor = if k == self.steps { 8 } else { 4 };
-        let theta = &state.theta;
-        let inner = S::one() + &(S::from_ratio(factor, 1) * &(theta.clone() * theta));
-        let root = inner.sqrt().ok_or_else(|| Error::NotRational {
-            operation: "OGM's θ_{i+1} = (1 + √(1 + cθ_i²))/2",
-            detail: format!(" at step {k}"),
-        })?;
-        let theta_next = (S::one() + &root) * &S::from_ratio(1, 2);
-        let a = (theta.clone() - &S::one()) / &theta_next;
-        let b = theta.clone() / &theta_next;
+        let (theta_next, a, b) = if let Some(given) = &self.theta {
+            // θ_{k−1} and θ_k from the list (θ₀ = 1): a and b exact in ℚ, rounded once.
+            let previous = if k == 1 {
+                Rational::from(1)
+            } else {
+                given[k - 2].clone()
+            };
+            let next = &given[k - 1];
+            (
+                S::from_rational(next),
+                S::from_rational(&Rational::from(Rational::from(&previous - 1u32) / next)),
+                S::from_rational(&Rational::from(&previous / next)),
+            )
+        } else {
+            let factor = if k == self.steps { 8 } else { 4 };
+            let theta = &state.theta;
+            let inner = S::one() + &(S::from_ratio(factor, 1) * &(theta.clone() * theta));
+            let root = inner.sqrt().ok_or_else(|| Error::NotRational {
+                operation: "OGM's θ_{i+1} = (1 + √(1 + cθ_i²))/2",
+                detail: format!(" at step {k}"),
+            })?;
+            let theta_next = (S::one() + &root) * &S::from_ratio(1, 2);
+            let a = (theta.clone() - &S::one()) / &theta_next;
+            let b = theta.clone() / &theta_next;
+            (theta_next, a, b)
+        };
 
         let point = state.params.clone();
         let gradient = oracle.gradient(&point)?;

@@ -204,14 +204,14 @@ pub fn effective_learning_rate(learning_rate: &Rational, momentum: &Rational) ->
     ))
 }
 
-/// Whether heavy ball with constant learning rate γ and momentum μ is in the parameter range of Ghadimi,
-/// Feyzmahdavian & Johansson's O(1/k) bound on the Cesàro average `x̄_T = (x₀ + … + x_T)/(T + 1)`
-/// for convex L-smooth functions: `0 ≤ μ < 1` and `0 < γ ≤ (1 − μ)/L`.
+/// Whether heavy ball with constant learning rate γ and momentum μ is in the parameter range of
+/// Ghadimi, Feyzmahdavian & Johansson's O(1/T) bound on the Cesàro average
+/// `x̄_T = (x₀ + … + x_T)/(T + 1)` for convex L-smooth functions: `0 ≤ μ < 1` and
+/// `0 < γ < 2(1 − μ)/L` (open at `2(1 − μ)/L`, where the second branch's denominator
+/// `2(1 − μ) − γL` vanishes). See [`heavy_ball_cesaro`].
 ///
 /// Source: Ghadimi, Feyzmahdavian & Johansson, *Global convergence of the heavy-ball method for
-/// convex optimization*, ECC 2015 (arXiv:1412.7457), Thm 1. Only the range is ported: the
-/// bound's constant is not (its equation was not checked against the paper here), so the report
-/// uses this to say where the theorem cannot apply, never to check a run against it.
+/// convex optimization*, ECC 2015 (arXiv:1412.7457), Thm 1: `β ∈ [0, 1)`, `α ∈ (0, 2(1−β)/L)`.
 pub fn heavy_ball_cesaro_in_range(
     learning_rate: &Rational,
     l: &Rational,
@@ -220,5 +220,68 @@ pub fn heavy_ball_cesaro_in_range(
     *momentum >= 0
         && *momentum < 1
         && *learning_rate > 0
-        && Rational::from(learning_rate * l) <= 1 - momentum.clone()
+        && Rational::from(learning_rate * l) < 2u32 * Rational::from(1 - momentum.clone())
+}
+
+/// Ghadimi, Feyzmahdavian & Johansson's bound on heavy ball's Cesàro average after T steps
+/// (`x̄_T = (x₀ + … + x_T)/(T + 1)`, heavy ball with `x₋₁ = x₀`, constant γ and μ, f convex and
+/// L-smooth), with `Δ₀ = f(x₀) − f*` and `R² = ‖x₀ − x*‖²`:
+///
+/// * `γL ≤ 1 − μ`: `f(x̄_T) − f* ≤ (μ/(1−μ)·Δ₀ + (1−μ)R²/(2γ)) / (T + 1)`;
+/// * `1 − μ ≤ γL < 2(1 − μ)`: `f(x̄_T) − f* ≤ (μΔ₀ + (1−μ)²R²/(2γ)) / ((T + 1)(2(1−μ) − γL))`.
+///
+/// The two agree at `γL = 1 − μ`. Generic over the scalar because `Δ₀` comes from the run (exact in
+/// ℚ, an enclosure in bounded arithmetic); the bound is increasing in `Δ₀` (μ ≥ 0), so an
+/// enclosure of `Δ₀` gives an enclosure of the bound.
+///
+/// Source: Ghadimi, Feyzmahdavian & Johansson, ECC 2015 (arXiv:1412.7457), Thm 1, whose statement
+/// (as quoted from the paper in the lecture notes we could read; the paper itself was not
+/// reachable from here) is the form above with `Δ₀` replaced by its upper bound `LR²/2`:
+/// `R²/(2(T+1))·(Lμ/(1−μ) + (1−μ)/γ)` and `R²/(2(T+1)(2(1−μ) − γL))·(Lμ + (1−μ)²/γ)`. The `Δ₀`
+/// form is the one the paper's Lyapunov argument gives before that last step; we re-derived it
+/// (docs/design.md, "Theory", its item "Heavy ball, convex"), and it is never larger.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] outside [`heavy_ball_cesaro_in_range`] or for L ≤ 0.
+pub fn heavy_ball_cesaro<S: Scalar>(
+    learning_rate: &Rational,
+    momentum: &Rational,
+    l: &Rational,
+    r2: &Rational,
+    initial_gap: &S,
+    steps: usize,
+) -> Result<S> {
+    pos("L", l)?;
+    if !heavy_ball_cesaro_in_range(learning_rate, l, momentum) {
+        return Err(Error::hyper(
+            "learning_rate",
+            crate::arith::text::format(learning_rate),
+            format!(
+                "GFJ 2015's Cesàro bound needs 0 ≤ μ < 1 and 0 < γL < 2(1 − μ) (μ = {}, L = {})",
+                crate::arith::text::format(momentum),
+                crate::arith::text::format(l)
+            ),
+        ));
+    }
+    let one_minus = Rational::from(1 - momentum.clone());
+    let h = Rational::from(learning_rate * l);
+    let t1 = Rational::from(steps as u64 + 1);
+    // (coefficient of Δ₀, constant term), both over the common denominator `den`.
+    let (coef, constant, den) = if h <= one_minus {
+        (
+            Rational::from(momentum / &one_minus),
+            Rational::from(&one_minus * r2) / Rational::from(2u32 * learning_rate),
+            t1,
+        )
+    } else {
+        let slack = Rational::from(2u32 * &one_minus) - h;
+        (
+            momentum.clone(),
+            Rational::from(Rational::from(&one_minus * &one_minus) * r2)
+                / Rational::from(2u32 * learning_rate),
+            t1 * slack,
+        )
+    };
+    let scale = S::from_rational(&Rational::from(&coef / &den));
+    Ok(scale * initial_gap + &S::from_rational(&Rational::from(&constant / &den)))
 }

@@ -68,7 +68,10 @@ impl Guarantee {
                 }
                 _ => None,
             },
-            OptimizerConfig::Ogm(o) if step_ok => Some(Guarantee::Ogm { steps: o.steps() }),
+            // Kim & Fessler's bound is about their θ; a given θ sequence is another method.
+            OptimizerConfig::Ogm(o) if step_ok && o.theta().is_none() => {
+                Some(Guarantee::Ogm { steps: o.steps() })
+            }
             _ => None,
         }
     }

@@ -12,6 +12,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod conformance;
+mod conformance_formats;
 mod conventions;
 mod coverage;
 mod diagnosis;

@@ -808,6 +808,51 @@ fn constructors_reject_what_their_frameworks_reject() {
     ));
 }
 
+/// OGM with a given θ sequence: N = 1 with θ₁ = 2 is Kim–Fessler's own (θ₁ = (1 + √(1 + 8))/2 = 2),
+/// so the two specs give the same exact trace; for N = 2 the given θ runs in ℚ where the
+/// recursion's irrational θ₁ = (1 + √5)/2 refuses; a list of the wrong length or with a θ ≤ 0 is
+/// a one-line error naming `theta`; the spec round-trips.
+#[test]
+fn ogm_with_given_theta_is_the_same_update_and_runs_exactly() {
+    let p = quadratic_1d(q(1, 1), q(2, 1));
+    let plain = run::<Rational>(
+        &p,
+        &config("ogm:steps=1"),
+        &constant(1, 1),
+        None,
+        1,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    let given = run::<Rational>(
+        &p,
+        &config("ogm:steps=1,theta=2"),
+        &constant(1, 1),
+        None,
+        1,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(plain.steps, given.steps);
+    let two = config("ogm:steps=2,theta=3/2;5/2");
+    assert_eq!(two.spec(), "ogm:steps=2,theta=3/2;5/2");
+    assert!(run::<Rational>(&p, &two, &constant(1, 1), None, 2, &RunOptions::default()).is_ok());
+    assert!(matches!(
+        run::<Rational>(
+            &p,
+            &config("ogm:steps=2"),
+            &constant(1, 1),
+            None,
+            2,
+            &RunOptions::default()
+        ),
+        Err(Error::NotRational { .. })
+    ));
+    rejects(OptimizerConfig::from_spec("ogm:steps=2,theta=2"), "theta");
+    rejects(OptimizerConfig::from_spec("ogm:steps=2,theta=2;0"), "theta");
+    rejects(Ogm::with_theta(vec![q(-1, 2)]), "theta");
+}
+
 #[test]
 fn ogm_refuses_to_run_longer_than_its_n_steps() {
     let p = quadratic_1d(q(1, 1), q(2, 1));

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::error::Error;
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
-use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::interpolated::InterpolatedProblem;
+use momentum_oracle::problem::{Oracle, Problem};
 use momentum_oracle::theory::pep::certificate::{self, HEAVY_BALL_PARAMETERS, TABLE_STEPS};
 use momentum_oracle::theory::pep::interpolation::{INTERPOLATION, InterpolationData};
 use momentum_oracle::theory::pep::problem::{FunctionClass, Measure, Pep, Point};
@@ -28,11 +28,35 @@ fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pep")
 }
 
+/// The numeric dual `NAME.json` from the crate's Clarabel solve (fixtures/pep/numeric/clarabel),
+/// or, for the cases solved in Python (cvxpy + Clarabel), from fixtures/pep/numeric.
 fn numeric_text(name: &str) -> String {
-    let path = fixture_dir()
+    let clarabel = fixture_dir()
         .join("numeric/clarabel")
         .join(format!("{name}.json"));
+    let path = if clarabel.exists() {
+        clarabel
+    } else {
+        fixture_dir().join("numeric").join(format!("{name}.json"))
+    };
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Locks `text` as `snapshots/NAME.snap`: the gaps a test reports, reviewed like the report's
+/// table (a changed gap shows up as a diff, never passes silently).
+fn assert_gaps_snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// The solver's τ as written in a numeric file (`bound`, an f64 in decimal), read here with
+/// serde_json alone (independently of `repair::read_numeric_dual`), as the exact value of the
+/// f64.
+fn solver_bound(name: &str) -> Rational {
+    let doc: serde_json::Value = serde_json::from_str(&numeric_text(name)).unwrap();
+    let text = doc["bound"].as_str().unwrap();
+    Rational::from_f64(text.parse::<f64>().unwrap()).unwrap()
 }
 
 /// The denominator the Clarabel duals are rounded to (solver tolerance 10⁻¹⁰).
@@ -58,16 +82,23 @@ fn repaired(name: &str, pep: &Pep) -> Repaired {
 
 /// Every Clarabel dual in fixtures/pep/numeric/clarabel repairs to an exact certificate that
 /// (a) is byte-identical to fixtures/pep/repaired/clarabel/NAME.json (`PEP_WRITE_FIXTURES=1` rewrites),
-/// (b) passes the independent verifier, (c) is within 10⁻⁹ of the solver's own value (the
-/// repair gap, reported) and (d) matches what is known independently:
+/// (b) passes the independent verifier, (c) whose repair gap `Repaired::gap` is exactly the
+/// verified τ minus the solver's τ read independently from the numeric file, and (d) is never
+/// below a value some function of the class attains:
 ///
-/// * FISTA: THG 2017's numerical worst case `2/(N² + 5N + 6)` (Taylor, Hendrickx & Glineur,
-///   SIAM J. Optim. 27(3), Table 1 — a numerical value, so closeness is asserted, 10⁻¹⁰);
-/// * heavy ball at N = 1 is gradient descent with `h = γ ≤ 1`, whose tight worst case is
-///   `1/(4γ + 2)` (Drori & Teboulle 2014, Thm 3.1; attained by their Huber function, so a
-///   certified bound can never be below it): `τ ∈ [1/(4γ + 2), 1/(4γ + 2) + 10⁻¹⁰]`;
+/// * FISTA: `2/(N² + 5N + 6)`, attained by the `(k−1)/(k+2)` method on a Huber function
+///   (derived in tests/it/rates.rs, `nesterov_attains_its_tight_value_on_the_huber_function_with_c_from_n`;
+///   it is THG 2017's numerical worst case, Taylor, Hendrickx & Glineur, SIAM J. Optim. 27(3),
+///   Table 1);
+/// * heavy ball at N = 1 is gradient descent with `h = γ ≤ 1`, whose tight worst case
+///   `1/(4γ + 2)` is attained by Drori & Teboulle's Huber function (2014, Thm 3.1);
 /// * heavy ball decreases with N on every parameter pair of the grid (the survey's region of
 ///   convergence, certificate::numeric_cases).
+///
+/// How far τ lies above the solver's τ and above the attained values is reported, not bounded:
+/// both sides are proofs, and their distance measures the solver's accuracy (Clarabel stops at
+/// 10⁻¹⁰ on its scaled problem, a stopping rule, not a bound on the unscaled gap). The numbers are
+/// locked by `snapshots/pep_clarabel_repair_gaps.snap`.
 #[test]
 fn clarabel_duals_repair_to_verified_certificates() {
     let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
@@ -92,34 +123,48 @@ fn clarabel_duals_repair_to_verified_certificates() {
         );
         let verdict = verify::verify_file(&path).unwrap();
         assert_eq!(verdict.bound, *r.certificate.bound());
-        assert!(
-            r.gap.clone().abs() < q(1, 1_000_000_000),
-            "{name}: gap {:e}",
-            r.gap.to_f64()
-        );
-        bounds.insert(name.clone(), r.certificate.bound().clone());
+        let solver = solver_bound(name);
+        assert_eq!(r.numeric_bound, solver, "{name}");
+        assert_eq!(r.gap, Rational::from(&verdict.bound - &solver), "{name}");
+        bounds.insert(name.clone(), (verdict.bound, r.gap));
     }
+    let mut report =
+        String::from("case | τ | τ − solver's τ (repair gap) | τ − attained lower bound\n");
+    let mut known = std::collections::BTreeMap::new();
     for n in TABLE_STEPS {
         let thg = q(2, (n * n + 5 * n + 6) as i64);
-        let tau = &bounds[&format!("fista-n{n}")];
+        let tau = &bounds[&format!("fista-n{n}")].0;
         assert!(
-            Rational::from(tau - &thg).abs() < q(1, 10_000_000_000),
-            "FISTA N = {n}: τ − 2/(N² + 5N + 6) = {:e}",
-            Rational::from(tau - &thg).to_f64()
+            *tau >= thg,
+            "FISTA N = {n}: below the attained 2/(N² + 5N + 6)"
         );
+        known.insert(format!("fista-n{n}"), thg);
     }
     for (step, momentum) in HEAVY_BALL_PARAMETERS {
         let gamma = q(step.0 as i64, step.1 as i64);
         let gd = Rational::from(1) / (4 * gamma + Rational::from(2));
-        let one = &bounds[&certificate::heavy_ball_name(step, momentum, 1)];
+        let name = certificate::heavy_ball_name(step, momentum, 1);
+        let one = &bounds[&name].0;
         assert!(*one >= gd, "{step:?}: below the attained GD worst case");
-        assert!(Rational::from(one - &gd) < q(1, 10_000_000_000), "{step:?}");
+        known.insert(name, gd);
         let along: Vec<&Rational> = TABLE_STEPS
             .iter()
-            .map(|&n| &bounds[&certificate::heavy_ball_name(step, momentum, n)])
+            .map(|&n| &bounds[&certificate::heavy_ball_name(step, momentum, n)].0)
             .collect();
         assert!(along.windows(2).all(|w| w[1] < w[0]), "{step:?}: {along:?}");
     }
+    for (name, (tau, gap)) in &bounds {
+        let above = known.get(name).map_or_else(
+            || "—".to_string(),
+            |k| format!("{:.2e}", Rational::from(tau - k).to_f64()),
+        );
+        report += &format!(
+            "{name} | {:.12e} | {:.2e} | {above}\n",
+            tau.to_f64(),
+            gap.to_f64()
+        );
+    }
+    assert_gaps_snapshot("pep_clarabel_repair_gaps", &report);
 }
 
 /// The interpolation check of `InterpolationData` (written from THG 2017, Thm 4) and the Gram
@@ -293,12 +338,14 @@ fn lrp_heavy_ball_cycle_is_interpolable_by_a_smooth_strongly_convex_function() {
 /// The primal side of the PEP, exact: Clarabel's worst-case Gram matrix and values
 /// (fixtures/pep/numeric/clarabel) turn into rational interpolation data (theory::pep::worst)
 /// that pass the interpolation check; the method's own points are those data's points, and the
-/// measure attained on them, divided by ‖x₀ − x*‖², is (a) at most the certified τ — the
-/// certificate proves it for every function of the class, so a violation would refute one side —
-/// and (b) within 10⁻⁶ of τ: the two sides meet up to that gap, which is reported.
+/// measure attained on them, divided by ‖x₀ − x*‖², is at most the certified τ — the certificate
+/// proves it for every function of the class, so a violation would refute one side. The gap
+/// τ − attained (both exact) is the width of the interval the worst case is known to lie in; it
+/// is reported, locked by `snapshots/pep_worst_case_gaps.snap`, not compared with a threshold.
 #[test]
-fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
+fn worst_case_functions_attain_the_certified_bounds_up_to_a_reported_gap() {
     let mut checked = 0;
+    let mut report = String::from("case | attained | τ | τ − attained | mixing m\n");
     for (name, pep) in certificate::numeric_cases().unwrap() {
         if pep.steps() > 10 {
             continue;
@@ -308,7 +355,6 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
         let tau = repaired(&name, &pep).certificate.bound().clone();
         let gap = Rational::from(&tau - &worst.attained);
         assert!(gap >= 0, "{name}: attained above the certified bound");
-        assert!(gap < q(1, 1_000_000), "{name}: gap {:e}", gap.to_f64());
         // Independent re-check of the data: positions follow the method's table.
         let x0 = &worst.data.points[1];
         for (k, row) in pep.method().coefficients().iter().enumerate() {
@@ -321,8 +367,8 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
             assert_eq!(p, worst.data.points[k + 1], "{name}: point {k}");
         }
         worst.data.check(&q(1, 1), &q(0, 1)).unwrap();
-        println!(
-            "{name}: attained {:.12}, τ {:.12}, gap {:.2e}, m = 2^{}",
+        report += &format!(
+            "{name} | {:.12e} | {:.12e} | {:.2e} | 2^{}\n",
             worst.attained.to_f64(),
             tau.to_f64(),
             gap.to_f64(),
@@ -331,12 +377,17 @@ fn worst_case_functions_attain_the_certified_bounds_up_to_a_small_gap() {
         checked += 1;
     }
     assert_eq!(checked, 4 * (1 + HEAVY_BALL_PARAMETERS.len()));
+    assert_gaps_snapshot("pep_worst_case_gaps", &report);
 }
 
 /// OGM (64-bit rational θ) for the table's N = 1, 2, 5, 10 (N = 20 is tests/it/pep.rs's
 /// fixture): Kim & Fessler's multipliers repaired with the interior duals, shipped in
 /// fixtures/pep/repaired/ogm-nN.json (`PEP_WRITE_FIXTURES=1` rewrites), fresh and verified, within
-/// 10⁻⁹ relative of `1/(2θ_N²)` with θ from Kim & Fessler's recursion in f64 here.
+/// 10⁻⁹ relative of `1/(2θ_N²)` with θ from Kim & Fessler's recursion in f64 here. 10⁻⁹ is an
+/// acceptance limit, not a derived bound: issue 19's ("OGM N ≤ 20 certified within 10⁻⁹ relative
+/// of Kim–Fessler's L‖x₀ − x*‖²/(2θ_N²)"); the certificate is for the 64-bit rational θ, whose
+/// worst case differs from 1/(2θ_N²) by an amount nobody has bounded, and the f64 recursion adds
+/// about 10⁻¹⁵ relative.
 #[test]
 fn ogm_table_certificates_are_fresh_and_verify() {
     let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
@@ -468,12 +519,59 @@ fn coordinates(v: &QVec) -> Vec<Rational> {
     (0..v.len()).map(|i| v.get(i)).collect()
 }
 
+/// Where the PEP's points `p₀ … p_N` (gradients at `p₀ … p_{N−1}`, output `p_N`) sit in a trace of
+/// the crate's optimizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// The iterate after step k is `p_k` and the query of step k is `p_{k−1}`: GD, heavy ball and
+    /// OGM take their gradients at their iterates (OGM's `x_i`; its `y_i` are never queried).
+    Iterates,
+    /// The query of step k is `p_{k−1} = y_k` and only the last iterate is a PEP point,
+    /// `x_N = p_N`: FISTA takes its gradients at the extrapolated `y_k` (`y₁ = x₀`), and its
+    /// iterates `x_k = y_k − ∇f(y_k)/L` for `k < N` are points where nothing queries f, so the
+    /// data say nothing about `f(x_k)` (`Method::nesterov`, whose table is exactly this). The trace
+    /// therefore keeps only step N (`keep_every = N`), whose iterate is the output.
+    Queries,
+}
+
+/// The exact oracle of a problem, recording every gradient query (point and answer).
+struct Recording<'a> {
+    inner: Box<dyn Oracle<Rational> + 'a>,
+    queries: Vec<(Vec<Rational>, Vec<Rational>)>,
+}
+
+impl Oracle<Rational> for Recording<'_> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn value(&mut self, x: &QVec) -> momentum_oracle::error::Result<Rational> {
+        self.inner.value(x)
+    }
+    fn gradient(&mut self, x: &QVec) -> momentum_oracle::error::Result<QVec> {
+        let g = self.inner.gradient(x)?;
+        self.queries.push((coordinates(x), coordinates(&g)));
+        Ok(g)
+    }
+    fn gap(&mut self, x: &QVec) -> momentum_oracle::error::Result<Option<Rational>> {
+        self.inner.gap(x)
+    }
+}
+
+/// What one run on a worst-case function measured: `τ − attained`, exact.
+struct Attained {
+    gap: Rational,
+}
+
 /// Runs `optimizer` with constant step `step` (L = 1) through `trace::run` in ℚ on the
 /// worst-case data of `pep` and checks, against the data alone, that the run *is* the method on
-/// that function: the k-th query is the data point x_{k−1} and gets its gradient, the k-th iterate
-/// is x_k (so no query ever leaves the data), and the final gap f(x_N) − f* divided by
-/// ‖x₀ − x*‖² is the attained value, at most the certified `tau` and within 10⁻⁶ of it. One step
-/// more leaves the data, and the oracle refuses it (so the look-up is not vacuous).
+/// that function: the k-th query is the data point `p_{k−1}` and gets its gradient (every query,
+/// recorded by an oracle wrapper around the same problem in `trace::run_with_oracle`), the
+/// iterates are the data points `layout` says, and the final gap `f(p_N) − f*` divided by
+/// `‖x₀ − x*‖²` is the attained value. What is asserted about `τ − attained` is exact: it is
+/// `≥ 0` (the certificate `tau`, verified in ℚ, bounds every function of the class, this one
+/// included: weak duality) and it equals the gap that `worst::from_primal` reports, recomputed
+/// here from the run. Its size is reported (returned, printed), not compared with a threshold.
+/// One step more leaves the data (or, for OGM, the method's N), and is refused.
 fn run_on_worst_case(
     name: &str,
     pep: &Pep,
@@ -481,7 +579,8 @@ fn run_on_worst_case(
     optimizer: &str,
     step: Rational,
     tau: &Rational,
-) -> Rational {
+    layout: Layout,
+) -> Attained {
     let n = pep.steps();
     let problem = interpolated(worst);
     // The data's vectors: the Gram factor's rank (at most N + 2) plus the companion coordinate.
@@ -492,43 +591,80 @@ fn run_on_worst_case(
     );
     let opt = OptimizerConfig::from_spec(optimizer).unwrap();
     let lr = Schedule::constant(step);
-    let trace =
-        trace::run::<Rational>(&problem, &opt, &lr, None, n, &RunOptions::default()).unwrap();
+    let options = RunOptions {
+        keep_every: if layout == Layout::Iterates { 1 } else { n },
+        ..RunOptions::default()
+    };
+    let trace = trace::run::<Rational>(&problem, &opt, &lr, None, n, &options).unwrap();
     assert_eq!(trace.outcome, Outcome::Completed, "{name}");
-    assert_eq!(trace.steps.len(), n, "{name}");
     let data = &worst.data;
-    for s in &trace.steps {
-        let k = s.step;
-        assert_eq!(coordinates(&s.query), data.points[k], "{name}: query {k}");
+    match layout {
+        Layout::Iterates => {
+            assert_eq!(trace.steps.len(), n, "{name}");
+            for s in &trace.steps {
+                let k = s.step;
+                assert_eq!(coordinates(&s.query), data.points[k], "{name}: query {k}");
+                assert_eq!(
+                    coordinates(&s.gradient),
+                    data.gradients[k],
+                    "{name}: gradient {k}"
+                );
+                assert_eq!(
+                    coordinates(&s.iterate),
+                    data.points[k + 1],
+                    "{name}: iterate {k}"
+                );
+            }
+        }
+        Layout::Queries => {
+            assert_eq!(trace.steps.len(), 1, "{name}: only step N is kept");
+            assert_eq!(trace.steps[0].step, n);
+            assert_eq!(coordinates(&trace.steps[0].query), data.points[n]);
+            assert_eq!(
+                coordinates(&trace.steps[0].iterate),
+                data.points[n + 1],
+                "{name}: x_N = p_N"
+            );
+        }
+    }
+    // Every query of the same run, in order, through a recording wrapper of the same oracle.
+    let mut recording = Recording {
+        inner: problem.exact_oracle().unwrap(),
+        queries: Vec::new(),
+    };
+    let x0 = QVec::from_scalars(&problem.initial_point());
+    let again = momentum_oracle::with_optimizer!(&opt, o => trace::run_with_oracle(
+        o, &mut recording, &lr, &x0, n, &options, ("worst case", optimizer)))
+    .unwrap();
+    assert_eq!(
+        again.steps, trace.steps,
+        "{name}: the wrapper changes nothing"
+    );
+    assert_eq!(recording.queries.len(), n, "{name}: one query per step");
+    for (k, (point, gradient)) in recording.queries.iter().enumerate() {
+        assert_eq!(*point, data.points[k + 1], "{name}: query {}", k + 1);
         assert_eq!(
-            coordinates(&s.gradient),
-            data.gradients[k],
-            "{name}: gradient {k}"
-        );
-        assert_eq!(
-            coordinates(&s.iterate),
-            data.points[k + 1],
-            "{name}: iterate {k}"
+            *gradient,
+            data.gradients[k + 1],
+            "{name}: gradient {}",
+            k + 1
         );
     }
-    let gap = trace.steps[n - 1].gap.clone().unwrap();
+    let gap = trace.steps.last().unwrap().gap.clone().unwrap();
     assert_eq!(gap, data.values[n + 1], "{name}: f(x_N) − f*");
     let attained = Rational::from(&gap / &worst.distance_sq);
     assert_eq!(attained, worst.attained, "{name}");
     let reported = Rational::from(tau - &attained);
     assert!(reported >= 0, "{name}: attained above the certified bound");
-    assert!(
-        reported < q(1, 1_000_000),
-        "{name}: gap {:e}",
-        reported.to_f64()
-    );
-    match trace::run::<Rational>(&problem, &opt, &lr, None, n + 1, &RunOptions::default()) {
+    match trace::run::<Rational>(&problem, &opt, &lr, None, n + 1, &options) {
         Err(Error::Unavailable { subject, .. }) => {
             assert!(subject.contains("not one of its points"), "{subject}")
         }
+        Err(Error::InvalidHyperParameter { name: "steps", .. }) if optimizer.starts_with("ogm") => {
+        }
         other => panic!("{name}: step N + 1 must leave the data: {other:?}"),
     }
-    reported
+    Attained { gap: reported }
 }
 
 /// Item 4 of issue 19, run through the trace machinery: the exact worst-case functions are
@@ -574,7 +710,7 @@ fn worst_case_functions_run_as_problems_attain_the_certified_bound() {
         };
         let worst = worst::from_primal(&pep, &primal).unwrap();
         let name = format!("gd-h1-n{n} (Drori–Teboulle primal)");
-        let gap = run_on_worst_case(&name, &pep, &worst, "gd", q(1, 1), &tau);
+        let gap = run_on_worst_case(&name, &pep, &worst, "gd", q(1, 1), &tau, Layout::Iterates).gap;
         println!("{name}: gap {:.2e}", gap.to_f64());
         runs += 1;
         if n == 1 {
@@ -588,7 +724,8 @@ fn worst_case_functions_run_as_problems_attain_the_certified_bound() {
             let primal = repair::read_numeric_primal(&numeric_text(hb), 1).unwrap();
             let worst = worst::from_primal(&pep, &primal).unwrap();
             let name = "gd-h1-n1 (Clarabel primal)";
-            let gap = run_on_worst_case(name, &pep, &worst, "gd", q(1, 1), &tau);
+            let gap =
+                run_on_worst_case(name, &pep, &worst, "gd", q(1, 1), &tau, Layout::Iterates).gap;
             println!("{name}: gap {:.2e}", gap.to_f64());
             runs += 1;
         }
@@ -607,10 +744,197 @@ fn worst_case_functions_run_as_problems_attain_the_certified_bound() {
             let worst = worst::from_primal(&pep, &primal).unwrap();
             let tau = repaired(&name, &pep).certificate.bound().clone();
             let optimizer = format!("heavy-ball:momentum={}/{}", momentum.0, momentum.1);
-            let gap = run_on_worst_case(&name, &pep, &worst, &optimizer, gamma.clone(), &tau);
+            let gap = run_on_worst_case(
+                &name,
+                &pep,
+                &worst,
+                &optimizer,
+                gamma.clone(),
+                &tau,
+                Layout::Iterates,
+            )
+            .gap;
             println!("{name}: gap {:.2e}", gap.to_f64());
             runs += 1;
         }
     }
     assert_eq!(runs, 5 + 4 * HEAVY_BALL_PARAMETERS.len());
+}
+
+/// Issue 19 item 4 for the accelerated methods, run through `trace::run` in ℚ on the exact
+/// worst-case functions:
+///
+/// * `fista:momentum=rational` — β_k = (k − 1)/(k + 2), the PEP's `Method::fista` (the
+///   t-sequence FISTA is irrational and has no certificate here), N = 1, 2, 5, 10, from
+///   Clarabel's primal (fixtures/pep/numeric/clarabel/fista-nN.json), against the repaired
+///   Clarabel certificate. Layout: the PEP's points are FISTA's queries y_k, the output its x_N.
+/// * OGM with the certificates' 64-bit rational θ (`ogm:steps=N,theta=θ₁;…;θ_N` — the crate's
+///   OGM1 with Kim & Fessler's irrational θ runs in ℚ only for N = 1, where θ₁ = 2, and for N = 1
+///   both specs are the same method), N = 1, 2, 5, 10, from the primal that
+///   examples/python/pep/export_primal.py solved with cvxpy + Clarabel
+///   (fixtures/pep/numeric/ogm-nN.primal.json), against fixtures/pep/repaired/ogm-nN.json.
+///   Layout: OGM queries its iterates x_i, the PEP's points.
+#[test]
+fn accelerated_worst_case_functions_run_as_problems_attain_the_certified_bound() {
+    let mut runs = Vec::new();
+    for n in [1usize, 2, 5, 10] {
+        let name = format!("fista-n{n}");
+        let pep = Pep::new(
+            Method::fista(n).unwrap(),
+            FunctionClass::SmoothConvex,
+            Measure::FunctionValue,
+        )
+        .unwrap();
+        let primal = repair::read_numeric_primal(&numeric_text(&name), n).unwrap();
+        let worst = worst::from_primal(&pep, &primal).unwrap();
+        let tau =
+            verify::verify_file(&fixture_dir().join(format!("repaired/clarabel/{name}.json")))
+                .unwrap()
+                .bound;
+        let a = run_on_worst_case(
+            &name,
+            &pep,
+            &worst,
+            "fista:momentum=rational",
+            q(1, 1),
+            &tau,
+            Layout::Queries,
+        );
+        runs.push((name, tau, a.gap));
+    }
+    for n in [1usize, 2, 5, 10] {
+        let name = format!("ogm-n{n}");
+        let theta = momentum_oracle::theory::pep::method::ogm_theta(n, 64).unwrap();
+        let pep = Pep::new(
+            Method::ogm(n, &theta).unwrap(),
+            FunctionClass::SmoothConvex,
+            Measure::FunctionValue,
+        )
+        .unwrap();
+        let text =
+            std::fs::read_to_string(fixture_dir().join(format!("numeric/{name}.primal.json")))
+                .unwrap();
+        let primal = repair::read_numeric_primal(&text, n).unwrap();
+        let worst = worst::from_primal(&pep, &primal).unwrap();
+        let tau = verify::verify_file(&fixture_dir().join(format!("repaired/{name}.json")))
+            .unwrap()
+            .bound;
+        let list: Vec<String> = theta[1..].iter().map(|t| t.to_string()).collect();
+        let spec = format!("ogm:steps={n},theta={}", list.join(";"));
+        let a = run_on_worst_case(&name, &pep, &worst, &spec, q(1, 1), &tau, Layout::Iterates);
+        if n == 1 {
+            // θ₁ = (1 + √(1 + 8))/2 = 2 exactly: the given θ is Kim–Fessler's, and the plain
+            // spec runs in ℚ on the same data too.
+            assert_eq!(theta[1], q(2, 1));
+            let b = run_on_worst_case(
+                &name,
+                &pep,
+                &worst,
+                "ogm:steps=1",
+                q(1, 1),
+                &tau,
+                Layout::Iterates,
+            );
+            assert_eq!(a.gap, b.gap);
+        }
+        runs.push((name, tau, a.gap));
+    }
+    let mut report = String::from("case | τ | τ − attained | relative\n");
+    for (name, tau, gap) in &runs {
+        report += &format!(
+            "{name} | {:.12e} | {:.2e} | {:.1e}\n",
+            tau.to_f64(),
+            gap.to_f64(),
+            Rational::from(gap / tau).to_f64()
+        );
+    }
+    assert_eq!(runs.len(), 8);
+    assert_gaps_snapshot("pep_accelerated_worst_case_gaps", &report);
+}
+
+/// `‖x_N − x*‖²/‖x₀ − x*‖²` of heavy ball (step γ, momentum μ, `x₋₁ = x₀`) on `f = λx²/2` from
+/// `x₀ = 1`, exactly: a value some function of the class (`q ≤ λ ≤ 1`) attains, so a certified
+/// τ can never be below it.
+fn heavy_ball_on_quadratic(
+    gamma: &Rational,
+    mu: &Rational,
+    lambda: &Rational,
+    n: usize,
+) -> Rational {
+    let (mut previous, mut x) = (q(1, 1), q(1, 1));
+    for _ in 0..n {
+        let next = Rational::from(&x - Rational::from(gamma * lambda) * &x)
+            + Rational::from(mu * Rational::from(&x - &previous));
+        previous = std::mem::replace(&mut x, next);
+    }
+    x.square()
+}
+
+/// Issue 19, heavy ball on the L-smooth m-strongly convex class (q = m/L = 1/4), measure
+/// `‖x_N − x*‖²` given `‖x₀ − x*‖ ≤ R`, N = 5, from numeric duals that cvxpy + Clarabel computed
+/// in Python (`examples/python/pep/strongly_convex.py`, fixtures/pep/numeric/NAME.json; PEPit 0.3
+/// gives 0.168403 and 0.01199 for the same PEPs): repaired to exact certificates
+/// (fixtures/pep/repaired/NAME.json, `PEP_WRITE_FIXTURES=1` rewrites), verified in ℚ by the
+/// independent verifier, with the repair gap equal to the verified τ minus the solver's τ.
+///
+/// * (γ, μ) = (1/2, 1/4): τ ≈ 0.1684, 2·10⁻⁹ above the exact value the run on `x²/8` (λ = m)
+///   attains: the worst case over the whole class is pinned to that interval.
+/// * Polyak's tuning for κ = 4 (`γ = 4/(√L + √m)² = 16/9`, `μ = ((√κ − 1)/(√κ + 1))² = 1/9`,
+///   whose optimal slack is singular on the gradient block, so the repair mixes in the interior
+///   dual `NAME.interior.json`): τ ≈ 0.0120, twelve times what the quadratics below reach
+///   (9.95·10⁻⁴) — the tuning that is optimal on quadratics is not on the class.
+///
+/// Both τ are at least the exact `‖x₅ − x*‖²/R²` of the run on `λx²/2` for λ ∈ {1/4, 1/2, 3/4, 1}
+/// (functions of the class; asserted, the distances locked by
+/// `snapshots/pep_strongly_convex_heavy_ball.snap`).
+#[test]
+fn strongly_convex_heavy_ball_distance_certificates_verify() {
+    let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
+    let quarter = q(1, 4);
+    let mut report = String::from("case | τ | τ − solver's τ | worst quadratic of the class\n");
+    for (gamma, mu, name) in [
+        (q(1, 2), q(1, 4), "heavy-ball-g1_2-m1_4-sc-q1_4-n5-distance"),
+        (
+            q(16, 9),
+            q(1, 9),
+            "heavy-ball-g16_9-m1_9-sc-q1_4-n5-distance",
+        ),
+    ] {
+        let n = 5;
+        let pep = Pep::new(
+            Method::heavy_ball(n, &gamma, &mu).unwrap(),
+            FunctionClass::SmoothStronglyConvex {
+                strong_convexity: quarter.clone(),
+            },
+            Measure::DistanceSquared,
+        )
+        .unwrap();
+        let r = repaired(name, &pep);
+        let path = fixture_dir().join(format!("repaired/{name}.json"));
+        let fresh = r.certificate.to_json(false).unwrap();
+        if write {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            fresh,
+            "{name} is stale"
+        );
+        let tau = verify::verify_file(&path).unwrap().bound;
+        assert_eq!(r.gap, Rational::from(&tau - &solver_bound(name)), "{name}");
+        let quadratics = [q(1, 4), q(1, 2), q(3, 4), q(1, 1)]
+            .iter()
+            .map(|lambda| heavy_ball_on_quadratic(&gamma, &mu, lambda, n))
+            .max()
+            .unwrap();
+        assert!(tau >= quadratics, "{name}: below a function of the class");
+        report += &format!(
+            "{name} | {:.12e} | {:.2e} | {:.12e} (τ − it: {:.2e})\n",
+            tau.to_f64(),
+            r.gap.to_f64(),
+            quadratics.to_f64(),
+            Rational::from(&tau - &quadratics).to_f64()
+        );
+    }
+    assert_gaps_snapshot("pep_strongly_convex_heavy_ball", &report);
 }

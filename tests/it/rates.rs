@@ -703,18 +703,160 @@ fn the_gap_ratio_of_gd_to_nesterov_is_unbounded_on_the_huber_family() {
     assert_eq!(nag, 0);
 }
 
-/// Ghadimi, Feyzmahdavian & Johansson's range (ECC 2015, Thm 1): 0 ≤ μ < 1 and 0 < γ ≤ (1 − μ)/L,
-/// closed at γ = (1 − μ)/L and open at μ = 1 and γ = 0. With L = 2, μ = 9/10 the largest step is
-/// 1/20; the report's γ = 1/L = 1/2 is outside.
+/// Ghadimi, Feyzmahdavian & Johansson's range (ECC 2015, Thm 1): 0 ≤ μ < 1 and
+/// 0 < γ < 2(1 − μ)/L, open at every end: at γ = 2(1 − μ)/L the second branch's denominator
+/// 2(1 − μ) − γL vanishes. With L = 2, μ = 9/10 the steps are γ < 1/10; the report's γ = 1/L = 1/2
+/// is outside, and μ = 1/2 at γ = 1/L sits exactly on the open end.
 #[test]
-fn heavy_ball_cesaro_range_is_closed_at_its_largest_step_and_open_at_its_other_ends() {
+fn heavy_ball_cesaro_range_is_open_at_twice_one_minus_momentum_over_l() {
     use momentum_oracle::theory::bounds::heavy_ball_cesaro_in_range as in_range;
     let l = q(2, 1);
     assert!(in_range(&q(1, 20), &l, &q(9, 10)));
-    assert!(!in_range(&q(1, 19), &l, &q(9, 10)));
+    assert!(in_range(&q(99, 1000), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 10), &l, &q(9, 10)));
     assert!(!in_range(&q(1, 2), &l, &q(9, 10)));
+    assert!(!in_range(&q(1, 2), &l, &q(1, 2)));
+    assert!(in_range(&q(1, 2), &l, &q(1, 4)));
     assert!(in_range(&q(1, 2), &l, &q(0, 1)));
+    assert!(!in_range(&q(1, 1), &l, &q(0, 1)));
     assert!(!in_range(&q(0, 1), &l, &q(1, 2)));
     assert!(!in_range(&q(1, 100), &l, &q(1, 1)));
     assert!(!in_range(&q(1, 100), &l, &q(-1, 10)));
+    // Out of range, the bound refuses rather than returning a meaningless (negative) number.
+    let e = bounds::heavy_ball_cesaro(&q(1, 2), &q(1, 2), &l, &q(1, 1), &q(1, 1), 3).unwrap_err();
+    assert!(e.to_string().contains("2(1 − μ)"), "{e}");
+}
+
+/// The two branches of GFJ's bound meet at γL = 1 − μ: (μ/(1−μ)·Δ₀ + (1−μ)R²/(2γ))/(T+1) with
+/// γ = (1−μ)/L is (μ/(1−μ)·Δ₀ + LR²/2)/(T+1), and the second branch there has 2(1−μ) − γL = 1 − μ
+/// and (μΔ₀ + (1−μ)L R²/2)/((T+1)(1−μ)), the same number. Worked by hand for μ = 1/4, L = 2,
+/// R² = 3, Δ₀ = 1, T = 4: (1/3 + 3)/5 = 2/3.
+#[test]
+fn heavy_ball_cesaro_branches_meet_at_one_minus_momentum() {
+    let (l, mu, r2, d0) = (q(2, 1), q(1, 4), q(3, 1), q(1, 1));
+    let at =
+        |num: i64, den: u64| bounds::heavy_ball_cesaro(&q(num, den), &mu, &l, &r2, &d0, 4).unwrap();
+    assert_eq!(at(3, 8), q(2, 3));
+    // Just either side: continuous, and increasing in γL past the meeting point (the
+    // denominator 2(1−μ) − γL shrinks). By hand at γ = 1/2 (γL = 1): (1/4 + (9/16)·3)/(5·(1/2)) = 31/40.
+    assert_eq!(at(1, 2), q(31, 40));
+    assert!(at(3, 8) < at(1, 2));
+}
+
+/// GFJ 2015, Thm 1, checked on a run in arithmetic `S`: heavy ball with 0 ≤ μ < 1 and
+/// 0 < γL < 2(1 − μ) on a convex L-smooth problem; `f(x̄_T) − f*` is never certainly above the
+/// bound, at every T = 0…STEPS (STEPS + 1 comparisons, asserted).
+fn cesaro_bound_holds<S: momentum_oracle::problem::Evaluate>(
+    p: &dyn Problem,
+    learning_rate: &Rational,
+    momentum: &Rational,
+) -> Result<(), TestCaseError> {
+    use momentum_oracle::theory::cesaro;
+    let spec = format!("heavy-ball:momentum={}", rational::format(momentum));
+    let t = run::<S>(p, &spec, learning_rate, STEPS);
+    let checked = cesaro::check(p, &t, learning_rate, momentum).unwrap();
+    prop_assert_eq!(checked.len(), STEPS + 1);
+    for c in &checked {
+        prop_assert!(
+            !c.violated(),
+            "T = {}: f(x̄_T) − f* = {:?} > {:?} (γ = {}, μ = {}) on {}",
+            c.steps,
+            c.gap,
+            c.bound,
+            rational::format(learning_rate),
+            rational::format(momentum),
+            p.spec()
+        );
+    }
+    Ok(())
+}
+
+/// (μ, γL/(2(1 − μ))): μ = j/8 in [0, 7/8], the step a fraction i/16 in (0, 1) of the range's open
+/// end 2(1 − μ)/L, so both branches (i ≤ 8: γL ≤ 1 − μ) are drawn.
+fn cesaro_parameters() -> impl Strategy<Value = (Rational, Rational)> {
+    (0i64..=7, 1i64..=15).prop_map(|(j, i)| (q(j, 8), q(i, 16)))
+}
+
+proptest! {
+    #![proptest_config(crate::common::config("rates", 96))]
+
+    /// GFJ 2015, Thm 1, in ℚ: the bound holds exactly on every convex family.
+    #[test]
+    fn heavy_ball_cesaro_average_is_within_gfj_bound_exactly(
+        p in convex_exact(),
+        (mu, frac) in cesaro_parameters(),
+    ) {
+        let l = l_of(p.as_ref());
+        let step = 2u32 * (1 - mu.clone()) * frac / l;
+        cesaro_bound_holds::<Rational>(p.as_ref(), &step, &mu)?;
+    }
+
+    /// GFJ 2015, Thm 1, the same property certified in MPFR (the average and its gap as
+    /// enclosures).
+    #[test]
+    fn heavy_ball_cesaro_average_is_within_gfj_bound_in_certified_mpfr(
+        p in convex_exact(),
+        (mu, frac) in cesaro_parameters(),
+    ) {
+        let l = l_of(p.as_ref());
+        let step = 2u32 * (1 - mu.clone()) * frac / l;
+        with_mpfr_precision(128, || cesaro_bound_holds::<BoundedMpfr>(p.as_ref(), &step, &mu))?;
+    }
+}
+
+/// The check can fail, on an instance derived by hand. f = x²/2 (L = 1, x* = 0, f* = 0), x₀ = 1,
+/// so R² = 1 and Δ₀ = 1/2.
+///
+/// * μ = 0, γ = 1 (first branch): at T = 0 the bound is (1 − μ)R²/(2γ) = 1/2 = Δ₀, attained
+///   exactly; a planted constant 999/1000 of it fails at T = 0.
+/// * μ = 1/2, γ = 1/2 (γL = 1 − μ): x₁ = x₀ − γx₀ = 1/2, x̄₁ = 3/4, f(x̄₁) = 9/32. GFJ's bound at
+///   T = 1 is (Δ₀ + 1/2)/2 = 1/2 and holds; dropping its Δ₀ term, (1 − μ)R²/(2γ(T + 1)) = 1/4 =
+///   8/32 < 9/32 fails at T = 1 (and not at T = 0, where it is 1/2 = Δ₀).
+#[test]
+fn heavy_ball_cesaro_check_fails_on_a_planted_constant_and_on_a_dropped_term() {
+    use momentum_oracle::theory::cesaro;
+    let p = problem::from_spec("quadratic:spectrum=1,householder=none,minimizer=0,optimum=0,x0=1")
+        .unwrap();
+    // μ = 0, γ = 1: tight at T = 0.
+    let t = run::<Rational>(p.as_ref(), "heavy-ball:momentum=0", &q(1, 1), 4);
+    let gfj = cesaro::check(p.as_ref(), &t, &q(1, 1), &q(0, 1)).unwrap();
+    assert_eq!(gfj.len(), 5);
+    assert_eq!(
+        (gfj[0].gap.clone(), gfj[0].bound.clone()),
+        (q(1, 2), q(1, 2))
+    );
+    assert!(gfj.iter().all(|c| !c.violated()));
+    let planted = cesaro::check_against(p.as_ref(), &t, |steps| {
+        Ok(
+            bounds::heavy_ball_cesaro(&q(1, 1), &q(0, 1), &q(1, 1), &q(1, 1), &q(1, 2), steps)?
+                * q(999, 1000),
+        )
+    })
+    .unwrap();
+    let failed: Vec<usize> = planted
+        .iter()
+        .filter(|c| c.violated())
+        .map(|c| c.steps)
+        .collect();
+    assert_eq!(failed.first(), Some(&0));
+    // μ = 1/2, γ = 1/2.
+    let (mu, lr) = (q(1, 2), q(1, 2));
+    let t = run::<Rational>(p.as_ref(), "heavy-ball:momentum=1/2", &lr, 4);
+    let gfj = cesaro::check(p.as_ref(), &t, &lr, &mu).unwrap();
+    assert_eq!(
+        (gfj[1].gap.clone(), gfj[1].bound.clone()),
+        (q(9, 32), q(1, 2))
+    );
+    assert!(gfj.iter().all(|c| !c.violated()));
+    let dropped = cesaro::check_against(p.as_ref(), &t, |steps| {
+        bounds::heavy_ball_cesaro(&lr, &mu, &q(1, 1), &q(1, 1), &q(0, 1), steps)
+    })
+    .unwrap();
+    assert_eq!(dropped[1].bound, q(1, 4));
+    let failed: Vec<usize> = dropped
+        .iter()
+        .filter(|c| c.violated())
+        .map(|c| c.steps)
+        .collect();
+    assert_eq!(failed.first(), Some(&1));
 }

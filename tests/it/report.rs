@@ -79,6 +79,25 @@ fn ok_lists_every_check_that_held_and_a_failure_names_its_step() {
         Verdict::Failed(vec![(CheckKind::Potential, 5)])
     );
     assert_eq!(failed.verdict().to_string(), "FAILED: potential at step 5");
+    // The Cesàro check names its theorem, held or failed (T = 1 is the first T where dropping
+    // GFJ's Δ₀ term fails, tests/it/rates.rs).
+    let cesaro = |failed_at| {
+        row(
+            vec![Checked {
+                kind: CheckKind::Cesaro,
+                failed_at,
+            }],
+            None,
+        )
+    };
+    assert_eq!(
+        cesaro(None).verdict().to_string(),
+        "ok (Cesàro bound (GFJ 2015 Thm 1))"
+    );
+    assert_eq!(
+        cesaro(Some(1)).verdict().to_string(),
+        "FAILED: Cesàro bound (GFJ 2015 Thm 1) at step 1"
+    );
 }
 
 /// On the full catalogue: no row fails, every "ok" row ran a check, strongly convex rows carry a
@@ -138,6 +157,32 @@ fn the_report_table_names_what_held_in_every_ok_row() {
             r.verdict()
         );
         assert!(!r.note.contains("no guarantee"), "{}: {}", r.method, r.note);
+    }
+    // GFJ 2015's Cesàro bound: checked (and held) on every heavy-ball μ = 1/4 row, which is in
+    // its range at γ = 1/L (γL = 1 < 2(1 − μ) = 3/2), and on no μ = 9/10 row (γL = 1 ≥ 1/5),
+    // which say so instead.
+    let cesaro: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.method == "heavy-ball:momentum=1/4")
+        .collect();
+    assert_eq!(cesaro.len(), 5, "one per convex family with L and x*");
+    for r in cesaro {
+        assert!(
+            r.checks
+                .iter()
+                .any(|c| c.kind == CheckKind::Cesaro && c.failed_at.is_none()),
+            "{}: {}",
+            r.problem,
+            r.verdict()
+        );
+        assert!(
+            r.verdict()
+                .to_string()
+                .contains("Cesàro bound (GFJ 2015 Thm 1)")
+        );
+    }
+    for r in rows.iter().filter(|r| r.method.contains("momentum=9/10")) {
+        assert!(!r.checks.iter().any(|c| c.kind == CheckKind::Cesaro));
     }
     insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_snapshot!("report_k8", report::format_table(&rows, K));

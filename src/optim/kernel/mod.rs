@@ -71,7 +71,10 @@
 //!         θ = st(θ + st(fma(v, μ, −st(g·γ))))  if nesterov, else θ = st(θ + v)
 //! ```
 //! bfloat16/binary16 Keras and Optax are these sequences with `st` after every operation in
-//! binary32 — a model, not a measurement (XLA's float normalisation may fuse differently).
+//! binary32. Measured (README "Low precision", `examples/python/replay_formats.py`): Keras 3 on
+//! bfloat16/binary16 variables matches `eager` both eagerly and under `jit` (XLA does not form
+//! the `jit` model's FMAs there); Optax driven through `inject_hyperparams` matches neither, its
+//! float32 learning rate promoting the update to binary32 (`examples/python/optax_lowprec_promotion.py`).
 //!
 //! # Optax (`optax.sgd`)
 //!
