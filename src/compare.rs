@@ -9,7 +9,7 @@ use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
 use crate::identities::schedule_breakage;
 use crate::optim::{OptimizerConfig, Schedule};
-use crate::trace::{Trace, outcome_json, scalar_json, vector_json};
+use crate::trace::{StepRecord, Trace, outcome_json, scalar_json, vector_json};
 
 /// The difference of two traces' iterates at one step.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,31 +43,42 @@ pub fn compare<S: Scalar>(a: &Trace<S>, b: &Trace<S>) -> Result<Comparison<S>> {
     if a.x0.len() != b.x0.len() {
         return Err(Error::dims("compared traces", a.x0.len(), b.x0.len()));
     }
+    let mut first_difference = None;
     let mut steps = Vec::new();
     for sa in &a.steps {
         let Some(sb) = b.step(sa.step) else { continue };
-        let mut difference = sa.iterate.clone();
-        difference.sub_assign(&sb.iterate);
-        let max_abs = difference
-            .to_scalars()
-            .iter()
-            .map(Number::abs)
-            .fold(S::zero(), |m, x| if x > m { x } else { m });
-        steps.push(StepDifference {
-            step: sa.step,
-            norm_sq: difference.dot(&difference),
-            max_abs,
-            difference,
-        });
+        let d = step_difference(sa, sb);
+        if first_difference.is_none() && differs(&d) {
+            first_difference = Some(d.step);
+        }
+        steps.push(d);
     }
-    let first_difference = steps
-        .iter()
-        .find(|d| (0..d.difference.len()).any(|i| !d.difference.is_zero_at(i)))
-        .map(|d| d.step);
     Ok(Comparison {
         first_difference,
         steps,
     })
+}
+
+/// `x^a_k − x^b_k` with its squared norm and largest entry.
+fn step_difference<S: Scalar>(sa: &StepRecord<S>, sb: &StepRecord<S>) -> StepDifference<S> {
+    let mut difference = sa.iterate.clone();
+    difference.sub_assign(&sb.iterate);
+    let max_abs = difference
+        .to_scalars()
+        .iter()
+        .map(Number::abs)
+        .fold(S::zero(), |m, x| if x > m { x } else { m });
+    StepDifference {
+        step: sa.step,
+        norm_sq: difference.dot(&difference),
+        max_abs,
+        difference,
+    }
+}
+
+/// Whether a difference has a non-zero entry (as values of `S`).
+fn differs<S: Number>(d: &StepDifference<S>) -> bool {
+    (0..d.difference.len()).any(|i| !d.difference.is_zero_at(i))
 }
 
 /// The closed-form prediction for a PyTorch / Sutskever pair under a schedule.
@@ -127,57 +138,203 @@ pub fn predict_schedule_breakage<S: Scalar>(
     a: (&OptimizerConfig, &Trace<S>),
     b: (&OptimizerConfig, &Trace<S>),
 ) -> Option<BreakagePrediction<S>> {
-    let (sign, momentum, nesterov, torch) = match (side(a.0)?, side(b.0)?) {
+    let p = pair(a.0, b.0)?;
+    let torch = if p.torch_is_a { a.1 } else { b.1 };
+    let first_change = torch.steps.iter().find_map(|s| {
+        let previous = torch.step(s.step.checked_sub(1)?)?;
+        Some((s.step, p.breakage_at(previous, s, torch.x0.len())?))
+    });
+    Some(BreakagePrediction {
+        formula: p.formula(),
+        first_change,
+    })
+}
+
+/// A PyTorch / uncorrected Sutskever pair, as [`predict_schedule_breakage`] and [`Comparer`]
+/// recognise it.
+struct Pair {
+    /// +1 when `a` is PyTorch (the prediction is for `a − b`), −1 otherwise.
+    sign: i32,
+    momentum: Rational,
+    nesterov: bool,
+    torch_is_a: bool,
+}
+
+fn pair(a: &OptimizerConfig, b: &OptimizerConfig) -> Option<Pair> {
+    match (side(a)?, side(b)?) {
         (
             Side::Pytorch { momentum, nesterov },
             Side::Sutskever {
                 momentum: m,
                 nesterov: n,
             },
-        ) if momentum == m && nesterov == n => (1, momentum, nesterov, a.1),
+        ) if momentum == m && nesterov == n => Some(Pair {
+            sign: 1,
+            momentum,
+            nesterov,
+            torch_is_a: true,
+        }),
         (
             Side::Sutskever { momentum, nesterov },
             Side::Pytorch {
                 momentum: m,
                 nesterov: n,
             },
-        ) if momentum == m && nesterov == n => (-1, momentum, nesterov, b.1),
-        _ => return None,
-    };
-    let formula = match (nesterov, sign) {
-        (false, 1) => "−μ(γ_t − γ_{t−1}) b_{t−1}",
-        (false, _) => "μ(γ_t − γ_{t−1}) b_{t−1}",
-        (true, 1) => "−μ²(γ_t − γ_{t−1}) b_{t−1}",
-        (true, _) => "μ²(γ_t − γ_{t−1}) b_{t−1}",
-    };
-    let first_change = torch.steps.iter().find_map(|s| {
-        let previous = torch.step(s.step.checked_sub(1)?)?;
+        ) if momentum == m && nesterov == n => Some(Pair {
+            sign: -1,
+            momentum,
+            nesterov,
+            torch_is_a: false,
+        }),
+        _ => None,
+    }
+}
+
+impl Pair {
+    fn formula(&self) -> &'static str {
+        match (self.nesterov, self.sign) {
+            (false, 1) => "−μ(γ_t − γ_{t−1}) b_{t−1}",
+            (false, _) => "μ(γ_t − γ_{t−1}) b_{t−1}",
+            (true, 1) => "−μ²(γ_t − γ_{t−1}) b_{t−1}",
+            (true, _) => "μ²(γ_t − γ_{t−1}) b_{t−1}",
+        }
+    }
+
+    /// The predicted `a − b` at PyTorch's step `s` after `previous`, if the rate changes there.
+    fn breakage_at<S: Scalar>(
+        &self,
+        previous: &StepRecord<S>,
+        s: &StepRecord<S>,
+        dim: usize,
+    ) -> Option<S::Vector> {
         if s.learning_rate == previous.learning_rate {
             return None;
         }
-        let mu = S::from_rational(&momentum);
-        let d = match previous.state_vector("momentum_buffer") {
+        let mu = S::from_rational(&self.momentum);
+        Some(match previous.state_vector("momentum_buffer") {
             Some(buffer) => {
                 let mut d = schedule_breakage::<S>(
                     buffer,
                     &mu,
                     &s.learning_rate,
                     &previous.learning_rate,
-                    nesterov,
+                    self.nesterov,
                 );
-                if sign < 0 {
+                if self.sign < 0 {
                     d.negate();
                 }
                 d
             }
             // μ = 0: no buffer, both sides are gradient descent.
-            None => S::Vector::zeros(torch.x0.len()),
+            None => S::Vector::zeros(dim),
+        })
+    }
+}
+
+/// Two runs compared as their steps come, holding one step of each and PyTorch's previous step
+/// (for the prediction): [`compare`] and [`predict_schedule_breakage`] without the traces, so that
+/// `trace --compare` needs memory independent of the number of steps. Feed it step k of both runs
+/// ([`Comparer::step`]), in order, while either run has steps.
+pub struct Comparer<S: Number> {
+    pair: Option<Pair>,
+    dim: usize,
+    previous_torch: Option<StepRecord<S>>,
+    first_difference: Option<usize>,
+    first_change: Option<(usize, S::Vector)>,
+    matches: Option<bool>,
+}
+
+impl<S: Scalar> Comparer<S> {
+    /// A comparison of a run of `a` against a run of `b` in dimension `dim`.
+    pub fn new(a: &OptimizerConfig, b: &OptimizerConfig, dim: usize) -> Self {
+        Comparer {
+            pair: pair(a, b),
+            dim,
+            previous_torch: None,
+            first_difference: None,
+            first_change: None,
+            matches: None,
+        }
+    }
+
+    /// Step k of each run (`None` for a run that has ended): the difference when both have it.
+    pub fn step(
+        &mut self,
+        a: Option<&StepRecord<S>>,
+        b: Option<&StepRecord<S>>,
+    ) -> Option<StepDifference<S>> {
+        let d = match (a, b) {
+            (Some(sa), Some(sb)) => Some(step_difference(sa, sb)),
+            _ => None,
         };
-        Some((s.step, d))
-    });
-    Some(BreakagePrediction {
-        formula,
-        first_change,
+        if self.first_difference.is_none() {
+            self.first_difference = d.as_ref().filter(|d| differs(*d)).map(|d| d.step);
+        }
+        let torch = self
+            .pair
+            .as_ref()
+            .and_then(|p| if p.torch_is_a { a } else { b });
+        let searching = self.first_change.is_none();
+        if let (Some(p), Some(s), true) = (&self.pair, torch, searching) {
+            let change = self
+                .previous_torch
+                .as_ref()
+                .filter(|prev| prev.step + 1 == s.step)
+                .and_then(|prev| p.breakage_at(prev, s, self.dim));
+            if let Some(predicted) = change {
+                // Only exact arithmetic can confirm the prediction by equality.
+                if S::EXACT {
+                    self.matches = d.as_ref().map(|d| d.difference == predicted);
+                }
+                self.first_change = Some((s.step, predicted));
+                self.previous_torch = None;
+            } else {
+                self.previous_torch = Some(s.clone());
+            }
+        }
+        d
+    }
+
+    /// The first step whose iterates differ, so far.
+    pub fn first_difference(&self) -> Option<usize> {
+        self.first_difference
+    }
+
+    /// The step of the first rate change, so far, when the pair has a prediction.
+    pub fn first_change(&self) -> Option<usize> {
+        self.first_change.as_ref().map(|(t, _)| *t)
+    }
+
+    /// The prediction as JSON (as [`comparison_to_json`] writes it), `null` for a pair without
+    /// one.
+    pub fn prediction_json(&self) -> Value {
+        let Some(p) = &self.pair else {
+            return Value::Null;
+        };
+        let (step, difference, matches) = match &self.first_change {
+            None => (Value::Null, Value::Null, Value::Null),
+            Some((t, d)) => (
+                json!(t),
+                vector_json::<S>(d),
+                self.matches.map_or(Value::Null, Value::Bool),
+            ),
+        };
+        json!({
+            "formula": p.formula(),
+            "first_lr_change": step,
+            "difference": difference,
+            "matches_exactly": matches,
+        })
+    }
+}
+
+/// One compared step as JSON (as [`comparison_to_json`] writes it).
+pub fn difference_json<S: Number>(d: &StepDifference<S>) -> Value {
+    json!({
+        "k": d.step,
+        "difference": vector_json::<S>(&d.difference),
+        "norm_sq": scalar_json(&d.norm_sq),
+        "max_abs": scalar_json(&d.max_abs),
     })
 }
 
@@ -196,14 +353,7 @@ pub fn comparison_to_json<S: Number>(
         .steps
         .iter()
         .filter(|d| print(d.step))
-        .map(|d| {
-            json!({
-                "k": d.step,
-                "difference": vec_json(&d.difference),
-                "norm_sq": scalar_json(&d.norm_sq),
-                "max_abs": scalar_json(&d.max_abs),
-            })
-        })
+        .map(difference_json)
         .collect();
     let prediction = prediction.map_or(Value::Null, |p| {
         let (step, difference, matches) = match &p.first_change {

@@ -15,9 +15,18 @@
 //! is never replaced ([`Error::NotRegularFile`]). Temporary files are named
 //! `.NAME.PID.tmp`; [`remove_stale_temporaries`] deletes those of processes that no longer run
 //! (a run killed between writing and renaming), so that the next run cleans up after it.
+//!
+//! **Interruptions** ([`clean_up_on_interrupt`], unix): on SIGINT or SIGTERM a watcher thread
+//! removes the staging directories that exist, and the process then dies of the signal as it
+//! would have. The watcher acts only between this module's file-system changes: a write
+//! ([`write_atomically`]: temporary, flush, rename) finishes first, so it leaves the old file or
+//! the new one and no temporary; a writer that moves a set of files into place does so
+//! [`uninterrupted`], so an interrupted `fixtures` run leaves the old set or the new one.
+//! (SIGKILL cannot be caught: its leftovers go to [`remove_stale_temporaries`].)
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result, escaped};
 
@@ -193,6 +202,10 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // The whole write holds off an interruption (`uninterrupted`): the watcher of
+    // `clean_up_on_interrupt` acts between writes, never on a half-made directory or temporary,
+    // so an interrupted write leaves the old file or the new one and no temporary.
+    let _held = temporaries();
     std::fs::create_dir_all(&dir).map_err(&io)?;
     let tmp = temporary(&dir, &name);
     let result = (|| -> std::io::Result<()> {
@@ -255,15 +268,121 @@ pub fn remove_stale_temporaries(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A fresh staging directory `.NAME.PID.tmp` inside `dir`, for writers of several files that
-/// write them all before moving any into place.
+/// write them all before moving any into place. It is removed when the returned guard is dropped,
+/// and by [`clean_up_on_interrupt`]'s watcher if the process is interrupted first.
 ///
 /// # Errors
 /// [`Error::Io`].
-pub fn staging_dir(dir: &Path, name: &str) -> Result<PathBuf> {
+pub fn staging_dir(dir: &Path, name: &str) -> Result<Staging> {
     let staging = temporary(dir, name);
+    // Listed and made in one step under the list's lock: the watcher sees it whole or not at all.
+    let mut list = temporaries();
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-    Ok(staging)
+    list.push(staging.clone());
+    Ok(Staging(staging))
+}
+
+/// A staging directory ([`staging_dir`]), removed with its contents when dropped.
+#[derive(Debug)]
+pub struct Staging(PathBuf);
+
+impl Staging {
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let mut list = temporaries();
+        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(i) = list.iter().rposition(|p| *p == self.0) {
+            list.swap_remove(i);
+        }
+    }
+}
+
+/// The staging directories that exist now (listed when made, unlisted when removed): what an
+/// interruption removes. Its lock is also what holds an interruption off: every file-system
+/// change of this module (a write, a staging directory made or removed, an [`uninterrupted`]
+/// section) happens while it is held, and the watcher takes it before removing anything.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while the list was held leaves it valid (pushes and removals are whole).
+    TEMPORARIES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `f` so that an interruption ([`clean_up_on_interrupt`]) waits until it returns: for the
+/// renames that move a set of files into place, which then happen all or (interrupted before)
+/// not at all. `f` must not call this module's writers ([`write_atomically`] would wait for `f`).
+pub fn uninterrupted<R>(f: impl FnOnce() -> R) -> R {
+    let _held = temporaries();
+    f()
+}
+
+/// When the process receives SIGINT or SIGTERM: lets a write in progress finish, removes the
+/// staging directories that exist, then lets the signal take its default course (the process dies of it, exit status
+/// 128 + signal in a shell). Call it once, first thing in `main`, before any other thread starts:
+/// the two signals are blocked in the calling thread, every thread started later inherits that,
+/// and one watcher thread takes them with `sigwait` — so the removal runs as ordinary code, not
+/// in a signal handler, and waits for an [`uninterrupted`] section to end.
+///
+/// # Errors
+/// [`Error::Io`] when the signal mask cannot be set or the watcher thread cannot start.
+#[cfg(unix)]
+pub fn clean_up_on_interrupt() -> Result<()> {
+    let failed = |message: String| Error::Io {
+        path: "(signals)".into(),
+        message,
+    };
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use; pthread_sigmask and
+    // sigwait get valid pointers to it, and raise only signals this process.
+    let set = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(failed(std::io::Error::from_raw_os_error(rc).to_string()));
+        }
+        set
+    };
+    std::thread::Builder::new()
+        .name("interrupt".into())
+        .spawn(move || {
+            let mut signal = 0;
+            // SAFETY: as above.
+            while unsafe { libc::sigwait(&set, &mut signal) } != 0 {}
+            // Held until the process ends: no temporary is listed or renamed after this.
+            let mut list = temporaries();
+            for path in list.drain(..) {
+                let _ = match std::fs::symlink_metadata(&path) {
+                    Ok(m) if m.is_dir() => std::fs::remove_dir_all(&path),
+                    _ => std::fs::remove_file(&path),
+                };
+            }
+            // SAFETY: as above; restores the default action and delivers the signal to this
+            // thread, which terminates the process.
+            unsafe {
+                libc::signal(signal, libc::SIG_DFL);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(signal);
+            }
+            // Not reached with the default action of SIGINT and SIGTERM.
+            std::process::exit(128 + signal);
+        })
+        .map(|_| ())
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// Without unix signals there is nothing to watch.
+#[cfg(not(unix))]
+pub fn clean_up_on_interrupt() -> Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -180,6 +180,11 @@ fn at(arg: &'static str) -> impl Fn(Error) -> ArgError {
 }
 
 fn main() -> ExitCode {
+    // First, before any thread starts: temporaries are removed on SIGINT and SIGTERM.
+    if let Err(e) = momentum_oracle::files::clean_up_on_interrupt() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -204,27 +209,24 @@ fn main() -> ExitCode {
             keep_every,
             compare,
             exact_form,
-        } => trace(
-            &mut out,
-            TraceArgs {
-                problem,
-                optimizer,
-                schedule,
-                learning_rate,
-                steps,
-                arith,
-                x0,
-                compare,
-                exact_form,
-                work_budget,
-                options: RunOptions {
-                    size_budget_bits: size_budget,
-                    step_budget,
-                    keep_every,
-                    ..RunOptions::default()
-                },
+        } => trace(TraceArgs {
+            problem,
+            optimizer,
+            schedule,
+            learning_rate,
+            steps,
+            arith,
+            x0,
+            compare,
+            exact_form,
+            work_budget,
+            options: RunOptions {
+                size_budget_bits: size_budget,
+                step_budget,
+                keep_every,
+                ..RunOptions::default()
             },
-        ),
+        }),
         Command::Report { steps } => policy::check_steps(steps, RunOptions::default().step_budget)
             .map_err(at("--steps"))
             .and_then(|()| {
@@ -471,7 +473,7 @@ struct TraceArgs {
     options: RunOptions,
 }
 
-fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
+fn trace(a: TraceArgs) -> Result<(), ArgError> {
     // Everything that is cheap to check goes before the problem is built, and the work is
     // estimated from the spec before anything is built or run.
     let arith = Arithmetic::parse(&a.arith).map_err(at("--arith"))?;
@@ -527,29 +529,26 @@ fn trace(out: &mut String, a: TraceArgs) -> Result<(), ArgError> {
         steps: a.steps,
         options: a.options,
     };
-    let Some(other) = &other else {
-        // Streamed: each step is written as it is computed, so memory does not grow with --steps.
-        let mut stdout = PipeAware::new(std::io::BufWriter::new(std::io::stdout().lock()));
-        let result = arith.dispatch(StreamRequest {
+    // Streamed: each step (or compared step) is written as it is computed, so memory does not
+    // grow with --steps.
+    let mut stdout = PipeAware::new(std::io::BufWriter::new(std::io::stdout().lock()));
+    let result = match &other {
+        None => arith.dispatch(StreamRequest {
             run: request,
             out: &mut stdout,
             form,
-        });
-        // A reader that stops reading (`| head`) ends the run normally.
-        return match result {
-            Err(_) if stdout.closed => Ok(()),
-            other => other.map_err(at("trace")),
-        };
-    };
-    let json = arith
-        .dispatch(CompareRequest {
+        }),
+        Some(other) => arith.dispatch(CompareRequest {
             run: request,
             other,
-        })
-        .map_err(at("trace"))?;
-    out.push_str(&serde_json::to_string_pretty(&json).expect("JSON values serialise"));
-    out.push('\n');
-    Ok(())
+            out: &mut stdout,
+        }),
+    };
+    // A reader that stops reading (`| head`) ends the run normally.
+    match result {
+        Err(_) if stdout.closed => Ok(()),
+        other => other.map_err(at("trace")),
+    }
 }
 
 /// A writer that remembers whether its reader went away (a broken pipe), so that the end of a

@@ -519,6 +519,30 @@ impl crate::arith::Number for f32 {
     fn to_rational(&self) -> Option<Rational> {
         Rational::from_f32(*self)
     }
+    fn rounding_precision() -> Option<u32> {
+        Some(24)
+    }
+    fn from_float(x: &rug::Float) -> Option<Self> {
+        // Through round_f32 itself where x is a short rational; far outside the binary32 range
+        // (|x| < 2^-300, below half the least subnormal 2^-149; |x| ≥ 2^300, past the overflow
+        // threshold (2 − 2^-24)·2^127) the rounding is ±0 or ±∞ whatever x is exactly.
+        let negative = x.is_sign_negative();
+        if x.is_zero() {
+            return Some(if negative { -0.0 } else { 0.0 });
+        }
+        let exp = x.get_exp()?;
+        Some(if exp < -300 {
+            if negative { -0.0 } else { 0.0 }
+        } else if exp > 300 {
+            if negative {
+                f32::NEG_INFINITY
+            } else {
+                f32::INFINITY
+            }
+        } else {
+            round_f32(&x.to_rational()?)
+        })
+    }
     fn to_f64(&self) -> f64 {
         // Widening is exact: every binary32 number is a binary64 number.
         f64::from(*self)

@@ -123,6 +123,16 @@ impl Number for Ftz {
     fn to_rational(&self) -> Option<Rational> {
         Rational::from_f64(self.0)
     }
+    fn rounding_precision() -> Option<u32> {
+        Some(53)
+    }
+    fn from_float(x: &rug::Float) -> Option<Self> {
+        // Ftz::finish's first branch: a native result that is not tiny is the FTZ result; a tiny
+        // one needs the exact value (flush or keep), so the caller falls back to it.
+        let native = <f64 as Number>::from_float(x)?;
+        (native == 0.0 || !native.is_finite() || native.abs() > f64::MIN_POSITIVE)
+            .then_some(Ftz(native))
+    }
     fn to_f64(&self) -> f64 {
         self.0
     }

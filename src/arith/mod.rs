@@ -11,6 +11,8 @@
 //! * [`ftz`] — binary64 with flush-to-zero and denormals-are-zero (XLA on CPU) as a scalar.
 //! * [`format`](mod@format) — binary64, binary32, binary16 and bfloat16 as exact rounding targets (ties to
 //!   even, subnormals or flush-to-zero, overflow) and their bit patterns; native `f32` as a scalar.
+//! * [`power`] — `base·factor^n` rounded to a floating format from a fixed-precision enclosure,
+//!   without multiplying the power out (schedules' learning rates at large steps).
 //! * [`linalg`] — vectors and matrices per arithmetic; the exact engine shares one denominator.
 //! * [`text`] — text forms of numbers: `"p/q"` rationals, shortest f64 decimals, IEEE bits.
 //!
@@ -21,6 +23,7 @@ pub mod envelope;
 pub mod format;
 pub mod ftz;
 pub mod linalg;
+pub mod power;
 pub mod scalar;
 pub mod text;
 

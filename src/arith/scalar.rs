@@ -188,6 +188,24 @@ pub trait Number: Clone + Debug + PartialEq + PartialOrd + Send + Sync + 'static
     /// The exact value of `self`, or `None` if it is not finite.
     fn to_rational(&self) -> Option<Rational>;
 
+    /// For arithmetics whose [`Number::from_rational`] is a rounding to nearest that depends on
+    /// the exact value only through where it falls between the format's numbers (f64, f32, MPFR,
+    /// flush-to-zero f64): the format's precision in bits, at which
+    /// [`crate::arith::power`] sizes its enclosures. `None` (the default) for exact arithmetic and
+    /// for values that carry an error bound of the exact value (those round the exact value).
+    fn rounding_precision() -> Option<u32> {
+        None
+    }
+
+    /// `from_rational` of the exact value of the finite `x`, computed from `x` directly; `None`
+    /// where the type cannot decide without the exact value as a rational (the default, and e.g.
+    /// flush-to-zero results near the underflow threshold). Used only with
+    /// [`Number::rounding_precision`], on the ends of an enclosure.
+    fn from_float(x: &Float) -> Option<Self> {
+        let _ = x;
+        None
+    }
+
     /// The nearest `f64` (ties to even); may be infinite.
     fn to_f64(&self) -> f64;
 
@@ -427,9 +445,7 @@ pub fn rational_cos_pi(q: &Rational) -> Option<Rational> {
 ///
 /// `rug::Rational::to_f64` truncates, which is not what an f64 program computing `1/10` gets.
 pub fn rational_to_f64(q: &Rational) -> f64 {
-    let (mut f, ord) = Float::with_val_round(53, q, Round::Nearest);
-    f.subnormalize_ieee_round(ord, Round::Nearest);
-    f.to_f64()
+    crate::arith::power::binary64_of(Float::with_val_round(53, q, Round::Nearest))
 }
 
 /// The f32 nearest to `q`, as an exact rational (for conventions that store a hyper-parameter in
@@ -476,6 +492,17 @@ impl Number for f64 {
     }
     fn to_rational(&self) -> Option<Rational> {
         Rational::from_f64(*self)
+    }
+    fn rounding_precision() -> Option<u32> {
+        Some(53)
+    }
+    fn from_float(x: &Float) -> Option<Self> {
+        // The same idiom as rational_to_f64: MPFR rounds x and q to 53 bits alike.
+        Some(crate::arith::power::binary64_of(Float::with_val_round(
+            53,
+            x,
+            Round::Nearest,
+        )))
     }
     fn to_f64(&self) -> f64 {
         *self
@@ -543,6 +570,12 @@ impl Number for Float {
     }
     fn to_rational(&self) -> Option<Rational> {
         Float::to_rational(self)
+    }
+    fn rounding_precision() -> Option<u32> {
+        Some(mpfr_precision())
+    }
+    fn from_float(x: &Float) -> Option<Self> {
+        Some(Float::with_val(mpfr_precision(), x))
     }
     fn to_f64(&self) -> f64 {
         let (mut f, ord) = Float::with_val_round(53, self, Round::Nearest);

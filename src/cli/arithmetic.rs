@@ -4,12 +4,19 @@
 use rug::Rational;
 use serde_json::Value;
 
-use crate::arith::Rounding;
-use crate::compare::{compare, comparison_to_json, predict_schedule_breakage};
+use std::io::Write;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use crate::arith::{Number, Rounding, mpfr_precision, with_mpfr_precision};
+use crate::compare::{Comparer, difference_json};
 use crate::error::{Error, Result};
 use crate::optim::{OptimizerConfig, Schedule};
 use crate::problem::{Evaluate, Problem};
-use crate::trace::{ExactForm, JsonWriter, RunOptions, record, run, to_json};
+use crate::trace::render::indented;
+use crate::trace::{
+    ExactForm, Header, JsonWriter, Outcome, Recorder, RunOptions, StepRecord, outcome_json, record,
+    run, to_json,
+};
 
 /// The arithmetic of a run, as the CLI names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,18 +181,60 @@ impl ArithmeticVisitor for StreamRequest<'_> {
 }
 
 /// The CLI's `trace --compare`: two optimizers on the same problem, schedule, initial point and
-/// arithmetic, compared step by step ([`compare`]), with the closed-form prediction
-/// ([`predict_schedule_breakage`]) when the pair is PyTorch against uncorrected Sutskever.
-#[derive(Clone, Debug)]
+/// arithmetic, compared step by step ([`Comparer`]), with the closed-form prediction
+/// ([`crate::compare::predict_schedule_breakage`]) when the pair is PyTorch against uncorrected
+/// Sutskever.
+///
+/// Streamed: the two runs go in two threads, each handing its steps through a channel of
+/// [`CHANNEL_STEPS`] steps; the comparison writes each compared step as it comes, so memory is
+/// independent of the number of steps. The document has the fields of
+/// [`crate::compare::comparison_to_json`]; the summary (`first_difference`, `outcomes`,
+/// `prediction`) comes after `steps`, because it is known last. A run that fails half-way still
+/// closes the document, with an `error` field, and its error is returned.
 pub struct CompareRequest<'a> {
     /// The first optimizer's run (its `options.keep_every` selects the printed steps).
     pub run: RunRequest<'a>,
     /// The second optimizer.
     pub other: &'a OptimizerConfig,
+    /// Where the JSON document goes.
+    pub out: &'a mut dyn Write,
 }
 
-impl ArithmeticVisitor for CompareRequest<'_> {
-    type Output = Result<Value>;
+/// Steps a compared run may be ahead of the comparison.
+pub const CHANNEL_STEPS: usize = 16;
+
+/// What a compared run hands to the comparison.
+enum Event<S: Number> {
+    Step(StepRecord<S>),
+    End(Outcome),
+}
+
+/// A [`Recorder`] that sends each step to the comparison.
+struct Channel<S: Number>(SyncSender<Event<S>>);
+
+impl<S: Number> Channel<S> {
+    fn send(&self, event: Event<S>) -> Result<()> {
+        // The comparison stopped reading (its output failed): the run stops too.
+        self.0
+            .send(event)
+            .map_err(|_| Error::unsupported("a comparison whose output stopped"))
+    }
+}
+
+impl<S: Number> Recorder<S> for Channel<S> {
+    fn start(&mut self, _header: &Header<S>) -> Result<()> {
+        Ok(())
+    }
+    fn step(&mut self, record: StepRecord<S>) -> Result<()> {
+        self.send(Event::Step(record))
+    }
+    fn finish(&mut self, outcome: &Outcome) -> Result<()> {
+        self.send(Event::End(outcome.clone()))
+    }
+}
+
+impl<'a> ArithmeticVisitor for CompareRequest<'a> {
+    type Output = Result<()>;
     fn visit<S: Evaluate>(self, rounding: Rounding) -> Self::Output {
         let r = &self.run;
         // Every step is needed for the prediction (b_{t−1} next to step t); `keep_every` only
@@ -195,24 +244,148 @@ impl ArithmeticVisitor for CompareRequest<'_> {
             keep_every: 1,
             ..r.options.clone()
         };
-        let run = |o: &OptimizerConfig| run::<S>(r.problem, o, r.schedule, r.x0, r.steps, &options);
-        let (ta, tb) = (run(r.optimizer)?, run(self.other)?);
-        let comparison = compare(&ta, &tb)?;
-        let prediction = predict_schedule_breakage((r.optimizer, &ta), (self.other, &tb));
-        let keep = r.options.keep_every.max(1);
-        Ok(comparison_to_json(
-            (&ta, &tb),
-            &comparison,
-            prediction.as_ref(),
-            |k| {
-                k % keep == 0
-                    || k == r.steps
-                    || Some(k) == comparison.first_difference
-                    || prediction
-                        .as_ref()
-                        .and_then(|p| p.first_change.as_ref())
-                        .is_some_and(|(t, _)| *t == k)
-            },
-        ))
+        // The MPFR precision is per thread (arith::with_mpfr_precision): the runs take this one.
+        let precision = mpfr_precision();
+        let (out, other) = (self.out, self.other);
+        std::thread::scope(|scope| {
+            let spawn = |optimizer: &'a OptimizerConfig| {
+                let (tx, rx) = sync_channel::<Event<S>>(CHANNEL_STEPS);
+                let options = &options;
+                let handle = scope.spawn(move || {
+                    with_mpfr_precision(precision, || {
+                        record::<S>(
+                            r.problem,
+                            optimizer,
+                            r.schedule,
+                            r.x0,
+                            r.steps,
+                            options,
+                            &mut Channel(tx),
+                        )
+                    })
+                });
+                (handle, rx)
+            };
+            let (ha, ra) = spawn(r.optimizer);
+            let (hb, rb) = spawn(other);
+            let written = write_comparison::<S>(out, r, other, rounding, (ra, rb));
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<()>>| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::unsupported("a compared run that panicked")))
+            };
+            let (a, b) = (joined(ha), joined(hb));
+            // A run's own error is the cause; the output's error only if both runs were fine.
+            a.and(b).and(written)
+        })
     }
+}
+
+/// Writes the comparison of the two runs' steps as they arrive; a run that stops without an
+/// outcome (it failed: its thread returns the error) closes the document with an `error` field.
+fn write_comparison<S: Evaluate>(
+    out: &mut dyn Write,
+    r: &RunRequest<'_>,
+    other: &OptimizerConfig,
+    rounding: Rounding,
+    (ra, rb): (Receiver<Event<S>>, Receiver<Event<S>>),
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: "(output)".into(),
+        message: e.to_string(),
+    };
+    let field = |out: &mut dyn Write, key: &str, value: &Value, last: bool| {
+        write!(
+            out,
+            "  {}: {}{}",
+            Value::String(key.into()),
+            indented(value, 1),
+            if last { "\n" } else { ",\n" }
+        )
+        .map_err(io)
+    };
+    let problem = r.problem.spec();
+    let dim = r.x0.map_or_else(|| r.problem.dim(), <[Rational]>::len);
+    out.write_all(b"{\n").map_err(io)?;
+    let generator = format!("momentum-oracle {}", env!("CARGO_PKG_VERSION"));
+    field(out, "generator", &Value::String(generator), false)?;
+    field(out, "problem", &Value::String(problem), false)?;
+    field(out, "schedule", &Value::String(r.schedule.spec()), false)?;
+    field(
+        out,
+        "arithmetic",
+        &Value::String(S::arithmetic_name()),
+        false,
+    )?;
+    field(
+        out,
+        "rounding",
+        &Value::String(rounding.name().into()),
+        false,
+    )?;
+    let optimizers = serde_json::json!([r.optimizer.spec(), other.spec()]);
+    field(out, "optimizers", &optimizers, false)?;
+    out.write_all(b"  \"steps\": [").map_err(io)?;
+    let mut comparer = Comparer::<S>::new(r.optimizer, other, dim);
+    let keep = r.options.keep_every.max(1);
+    let (mut outcome_a, mut outcome_b) = (None, None);
+    let mut written = 0usize;
+    // The next event of a run still going; `None` once it has ended (or its thread stopped:
+    // its join reports why).
+    let next = |rx: &Receiver<Event<S>>, outcome: &mut Option<Outcome>| -> Option<StepRecord<S>> {
+        if outcome.is_some() {
+            return None;
+        }
+        match rx.recv() {
+            Ok(Event::Step(s)) => Some(s),
+            Ok(Event::End(o)) => {
+                *outcome = Some(o);
+                None
+            }
+            Err(_) => None,
+        }
+    };
+    loop {
+        let sa = next(&ra, &mut outcome_a);
+        let sb = next(&rb, &mut outcome_b);
+        if sa.is_none() && sb.is_none() {
+            break;
+        }
+        let Some(d) = comparer.step(sa.as_ref(), sb.as_ref()) else {
+            continue;
+        };
+        let k = d.step;
+        let print = k % keep == 0
+            || k == r.steps
+            || Some(k) == comparer.first_difference()
+            || Some(k) == comparer.first_change();
+        if print {
+            let sep = if written == 0 { "\n    " } else { ",\n    " };
+            write!(out, "{sep}{}", indented(&difference_json(&d), 2)).map_err(io)?;
+            written += 1;
+        }
+    }
+    out.write_all(if written == 0 { b"],\n" } else { b"\n  ],\n" })
+        .map_err(io)?;
+    let (Some(a), Some(b)) = (outcome_a, outcome_b) else {
+        // A run stopped without an outcome: it failed; its error comes from its thread.
+        field(
+            out,
+            "error",
+            &Value::String("a compared run failed".into()),
+            true,
+        )?;
+        out.write_all(b"}\n").map_err(io)?;
+        return out.flush().map_err(io);
+    };
+    field(
+        out,
+        "first_difference",
+        &serde_json::json!(comparer.first_difference()),
+        false,
+    )?;
+    let outcomes = Value::Array(vec![outcome_json(&a), outcome_json(&b)]);
+    field(out, "outcomes", &outcomes, false)?;
+    field(out, "prediction", &comparer.prediction_json(), true)?;
+    out.write_all(b"}\n").map_err(io)?;
+    out.flush().map_err(io)
 }

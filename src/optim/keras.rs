@@ -204,17 +204,25 @@ impl KerasSgd {
         if !self.float32_learning_rate {
             return Ok(ctx.learning_rate.clone());
         }
-        let exact = match ctx.exact_learning_rate {
-            Some(q) => q.clone(),
-            None => ctx
-                .learning_rate
-                .to_rational()
-                .ok_or_else(|| Error::NonFinite {
-                    context: format!("keras learning rate at step {}", ctx.step),
-                    value: format!("{:?}", ctx.learning_rate),
-                })?,
-        };
-        Ok(S::from_rational(&round_to_f32(&exact)))
+        // The f32 nearest γ_k, from an enclosure of a power without multiplying it out
+        // (ExactRate::round); a finite f32 from the enclosure, round_to_f32's saturation from the
+        // exact value otherwise.
+        let rounded = ctx.exact_learning_rate.round(
+            24,
+            |x| <f32 as Number>::from_float(x).and_then(Rational::from_f32),
+            round_to_f32,
+        );
+        let rounded =
+            match rounded {
+                Some(q) => q,
+                None => round_to_f32(&ctx.learning_rate.to_rational().ok_or_else(|| {
+                    Error::NonFinite {
+                        context: format!("keras learning rate at step {}", ctx.step),
+                        value: format!("{:?}", ctx.learning_rate),
+                    }
+                })?),
+            };
+        Ok(S::from_rational(&rounded))
     }
 }
 

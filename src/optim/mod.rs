@@ -35,7 +35,7 @@ pub mod pytorch;
 pub mod schedule;
 pub mod strategy;
 
-pub use schedule::Schedule;
+pub use schedule::{ExactRate, Schedule};
 
 use std::fmt::Debug;
 
@@ -53,9 +53,10 @@ pub struct StepContext<'a, S: Number> {
     pub step: usize,
     /// γ_k, the learning rate for this step (from the schedule, in the run's arithmetic).
     pub learning_rate: &'a S,
-    /// γ_k exactly, when the schedule's value is rational (not for an irrational cosine value);
-    /// conventions that store the learning rate in another format round from this.
-    pub exact_learning_rate: Option<&'a Rational>,
+    /// γ_k exactly as the schedule holds it (a power not multiplied out for the step and
+    /// exponential schedules; no value for an irrational cosine value); conventions that store
+    /// the learning rate in another format round from this ([`schedule::ExactRate::round`]).
+    pub exact_learning_rate: schedule::ExactRate<'a>,
     /// The rounding model of floating runs.
     pub rounding: Rounding,
 }

@@ -16,10 +16,12 @@
 //!
 //! Source: pytorch/pytorch `torch/optim/lr_scheduler.py` (`_get_closed_form_lr` of each class).
 
-use rug::Rational;
-use rug::ops::Pow;
+use rug::{Float, Rational};
 
 use crate::arith::Scalar;
+use crate::arith::power::{
+    PowerEnclosure, exact_power, nearest_power, round_power, working_precision,
+};
 use crate::arith::text::format;
 use crate::error::{Error, Result};
 use crate::spec::{EntryInfo, ParamInfo, Spec, format_list};
@@ -268,21 +270,14 @@ impl Schedule {
     /// Panics if `k == 0` (steps are 1-based).
     pub fn exact(&self, k: usize) -> Option<Rational> {
         assert!(k >= 1, "steps are 1-based");
-        let pow = |base: &Rational, e: usize| -> Rational {
-            // Exponents are step counts; saturate instead of wrapping beyond u32.
-            Rational::from(base.pow(u32::try_from(e).unwrap_or(u32::MAX)))
-        };
+        if let Some((base, factor, n)) = self.power_form(k) {
+            return Some(exact_power(base, factor, n));
+        }
         Some(match self {
             Schedule::Constant { learning_rate } => learning_rate.clone(),
-            Schedule::Step {
-                learning_rate,
-                factor,
-                every,
-            } => Rational::from(learning_rate * pow(factor, (k - 1) / every)),
-            Schedule::Exponential {
-                learning_rate,
-                factor,
-            } => Rational::from(learning_rate * pow(factor, k - 1)),
+            Schedule::Step { .. } | Schedule::Exponential { .. } => {
+                unreachable!("power forms are handled above")
+            }
             Schedule::Warmup {
                 learning_rate,
                 start_factor,
@@ -311,24 +306,54 @@ impl Schedule {
         })
     }
 
-    /// γ_k in arithmetic `S` (rounded once from the exact value; cosine correctly rounded from
-    /// `cos(πq)` and then combined in `S`).
+    /// `(base, factor, n)` with γ_k = base·factorⁿ, for the schedules whose rate is a power (step:
+    /// n = ⌊(k−1)/every⌋; exponential: n = k − 1); `None` for the others.
+    ///
+    /// # Panics
+    /// Panics if `k == 0` (steps are 1-based).
+    pub fn power_form(&self, k: usize) -> Option<(&Rational, &Rational, u64)> {
+        assert!(k >= 1, "steps are 1-based");
+        let n = |e: usize| u64::try_from(e).unwrap_or(u64::MAX);
+        match self {
+            Schedule::Step {
+                learning_rate,
+                factor,
+                every,
+            } => Some((learning_rate, factor, n((k - 1) / every))),
+            Schedule::Exponential {
+                learning_rate,
+                factor,
+            } => Some((learning_rate, factor, n(k - 1))),
+            _ => None,
+        }
+    }
+
+    /// γ_k in arithmetic `S`: the exact value rounded once (for a power form in f64, f32 and
+    /// MPFR from a fixed-precision enclosure, [`crate::arith::power`], with the same result);
+    /// cosine correctly rounded from `cos(πq)` and then combined in `S`.
     ///
     /// # Errors
     /// [`Error::NotRational`] for an irrational cosine value in exact arithmetic.
     pub fn learning_rate<S: Scalar>(&self, k: usize) -> Result<S> {
+        if let Some((base, factor, n)) = self.power_form(k) {
+            return Ok(nearest_power::<S>(base, factor, n).0);
+        }
         self.learning_rate_from(k, self.exact(k).as_ref())
     }
 
-    /// A cursor over γ₁, γ₂, … with O(1) arithmetic operations per step: the step and exponential
-    /// schedules multiply the previous exact value by the factor instead of recomputing
-    /// factor^(k−1) (which costs O(log k) multiplications of ever larger numbers per step, and made
-    /// a run quadratic in k).
+    /// A cursor over γ₁, γ₂, … that costs O(1) per step whatever k: the step and exponential
+    /// schedules keep γ_k as a power not multiplied out ([`ExactRate::Power`]); a floating run
+    /// rounds it from an enclosure advanced by one fixed-precision product per step; an exact run
+    /// that needs the value multiplies the previous one by the factor
+    /// ([`Rates::exact`]). Recomputing factor^(k−1) exactly at every step made a run quadratic in
+    /// k (issue 18).
     pub fn rates(&self) -> Rates<'_> {
         Rates {
             schedule: self,
             k: 0,
-            current: None,
+            value: None,
+            materialised: None,
+            enclosure: None,
         }
     }
 
@@ -364,6 +389,13 @@ impl Schedule {
     pub fn changes_at(&self, k: usize) -> bool {
         if k <= 1 {
             return false;
+        }
+        if let (Some((base, factor, n)), Some((_, _, m))) =
+            (self.power_form(k), self.power_form(k - 1))
+        {
+            // γ_k = γ_{k−1}·factor^(n−m) with n − m ∈ {0, 1}: a change iff the exponent moves,
+            // factor ≠ 1 and γ_{k−1} = base·factor^m ≠ 0 (base ≠ 0, and factor ≠ 0 unless m = 0).
+            return n != m && *base != 0 && *factor != 1 && (*factor != 0 || m == 0);
         }
         match (self.exact(k), self.exact(k - 1)) {
             (Some(a), Some(b)) => a != b,
@@ -505,55 +537,183 @@ impl Schedule {
     }
 }
 
-/// The exact learning rates of a schedule, step after step ([`Schedule::rates`]).
+/// γ_k exactly, in the form the schedule holds it: a power not multiplied out (step and
+/// exponential schedules) or the value itself. Copying it costs O(1) whatever k;
+/// [`ExactRate::to_rational`] multiplies the power out, [`ExactRate::round`] rounds it without
+/// doing so.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ExactRate<'a> {
+    /// `base · factor^exponent`.
+    Power {
+        /// The initial learning rate.
+        base: &'a Rational,
+        /// The decay factor.
+        factor: &'a Rational,
+        /// The number of decays so far.
+        exponent: u64,
+    },
+    /// The value; `None` for an irrational cosine value.
+    Value(Option<&'a Rational>),
+}
+
+impl<'a> From<Option<&'a Rational>> for ExactRate<'a> {
+    fn from(value: Option<&'a Rational>) -> Self {
+        ExactRate::Value(value)
+    }
+}
+
+impl ExactRate<'_> {
+    /// The value as a rational (`None` for an irrational cosine value). For a power this
+    /// multiplies it out: O(log n) products of numbers of up to n·log₂(factor) bits.
+    pub fn to_rational(self) -> Option<Rational> {
+        match self {
+            ExactRate::Power {
+                base,
+                factor,
+                exponent,
+            } => Some(exact_power(base, factor, exponent)),
+            ExactRate::Value(q) => q.cloned(),
+        }
+    }
+
+    /// The value rounded by a monotone rounding to a `precision`-bit format, given twice as in
+    /// [`crate::arith::power::round_power`]: `via_float` on an MPFR value, `exact` on a rational.
+    /// A power is rounded from a fixed-precision enclosure (the exact value only when the
+    /// enclosure straddles a rounding boundary); `None` for an irrational cosine value.
+    pub fn round<T: PartialEq>(
+        self,
+        precision: u32,
+        via_float: impl Fn(&Float) -> Option<T>,
+        exact: impl FnOnce(&Rational) -> T,
+    ) -> Option<T> {
+        match self {
+            ExactRate::Power {
+                base,
+                factor,
+                exponent,
+            } => {
+                let mut enclosure =
+                    PowerEnclosure::new(base, factor, working_precision(precision, exponent));
+                Some(
+                    round_power(
+                        enclosure.as_mut(),
+                        (base, factor, exponent),
+                        via_float,
+                        exact,
+                    )
+                    .0,
+                )
+            }
+            ExactRate::Value(q) => q.map(exact),
+        }
+    }
+}
+
+/// The learning rates of a schedule, step after step ([`Schedule::rates`]).
 #[derive(Clone, Debug)]
 pub struct Rates<'a> {
     schedule: &'a Schedule,
-    /// The step of `current`.
+    /// The current step (0 before the first [`Rates::advance`]).
     k: usize,
-    /// γ_k of the step and exponential schedules (the others are O(1) from their closed forms).
-    current: Option<Rational>,
+    /// γ_k of the schedules without a power form (O(1) from their closed forms).
+    value: Option<Rational>,
+    /// A power form multiplied out, with its exponent: what [`Rates::exact`] returned last.
+    materialised: Option<(u64, Rational)>,
+    /// The power form's fixed-precision enclosure, for floating runs.
+    enclosure: Option<PowerEnclosure>,
 }
 
 impl Rates<'_> {
-    /// The step whose rate [`Rates::next_exact`] returned last (0 before the first call).
+    /// The current step (0 before the first [`Rates::advance`]).
     pub fn step(&self) -> usize {
         self.k
+    }
+
+    /// Moves to the next step and returns it. O(1) for the power forms (nothing is computed until
+    /// asked for); the closed form for the others.
+    pub fn advance(&mut self) -> usize {
+        self.k += 1;
+        if self.schedule.power_form(self.k).is_none() {
+            self.value = self.schedule.exact(self.k);
+        }
+        self.k
+    }
+
+    /// γ_k exactly, as the schedule holds it (multiplied out only if [`Rates::exact`] did so at
+    /// this step).
+    ///
+    /// # Panics
+    /// Panics before the first [`Rates::advance`].
+    pub fn current(&self) -> ExactRate<'_> {
+        match self.schedule.power_form(self.k) {
+            Some((base, factor, exponent)) => match &self.materialised {
+                Some((m, q)) if *m == exponent => ExactRate::Value(Some(q)),
+                _ => ExactRate::Power {
+                    base,
+                    factor,
+                    exponent,
+                },
+            },
+            None => ExactRate::Value(self.value.as_ref()),
+        }
+    }
+
+    /// γ_k as a rational (`None` for an irrational cosine value): for a power form one product
+    /// by the factor when the previous step was multiplied out too, which an exact run does at
+    /// every step (the product's cost grows with the value's size, n·log₂(factor) bits: the price
+    /// of using the exact rate at all).
+    ///
+    /// # Panics
+    /// Panics before the first [`Rates::advance`].
+    pub fn exact(&mut self) -> Option<&Rational> {
+        let Some((base, factor, n)) = self.schedule.power_form(self.k) else {
+            return self.value.as_ref();
+        };
+        let q = match self.materialised.take() {
+            Some((m, q)) if m == n => q,
+            Some((m, q)) if m + 1 == n => q * factor,
+            _ => exact_power(base, factor, n),
+        };
+        Some(&self.materialised.insert((n, q)).1)
     }
 
     /// Advances to the next step k and returns γ_k exactly (`None` for an irrational cosine
     /// value): the same value as [`Schedule::exact`]`(k)`.
     pub fn next_exact(&mut self) -> Option<Rational> {
-        self.k += 1;
-        let k = self.k;
-        match self.schedule {
-            Schedule::Step {
-                learning_rate,
-                factor,
-                every,
-            } => {
-                let next = match self.current.take() {
-                    None => learning_rate.clone(),
-                    // γ_k = γ_{k−1}·factor exactly when ⌊(k−1)/every⌋ moves, i.e. (k−1) % every = 0.
-                    Some(prev) if (k - 1) % every == 0 => prev * factor,
-                    Some(prev) => prev,
-                };
-                self.current = Some(next.clone());
-                Some(next)
+        self.advance();
+        self.exact().cloned()
+    }
+
+    /// γ_k in arithmetic `S`, the same value as [`Schedule::learning_rate`]`(k)`: for a power
+    /// form in an arithmetic with a [`crate::arith::Number::rounding_precision`] from the
+    /// enclosure (one fixed-precision product per end and step), otherwise from
+    /// [`Rates::exact`].
+    ///
+    /// # Errors
+    /// As [`Schedule::learning_rate`].
+    ///
+    /// # Panics
+    /// Panics before the first [`Rates::advance`].
+    pub fn learning_rate<S: Scalar>(&mut self) -> Result<S> {
+        let (k, schedule) = (self.k, self.schedule);
+        if let (Some(target), Some((base, factor, n))) =
+            (S::rounding_precision(), schedule.power_form(k))
+        {
+            // A wider enclosure as n grows (working_precision adds ⌈log₂(n+1)⌉ bits): rebuilt
+            // about log₂ n times in a run.
+            let p = working_precision(target, n);
+            if self.enclosure.as_ref().is_none_or(|e| e.precision() != p) {
+                self.enclosure = PowerEnclosure::new(base, factor, p);
             }
-            Schedule::Exponential {
-                learning_rate,
-                factor,
-            } => {
-                let next = match self.current.take() {
-                    None => learning_rate.clone(),
-                    Some(prev) => prev * factor,
-                };
-                self.current = Some(next.clone());
-                Some(next)
-            }
-            other => other.exact(k),
+            let (rate, _) = round_power(
+                self.enclosure.as_mut(),
+                (base, factor, n),
+                S::from_float,
+                S::from_rational,
+            );
+            return Ok(rate);
         }
+        schedule.learning_rate_from(k, self.exact())
     }
 }
 

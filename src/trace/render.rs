@@ -251,7 +251,7 @@ impl<W: Write> JsonWriter<W> {
 
 /// A value pretty-printed as serde_json does, its continuation lines indented by `depth` levels
 /// of two spaces.
-fn indented(value: &Value, depth: usize) -> String {
+pub fn indented(value: &Value, depth: usize) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("\"{e}\""));
     let pad = "  ".repeat(depth);
     text.replace('\n', &format!("\n{pad}"))

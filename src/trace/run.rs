@@ -295,13 +295,15 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
     })?;
     let mut rates = schedule.rates();
     for k in 1..=steps {
-        // One multiplication per step for the step and exponential schedules (Schedule::rates).
-        let exact_lr = rates.next_exact();
-        let learning_rate: S = schedule.learning_rate_from(k, exact_lr.as_ref())?;
+        // O(1) per step whatever k (Schedule::rates): floating runs round the step and
+        // exponential schedules' power from a fixed-precision enclosure; exact runs multiply the
+        // previous rate by the factor; the optimizer gets the exact rate as the schedule holds it.
+        rates.advance();
+        let learning_rate: S = rates.learning_rate()?;
         let ctx = StepContext {
             step: k,
             learning_rate: &learning_rate,
-            exact_learning_rate: exact_lr.as_ref(),
+            exact_learning_rate: rates.current(),
             rounding: options.rounding,
         };
         let query = optimizer.step(&mut state, &ctx, oracle)?;

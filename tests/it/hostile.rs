@@ -384,3 +384,95 @@ fn a_killed_fixtures_run_leaves_nothing_after_the_next_run() {
     }
     assert!(whole > 0, "no fixture was written");
 }
+
+/// Every `.json` file under `dir` (recursively), relative to `dir`, with its bytes.
+fn json_files(dir: &Path, under: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            json_files(&p, under, out);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            let rel = p.strip_prefix(under).unwrap().to_path_buf();
+            out.push((rel, std::fs::read(&p).unwrap()));
+        }
+    }
+}
+
+/// SIGINT or SIGTERM while `fixtures` is writing: the process removes its temporaries (the
+/// staging directory and the file being written) and dies of the signal; the fixture set is the
+/// old one whole or the new one whole. The old set here is the shipped fixtures with a trailing
+/// newline added to every file (still valid JSON, byte-different from what the run writes, which
+/// is the shipped set: `fixtures::fixtures_on_disk_are_byte_identical_to_a_fresh_generation`).
+#[cfg(unix)]
+#[test]
+fn an_interrupted_fixtures_run_removes_its_temporaries_and_leaves_the_old_set_or_the_new() {
+    use std::os::unix::process::ExitStatusExt;
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for (signal, name) in [(libc::SIGINT, "int"), (libc::SIGTERM, "term")] {
+        let dir = crate::common::scratch(&format!("hostile-interrupt-{name}"));
+        let mut new = Vec::new();
+        for sub in [
+            "replay",
+            "replay-binary32",
+            "replay-binary16",
+            "replay-bfloat16",
+            "problem",
+            "long",
+            "schedule",
+        ] {
+            json_files(&shipped.join(sub), &shipped, &mut new);
+        }
+        assert!(new.len() > 100, "the shipped set: {} files", new.len());
+        for (rel, bytes) in &new {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let mut old = bytes.clone();
+            old.push(b'\n');
+            std::fs::write(path, old).unwrap();
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_momentum-oracle"))
+            .args(["fixtures", "--out-dir", dir.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupt as soon as the staging directory holds a file: mid-write.
+        let staging = dir.join(format!(".fixtures.{}.tmp", child.id()));
+        let start = Instant::now();
+        while std::fs::read_dir(&staging).map_or(true, |mut d| d.next().is_none()) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "finished before staging was seen"
+            );
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "no staging after 300 s"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: signals the child this test started.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal), "{status:?}");
+        assert_eq!(leftovers(&dir), Vec::<PathBuf>::new());
+        let mut now = Vec::new();
+        json_files(&dir, &dir, &mut now);
+        now.sort();
+        new.sort();
+        let old: Vec<_> = new
+            .iter()
+            .map(|(rel, b)| {
+                let mut o = b.clone();
+                o.push(b'\n');
+                (rel.clone(), o)
+            })
+            .collect();
+        assert!(
+            now == old || now == new,
+            "a mix: {} of {} files are new",
+            now.iter().filter(|f| new.contains(f)).count(),
+            now.len()
+        );
+    }
+}

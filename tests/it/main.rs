@@ -30,6 +30,7 @@ mod optimizers;
 mod pep;
 mod pep_primal;
 mod plots;
+mod power;
 mod practice;
 mod proofs;
 mod rates;

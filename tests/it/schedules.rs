@@ -139,7 +139,7 @@ impl Property for OneStepFromMappedStates {
             let ctx = StepContext {
                 step: t,
                 learning_rate: &now.learning_rate,
-                exact_learning_rate: exact_lr.as_ref(),
+                exact_learning_rate: exact_lr.as_ref().into(),
                 rounding,
             };
             for correction in [false, true] {
@@ -358,6 +358,103 @@ fn trace_compare_prints_floating_differences_with_their_bits() {
         "bound-naive",
     );
     assert!(b["steps"][3]["max_abs"]["err"].is_string());
+}
+
+/// The streamed `trace --compare` (two runs in lockstep, one step of each in memory) gives the
+/// document the batch functions give for the two whole traces: `compare`,
+/// `predict_schedule_breakage` and `comparison_to_json` over `trace::run` (field order aside,
+/// which JSON values ignore), with `--keep-every` thinning the printed steps only.
+#[test]
+fn trace_compare_streams_the_document_the_whole_traces_give() {
+    use momentum_oracle::compare::comparison_to_json;
+    use momentum_oracle::trace::{RunOptions, run};
+    let problem = "quadratic:dim=3,L=1,m=1/10,seed=4";
+    let schedule = "exponential:lr=1/2,factor=3/4";
+    for (a, b, keep) in [
+        ("pytorch:momentum=9/10", "keras:momentum=9/10", 1),
+        ("keras:momentum=9/10", "pytorch:momentum=9/10", 4),
+        (
+            "pytorch:momentum=1/2,nesterov=true",
+            "heavy-ball:momentum=1/2",
+            3,
+        ),
+    ] {
+        let out = crate::common::cli([
+            "trace",
+            "--problem",
+            problem,
+            "--optimizer",
+            a,
+            "--compare",
+            b,
+            "--schedule",
+            schedule,
+            "--steps",
+            "10",
+            "--arith",
+            "exact",
+            "--keep-every",
+            keep.to_string().as_str(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let streamed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let p = momentum_oracle::problem::from_spec(problem).unwrap();
+        let s = Schedule::from_spec(schedule).unwrap();
+        let (oa, ob) = (
+            OptimizerConfig::from_spec(a).unwrap(),
+            OptimizerConfig::from_spec(b).unwrap(),
+        );
+        let opts = RunOptions::default();
+        let ta = run::<Rational>(p.as_ref(), &oa, &s, None, 10, &opts).unwrap();
+        let tb = run::<Rational>(p.as_ref(), &ob, &s, None, 10, &opts).unwrap();
+        let c = compare(&ta, &tb).unwrap();
+        let prediction = predict_schedule_breakage((&oa, &ta), (&ob, &tb));
+        let first_change = prediction
+            .as_ref()
+            .and_then(|p| p.first_change.as_ref())
+            .map(|x| x.0);
+        let whole = comparison_to_json((&ta, &tb), &c, prediction.as_ref(), |k| {
+            k % keep == 0 || k == 10 || Some(k) == c.first_difference || Some(k) == first_change
+        });
+        assert_eq!(streamed, whole, "{a} vs {b}, keep every {keep}");
+        assert!(!streamed["steps"].as_array().unwrap().is_empty());
+    }
+}
+
+/// A compared run that fails half-way (its size budget) still leaves a whole JSON document, with
+/// an `error` field, and the one-line error with exit code 2.
+#[test]
+fn trace_compare_closes_its_document_when_a_run_fails() {
+    let out = crate::common::cli([
+        "trace",
+        "--problem",
+        "quadratic:dim=3,L=1,m=1/10,seed=4",
+        "--optimizer",
+        "pytorch:momentum=9/10",
+        "--compare",
+        "keras:momentum=9/10",
+        "--learning-rate",
+        "1/3",
+        "--steps",
+        "200",
+        "--arith",
+        "exact",
+        "--size-budget",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let j: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON document");
+    assert!(j["error"].is_string(), "{j}");
+    assert!(
+        !j["steps"].as_array().unwrap().is_empty(),
+        "steps before the failure"
+    );
 }
 
 #[test]
