@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use momentum_oracle::arith::text as rational;
-use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, StreamRequest, budget, policy};
+use momentum_oracle::cli::policy::budget;
+use momentum_oracle::cli::{Arithmetic, CompareRequest, RunRequest, StreamRequest, policy};
 use momentum_oracle::error::Error;
 use momentum_oracle::files::shown;
 use momentum_oracle::optim::{OptimizerConfig, Schedule, schedule};

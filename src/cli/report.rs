@@ -220,9 +220,9 @@ pub enum Rate {
 ///
 /// # Errors
 /// The problems' size errors (the lower-bound instance f_{2K+1} past the dimension limit).
-pub fn estimate(steps: usize) -> Result<super::budget::Estimate> {
+pub fn estimate(steps: usize) -> Result<super::policy::budget::Estimate> {
     use super::Arithmetic;
-    use super::budget;
+    use super::policy::budget;
     let size = RunOptions::default().size_budget_bits;
     let parts = problem_specs(steps)
         .iter()

@@ -134,7 +134,7 @@ impl Shape {
     }
 
     /// The estimated work of building the problem, in bit operations (the unit of the CLI's
-    /// `--work-budget`, `cli::budget`), saturating. Calibrated on this crate's constructions on a
+    /// `--work-budget`, `cli::policy::budget`), saturating. Calibrated on this crate's constructions on a
     /// 2-core machine (docs/design.md, "Limits"): a rotated quadratic costs about d² per
     /// reflection and entry (dense rational products, 17 s at d = 1024); least squares forms BᵀB
     /// and solves it exactly (rows·cols², 46 s at 256 × 256); logistic regression certifies f* by

@@ -239,7 +239,7 @@ fn work_past_the_budget_runs_when_the_flag_raises_it() {
             budget,
         ])
     };
-    // Estimate (src/cli/budget.rs, src/problem/shape.rs): building the 4-dimensional quadratic
+    // Estimate (src/cli/policy/budget.rs, src/problem/shape.rs): building the 4-dimensional quadratic
     // with its 2 drawn reflections, 8·10⁴·4²·3 = 3 840 000, plus 2 steps × (16 + 40) operations
     // × 2¹⁶·16 bits = 117 440 512: 121 280 512.
     let refused = cli_within(&args("121280511"), Duration::from_secs(60));

@@ -1,7 +1,10 @@
 //! The command line's policy, in one place: the defaults and limits that `trace`, `report` and
 //! `plot` share. A default written twice drifts (the learning rate once was 1/L-else-1/10 in one
 //! command and 1/L-else-1/1000 in another); everything here is used by `main.rs` and the report
-//! alike.
+//! alike. The work budget, the limit on what a command may cost before it starts, is the
+//! submodule [`budget`].
+
+pub mod budget;
 
 use rug::Rational;
 

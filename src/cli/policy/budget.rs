@@ -19,7 +19,7 @@
 use crate::error::{Error, Result};
 use crate::problem::shape::Shape;
 
-use super::Arithmetic;
+use crate::cli::Arithmetic;
 
 /// The default budget of every command, in bit operations (`--work-budget`).
 pub const DEFAULT_WORK_BUDGET: u64 = 1_000_000_000_000;
