@@ -6,7 +6,8 @@
 //! Log-log axes, `L = R = 1`.
 //!
 //! Group ids: `certified-M` (points and line of method `M`: `gd`, `fista`, `ogm`,
-//! `heavy-ball-1`, … in table order) and `classical-M` (its classical bound, where there is one).
+//! `heavy-ball-1`, … in table order, then the strongly convex `‖x_N − x*‖²` rows as
+//! `distance-1`, …) and `classical-M` (its classical bound, where there is one).
 
 use plotters::prelude::*;
 
@@ -14,6 +15,7 @@ use super::{
     Canvas, Entry, Mark, colour, dash, drawing, font, legend, legend_size, provenance, title,
 };
 use crate::error::{Error, Result};
+use crate::theory::pep::problem::Measure;
 use crate::theory::pep::table::Row;
 
 const SIZE: (u32, u32) = (1300, 940);
@@ -40,9 +42,13 @@ fn series(rows: &[Row]) -> Vec<Series> {
     ];
     let mut out: Vec<Series> = Vec::new();
     let mut heavy = 0;
+    let mut distance = 0;
     for r in rows {
         if out.last().is_none_or(|s| s.label != r.method) {
-            let id = if r.method.starts_with("GD") {
+            let id = if r.measure != Measure::FunctionValue {
+                distance += 1;
+                format!("distance-{distance}")
+            } else if r.method.starts_with("GD") {
                 "gd".to_string()
             } else if r.method.starts_with("FISTA") {
                 "fista".to_string()
@@ -70,7 +76,8 @@ fn series(rows: &[Row]) -> Vec<Series> {
     out
 }
 
-/// The picture of `rows` (as [`crate::theory::pep::table::rows`] returns them).
+/// The picture of `rows` (as [`crate::theory::pep::table::rows`] returns them); rows whose
+/// measure is not `f(x_N) − f*` are drawn as triangles (a one-point classical bound as a ring).
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] for no rows or a non-positive value (no place on a log axis).
@@ -100,7 +107,8 @@ pub fn certified(rows: &[Row]) -> Result<String> {
         &canvas,
         &root,
         "Certified worst cases f(x_N) − f* over all L-smooth convex f (L = R = 1)",
-        "points: bounds proved by exact certificates, re-verified in ℚ; dashed: the classical bounds",
+        "points: exact certificates re-verified in ℚ; dashed: classical bounds; \
+         triangles (legend ‖x_N − x*‖²): that measure, strongly convex class",
     )?;
     let entries: Vec<Entry> = all
         .iter()
@@ -166,6 +174,16 @@ pub fn certified(rows: &[Row]) -> Result<String> {
                     s.colour.stroke_width(2),
                 ))
                 .map_err(drawing)?;
+            // A one-point bound (the strongly convex rows) has no line to dash: a ring marks it.
+            if s.classical.len() == 1 {
+                chart
+                    .draw_series(
+                        s.classical
+                            .iter()
+                            .map(|p| Circle::new(*p, 7, s.colour.stroke_width(2))),
+                    )
+                    .map_err(drawing)?;
+            }
         }
         canvas.group(format!("certified-{}", s.id), "series");
         chart
@@ -174,13 +192,24 @@ pub fn certified(rows: &[Row]) -> Result<String> {
                 s.colour.stroke_width(3),
             ))
             .map_err(drawing)?;
-        chart
-            .draw_series(
-                s.certified
-                    .iter()
-                    .map(|p| Circle::new(*p, 5, s.colour.filled())),
-            )
-            .map_err(drawing)?;
+        if s.id.starts_with("distance") {
+            // ‖x_N − x*‖², not f(x_N) − f*: triangles, so the points are not read as the others.
+            chart
+                .draw_series(
+                    s.certified
+                        .iter()
+                        .map(|p| TriangleMarker::new(*p, 8, s.colour.filled())),
+                )
+                .map_err(drawing)?;
+        } else {
+            chart
+                .draw_series(
+                    s.certified
+                        .iter()
+                        .map(|p| Circle::new(*p, 5, s.colour.filled())),
+                )
+                .map_err(drawing)?;
+        }
     }
     canvas.end_group();
     let plot = chart.plotting_area();

@@ -921,6 +921,10 @@ fn export_method_tables_for_a_numerical_cross_check() {
         let theta = method::ogm_theta(n, 64).unwrap();
         methods.push((format!("ogm-n{n}"), Method::ogm(n, &theta).unwrap()));
     }
+    for n in 1..=10usize {
+        let t = method::fista_t_sequence(n, 64).unwrap();
+        methods.push((format!("fista-t-n{n}"), Method::fista_t(n, &t).unwrap()));
+    }
     for (name, m) in methods {
         let pep = Pep::new(m, FunctionClass::SmoothConvex, Measure::FunctionValue).unwrap();
         let c = Certificate::new(pep, q(0, 1), vec![]);
@@ -984,6 +988,160 @@ fn fista_n10_repairs_to_within_1e_12_of_the_thg_value() {
     // The gap to the solver's own value is of the solver's tolerance.
     assert!(repaired.gap.clone().abs() < q(1, 1_000_000_000));
     verify::verify(&reread(&repaired.certificate, true)).unwrap();
+}
+
+/// `method::fista_t_sequence` rounds Beck & Teboulle's t-sequence: t₁ = 1 exactly, t₂ within
+/// 2⁻⁵¹ of the f64 nearest the golden ratio (1 + √5)/2 (the root of t² − t = 1), and
+/// every t_{k+1} solves t² − t = t_k² to within 2⁻⁵⁶ t_{k+1}² (each square root is rounded to 64
+/// bits). With t_k = (k + 1)/2, `Method::fista_t` is `Method::fista` (β_k = (k − 1)/(k + 2)).
+#[test]
+fn fista_t_sequence_solves_the_beck_teboulle_recursion_to_64_bits() {
+    let t = method::fista_t_sequence(10, 64).unwrap();
+    assert_eq!(t.len(), 10);
+    assert_eq!(t[0], 1);
+    let golden = Rational::from_f64(1.618_033_988_749_895).unwrap();
+    // The f64 literal is itself within 2⁻⁵² of the golden ratio: compare to both tolerances.
+    assert!(Rational::from(&t[1] - &golden).abs() < q(1, 1 << 51));
+    for k in 0..9 {
+        let next = &t[k + 1];
+        let residual = Rational::from(
+            Rational::from(next.clone().square()) - next - Rational::from(t[k].clone().square()),
+        );
+        let scale = Rational::from(next.clone().square()) / Rational::from(1u64 << 56);
+        assert!(residual.abs() < scale, "t_{}", k + 2);
+        assert!(*next > t[k]);
+    }
+    let rational_t: Vec<Rational> = (1..=6).map(|k| q(k + 1, 2)).collect();
+    assert_eq!(
+        Method::fista_t(6, &rational_t).unwrap().coefficients(),
+        Method::fista(6).unwrap().coefficients()
+    );
+    assert!(matches!(
+        Method::fista_t(6, &rational_t[..5]),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        Method::fista_t(2, &[q(1, 1), q(0, 1)]),
+        Err(Error::InvalidHyperParameter { .. })
+    ));
+}
+
+fn fista_t_pep(n: usize) -> Pep {
+    function_value_pep(Method::fista_t(n, &method::fista_t_sequence(n, 64).unwrap()).unwrap())
+}
+
+/// FISTA with the t-sequence rounded to 64-bit rationals (`method::fista_t_sequence`), N = 1 … 10:
+/// the numeric duals (cvxpy + Clarabel in Python, fixtures/pep/numeric/fista-t-nN.json) repair to
+/// exact certificates that the verifier accepts, each within 10⁻⁹ of the solver's value, and
+/// below Beck & Teboulle's 2 L R²/(N + 1)² (2009, Thm 4.4). That theorem is about the irrational
+/// t-sequence; for this rational method the certificate is the guarantee and the classical bound
+/// a comparison, which holds with room (ratio 0.33 at N = 1 up to 0.75 at N = 10).
+///
+/// Independent values: for N ≤ 2 the method is gradient descent with h = 1 (β₁ = (t₁ − 1)/t₂ = 0),
+/// whose exact worst case is 1/(4N + 2) (Drori & Teboulle 2014, attained on a Huber function): the
+/// certified bound is at or above it and within 10⁻⁹. At N = 10, PEPit 0.5.1's
+/// `accelerated_gradient_convex` (the irrational method, its own formulation, Clarabel; run by
+/// hand with examples/python/pep/pepit_fista_t.py 10) reports 0.012335112090127682: the certified
+/// bound is within 10⁻¹⁰ of it.
+#[test]
+fn fista_t_sequence_certificates_for_n_1_to_10_are_below_the_beck_teboulle_bound() {
+    let mut checked = 0;
+    for n in 1..=10usize {
+        let pep = fista_t_pep(n);
+        let dual = numeric_dual(&format!("fista-t-n{n}"), n);
+        let repaired = repair::repair(&pep, &dual, 1_000_000_000_000).unwrap();
+        let tau = repaired.certificate.bound().clone();
+        let classical = q(2, (n as i64 + 1) * (n as i64 + 1));
+        assert!(tau < classical, "N = {n}: {tau} ≥ 2/(N + 1)²");
+        assert!(
+            repaired.gap.clone().abs() < q(1, 1_000_000_000),
+            "N = {n}: gap {:e}",
+            repaired.gap.to_f64()
+        );
+        if n <= 2 {
+            let gd = q(1, 4 * n as i64 + 2);
+            assert!(tau >= gd, "N = {n}: below the attained worst case");
+            assert!(Rational::from(&tau - &gd) < q(1, 1_000_000_000), "N = {n}");
+        }
+        if n == 10 {
+            let pepit = Rational::from_f64(0.012_335_112_090_127_682).unwrap();
+            assert!(
+                Rational::from(&tau - &pepit).abs() < q(1, 10_000_000_000),
+                "N = 10: τ − PEPit = {:e}",
+                Rational::from(&tau - &pepit).to_f64()
+            );
+        }
+        let verdict = verify::verify(&reread(&repaired.certificate, false)).unwrap();
+        assert_eq!(verdict.bound, tau);
+        eprintln!(
+            "fista-t N = {n}: certified {:.15e}, gap to the solver {:+.3e}, certified / (2/(N + 1)²) = {:.4}",
+            tau.to_f64(),
+            repaired.gap.to_f64(),
+            Rational::from(&tau / &classical).to_f64()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}
+
+fn nesterov_strongly_convex_pep() -> Pep {
+    Pep::new(
+        Method::nesterov_strongly_convex(5, &q(2, 1)).unwrap(),
+        FunctionClass::SmoothStronglyConvex {
+            strong_convexity: q(1, 4),
+        },
+        Measure::FunctionValue,
+    )
+    .unwrap()
+}
+
+/// Nesterov's constant-momentum method for strongly convex functions with √κ = 2 (μ/L = 1/4,
+/// β = (√κ − 1)/(√κ + 1) = 1/3), N = 5, f(x₅) − f* given ‖x₀ − x*‖ ≤ R: the numeric dual
+/// (cvxpy + Clarabel in Python, examples/python/pep/nesterov_strongly_convex.py OUT 2 5,
+/// fixtures/pep/numeric/nesterov-sc-s2-n5.json) repairs to a certificate the verifier accepts.
+/// Classical: Nesterov (2004), Thm 2.2.3 with the constant step scheme (2.2.19),
+/// f(x_N) − f* ≤ (1 − 1/√κ)^N (f(x₀) − f* + μ/2 R²) ≤ (1/2)⁵ (L + μ)/2 R² = (1/32)(5/8) = 5/256
+/// (f(x₀) − f* ≤ L R²/2); certified ≈ 0.0020085, a tenth of it. PEPit 0.5.1 on the same method in
+/// its own primitives (examples/python/pep/pepit_nesterov_sc.py 2 5, Clarabel, its default
+/// tolerances) reports 0.002008520075148492: within 10⁻⁸ of the certified bound.
+#[test]
+fn nesterov_strongly_convex_certificate_is_below_nesterov_2004_bound() {
+    let classical = q(5, 256);
+    assert_eq!(
+        momentum_oracle::theory::bounds::nesterov_strongly_convex(
+            &q(1, 1),
+            &q(1, 4),
+            &q(1, 1),
+            &q(2, 1),
+            5
+        ),
+        classical
+    );
+    let pep = nesterov_strongly_convex_pep();
+    let dual = numeric_dual("nesterov-sc-s2-n5", 5);
+    let repaired = repair::repair(&pep, &dual, 1_000_000_000_000).unwrap();
+    let tau = repaired.certificate.bound().clone();
+    assert!(tau < classical, "{tau}");
+    assert!(
+        repaired.gap.clone().abs() < q(1, 1_000_000_000),
+        "gap {:e}",
+        repaired.gap.to_f64()
+    );
+    let pepit = Rational::from_f64(0.002_008_520_075_148_492).unwrap();
+    assert!(
+        Rational::from(&tau - &pepit).abs() < q(1, 100_000_000),
+        "τ − PEPit = {:e}",
+        Rational::from(&tau - &pepit).to_f64()
+    );
+    let verdict = verify::verify(&reread(&repaired.certificate, false)).unwrap();
+    assert_eq!(verdict.bound, tau);
+    eprintln!(
+        "nesterov-sc √κ = 2 N = 5: certified {:.15e}, gap to the solver {:+.3e}, τ − PEPit {:+.3e}, certified / (5/256) = {:.4}",
+        tau.to_f64(),
+        repaired.gap.to_f64(),
+        Rational::from(&tau - &pepit).to_f64(),
+        Rational::from(&tau / &classical).to_f64()
+    );
 }
 
 /// Kim & Fessler's L R²/(2θ_N²), θ from their recursion computed here in f64.
@@ -1066,9 +1224,26 @@ fn repaired_certificates_are_fresh_and_verify() {
         1 << 60,
     )
     .unwrap();
+    let fista_t = repair::repair(
+        &fista_t_pep(10),
+        &numeric_dual("fista-t-n10", 10),
+        1_000_000_000_000,
+    )
+    .unwrap();
+    let nesterov_sc = repair::repair(
+        &nesterov_strongly_convex_pep(),
+        &numeric_dual("nesterov-sc-s2-n5", 5),
+        1_000_000_000_000,
+    )
+    .unwrap();
     let write = std::env::var_os("PEP_WRITE_FIXTURES").is_some();
     let dir = fixture_dir().join("repaired");
-    for (name, r) in [("fista-n10", fista), ("ogm-n20", ogm)] {
+    for (name, r) in [
+        ("fista-n10", fista),
+        ("ogm-n20", ogm),
+        ("fista-t-n10", fista_t),
+        ("nesterov-sc-s2-n5", nesterov_sc),
+    ] {
         let path = dir.join(format!("{name}.json"));
         let fresh = r.certificate.to_json(false).unwrap();
         if write {

@@ -442,15 +442,28 @@ fn ogm_table_certificates_are_fresh_and_verify() {
 #[test]
 fn certify_table_lists_verified_bounds_below_the_classical_ones() {
     let rows = momentum_oracle::theory::pep::table::rows(&fixture_dir()).unwrap();
-    assert_eq!(rows.len(), 5 * (3 + HEAVY_BALL_PARAMETERS.len()));
+    assert_eq!(rows.len(), 5 * (3 + HEAVY_BALL_PARAMETERS.len()) + 3);
     for r in &rows {
         if let Some(c) = &r.classical {
             assert!(r.certified <= *c, "{} N = {}", r.method, r.steps);
         }
-        if r.method.starts_with("GD") {
+        if r.method.starts_with("GD") && r.measure == Measure::FunctionValue {
             assert_eq!(r.certified, q(1, 4 * r.steps as i64 + 2));
         }
     }
+    // The strongly convex rows (‖x_N − x*‖²): GD h = 1, q = 1/2, N = 3 is (1 − q)⁶ = 1/64 (closed
+    // form, tight on q‖x‖²/2) beside Nesterov (2004), Thm 2.1.15: ((1 − q)/(1 + q))³ = 1/27.
+    let distance: Vec<_> = rows
+        .iter()
+        .filter(|r| r.measure == Measure::DistanceSquared)
+        .collect();
+    assert_eq!(distance.len(), 3);
+    assert_eq!(
+        (distance[0].steps, distance[0].certified.clone()),
+        (3, q(1, 64))
+    );
+    assert_eq!(distance[0].classical, Some(q(1, 27)));
+    assert!(distance.iter().all(|r| r.method.contains("‖x_N − x*‖²")));
     let binary = env!("CARGO_BIN_EXE_momentum-oracle");
     let dir = std::env::temp_dir().join(format!("pep-table-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -486,6 +499,9 @@ fn certify_table_lists_verified_bounds_below_the_classical_ones() {
         "certified-fista",
         "certified-ogm",
         "certified-heavy-ball-1",
+        "certified-distance-1",
+        "classical-distance-1",
+        "certified-distance-3",
     ] {
         assert!(ids.contains(&id), "{id} missing");
     }

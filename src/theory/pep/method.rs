@@ -237,6 +237,41 @@ impl Method {
         Ok(method)
     }
 
+    /// Nesterov/FISTA with the t-sequence, given `t₁ … t_N`: momentum `β_k = (t_k − 1)/t_{k+1}`
+    /// for `k = 1 … N − 1`, points and output as in [`Method::nesterov`] (output `x_N`).
+    /// Beck & Teboulle's `t₁ = 1`, `t_{k+1} = (1 + √(1 + 4t_k²))/2` is irrational from `t₂` on;
+    /// pass rational approximations, e.g. [`fista_t_sequence`]. The method built is then *that*
+    /// rational method, a different method from the irrational one: its guarantee is what a
+    /// certificate proves about it, not the textbook's `2L R²/(N + 1)²` (which the tests compare
+    /// with the certified value; they never assume it).
+    ///
+    /// Source: Beck & Teboulle, *A fast iterative shrinkage-thresholding algorithm*, SIAM J.
+    /// Imaging Sci. 2 (2009), FISTA with constant step size (eqs. (4.1)–(4.3)), bound Thm 4.4.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] unless `t.len() = N`;
+    /// [`Error::InvalidHyperParameter`] for a non-positive `t_k` or `N` out of range.
+    pub fn fista_t(n: usize, t: &[Rational]) -> Result<Self> {
+        check_steps(n)?;
+        if t.len() != n {
+            return Err(Error::dims("FISTA t₁ … t_N", n, t.len()));
+        }
+        if let Some(bad) = t.iter().find(|t| **t <= 0) {
+            return Err(Error::hyper(
+                "t",
+                crate::arith::text::format(bad),
+                "must be positive",
+            ));
+        }
+        let momenta: Vec<Rational> = t
+            .windows(2)
+            .map(|w| Rational::from(&w[0] - 1u32) / &w[1])
+            .collect();
+        let mut method = Method::nesterov(n, &momenta)?;
+        method.description = format!("FISTA, t-sequence (rational t), N = {n}");
+        Ok(method)
+    }
+
     /// The optimized gradient method (OGM) with a given sequence `θ₀ … θ_N`:
     ///
     /// ```text
@@ -409,4 +444,28 @@ pub fn ogm_theta(n: usize, bits: u32) -> Result<Vec<Rational>> {
         theta.push(Rational::from(root + 1u32) / 2u32);
     }
     Ok(theta)
+}
+
+/// Rational approximations of Beck & Teboulle's `t₁ … t_N` (see [`Method::fista_t`]):
+/// `t₁ = 1`, each `√(1 + 4t_k²)` computed in MPFR with `bits` bits and the recursion continued
+/// from the rounded value (as [`ogm_theta`] does), so the sequence is exactly reproducible.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] for `N` out of range or `bits < 16`.
+pub fn fista_t_sequence(n: usize, bits: u32) -> Result<Vec<Rational>> {
+    check_steps(n)?;
+    if bits < 16 {
+        return Err(Error::hyper("bits", bits, "at least 16 bits"));
+    }
+    let mut t = vec![Rational::from(1)];
+    while t.len() < n {
+        let last = &t[t.len() - 1];
+        let radicand = Rational::from(4u32 * Rational::from(last.clone().square())) + 1u32;
+        let root = rug::Float::with_val(bits, &radicand).sqrt();
+        let root = root
+            .to_rational()
+            .ok_or_else(|| Error::not_rational("sqrt"))?;
+        t.push(Rational::from(root + 1u32) / 2u32);
+    }
+    Ok(t)
 }
