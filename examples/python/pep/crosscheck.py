@@ -3,39 +3,18 @@
 (a) a third, independent Python formulation solved with cvxpy + Clarabel, from the table alone,
 (b) PEPit with the method written in PEPit's own primitives,
 (c) the known values (DT 2014, THG 2017 Table 1, Kim-Fessler 2016)."""
-import json, math, sys
-from fractions import Fraction as Fr
-import numpy as np
+import math
 import cvxpy as cp
 from PEPit import PEP
 from PEPit.functions import SmoothConvexFunction
+from pep_common import load, primal
 
 def table(name):
-    d = json.load(open(f"tables/{name}.json"))
-    return [[float(Fr(c)) for c in row] for row in d["method"]["coefficients"]]
+    return load(f"tables/{name}.json")
 
 def pep_from_table(h):
-    N = len(h) - 1; n = N + 2
-    G = cp.Variable((n, n), PSD=True); F = cp.Variable(N + 1)
-    def x(k):  # x_k - x*
-        if k is None: return np.zeros(n)
-        v = np.zeros(n); v[0] = 1
-        for i, c in enumerate(h[k]): v[1 + i] -= c
-        return v
-    def g(k):
-        v = np.zeros(n)
-        if k is not None: v[1 + k] = 1
-        return v
-    def f(k): return 0 if k is None else F[k]
-    pts = [None] + list(range(N + 1))
-    cons = [G[0, 0] <= 1]
-    for i in pts:
-        for j in pts:
-            if i == j: continue
-            dx, dg, gj = x(i) - x(j), g(i) - g(j), g(j)
-            A = 0.5 * (np.outer(gj, dx) + np.outer(dx, gj)) + 0.5 * np.outer(dg, dg)
-            cons.append(f(j) - f(i) + cp.trace(A @ G) <= 0)
-    prob = cp.Problem(cp.Maximize(F[N]), cons)
+    b, G, F, cons, init = primal(h)
+    prob = cp.Problem(cp.Maximize(F[b.N]), [init] + cons)
     prob.solve(solver=cp.CLARABEL)
     return prob.value
 

@@ -4,41 +4,12 @@ round lambda, fix the function-value equation with the (*, k) multipliers, and c
 smallest tau making S PSD exactly (Schur complement on the x0 - x* row)."""
 import json, sys
 from fractions import Fraction as Fr
-import numpy as np
-import cvxpy as cp
-
-def load(path):
-    d = json.load(open(path))
-    return [[Fr(c) for c in row] for row in d["method"]["coefficients"]]
+import pep_common
+from pep_common import load
 
 def solve(h):
-    N = len(h) - 1; n = N + 2
-    hf = [[float(c) for c in row] for row in h]
-    G = cp.Variable((n, n), PSD=True); F = cp.Variable(N + 1)
-    def x(k):
-        v = np.zeros(n)
-        if k is None: return v
-        v[0] = 1
-        for i, c in enumerate(hf[k]): v[1 + i] -= c
-        return v
-    def g(k):
-        v = np.zeros(n)
-        if k is not None: v[1 + k] = 1
-        return v
-    def f(k): return 0 if k is None else F[k]
-    pts = [None] + list(range(N + 1))
-    pairs, cons = [], []
-    for i in pts:
-        for j in pts:
-            if i == j: continue
-            dx, dg, gj = x(i) - x(j), g(i) - g(j), g(j)
-            A = 0.5 * (np.outer(gj, dx) + np.outer(dx, gj)) + 0.5 * np.outer(dg, dg)
-            pairs.append((i, j)); cons.append(f(j) - f(i) + cp.trace(A @ G) <= 0)
-    init = G[0, 0] <= 1
-    prob = cp.Problem(cp.Maximize(F[N]), cons + [init])
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12,
-               max_iter=500)
-    return prob.value, float(init.dual_value), [(p, float(c.dual_value)) for p, c in zip(pairs, cons)]
+    """(primal value, dual tau, [((i, j), lambda_ij)]) of the smooth convex PEP, f(x_N) - f*."""
+    return pep_common.solve(h)[:3]
 
 def slack(h, tau, lam):
     N = len(h) - 1; n = N + 2
