@@ -13,7 +13,8 @@ use half::bf16;
 use momentum_oracle::arith::format::{Decoded, Format, Rounded};
 use momentum_oracle::optim::kernel::arith::{Exact, NativeF32, NativeF64, Real};
 use momentum_oracle::optim::kernel::{
-    Decay, Family, Hyper, HyperPrecision, Kernel, KernelArith, Model, Stored, run,
+    Capability, Decay, Family, Hyper, HyperPrecision, Kernel, KernelArith, Model, Path, StepValues,
+    Stored, path_of, run, run_tensor,
 };
 use proptest::prelude::*;
 use rug::Rational;
@@ -284,4 +285,129 @@ fn the_exact_trace_ignores_every_rounding_and_every_hyper_parameter_precision() 
         ftz: true,
     }
     .zero();
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch's scalar tail (`kernel::path_of`, `kernel::run_tensor`)
+// ---------------------------------------------------------------------------------------------
+
+fn tail_hyper(lr: f64, momentum: f64) -> Hyper {
+    Hyper {
+        learning_rates: vec![lr; 2],
+        momentum,
+        dampening: 0.0,
+        weight_decay: 0.0,
+        nesterov: false,
+        maximize: false,
+    }
+}
+
+/// bfloat16 `single`, μ = 0: θ = 8, g = γ = 1 + 2⁻⁷ (all bfloat16). The product is
+/// p = 1 + 2⁻⁶ + 2⁻¹⁴. The vector body's FMA gives 8 − p = 7 − 2⁻⁶ − 2⁻¹⁴ (exact in binary32),
+/// just below the bfloat16 midpoint 7 − 2⁻⁶ of [7 − 2⁻⁵, 7], so 7 − 2⁻⁵ = 6.96875 (0x40df).
+/// The scalar tail rounds p to bfloat16 first (1 + 2⁻⁶: 2⁻¹⁴ is below half an ulp), and
+/// 8 − (1 + 2⁻⁶) is that midpoint exactly, which goes to the even significand: 7 (0x40e0).
+/// With 33 elements, the last `33 mod 32` is the tail.
+#[test]
+fn bf16_single_scalar_tail_rounds_the_product_before_the_sum() {
+    let model = Model::new(Family::Pytorch, Kernel::Single, Format::Bfloat16);
+    let h = tail_hyper(1.0078125, 0.0);
+    let x0 = vec![0x4100; 33];
+    let g = vec![vec![0x3f81; 33]];
+    let a = model.exact();
+    let bits = |steps: &[StepValues<Decoded>]| -> Vec<u64> {
+        steps[0]
+            .params
+            .iter()
+            .map(|x| a.bits(x, Format::Bfloat16).unwrap())
+            .collect()
+    };
+    let vector = run(&a, &model, &h, &x0, &g).unwrap();
+    assert_eq!(bits(&vector), vec![0x40df; 33]);
+    let tensor = run_tensor(&a, &model, &h, &x0, &g, Capability::Avx512).unwrap();
+    let mut expected = vec![0x40df; 32];
+    expected.push(0x40e0);
+    assert_eq!(bits(&tensor), expected);
+}
+
+/// binary32 `fused`, μ = 1 + 2⁻¹², τ = 0, b₁ = g₁ = 1 + 2⁻¹², g₂ = −1. b₁·μ = 1 + 2⁻¹¹ + 2⁻²⁴
+/// is a binary32 tie that goes to the even 1 + 2⁻¹¹. The body computes
+/// fma(g₂, 1, r(b₁·μ)) = 2⁻¹¹ (0x3a000000); the scalar tail contracts the buffer's product,
+/// fma(b₁, μ, g₂·1) = 2⁻¹¹ + 2⁻²⁴ exactly (0x3a000400). With 9 elements nothing is in the
+/// 16-lane body, the compiler's 8-lane epilogue takes elements 0–7 with the body's arithmetic
+/// and element 8 is scalar.
+#[test]
+fn f32_fused_scalar_tail_contracts_the_buffer_product() {
+    let model = Model::new(Family::Pytorch, Kernel::Fused, Format::Binary32);
+    let mu = 1.0 + 2f64.powi(-12);
+    let h = tail_hyper(2f64.powi(-10), mu);
+    let x0 = vec![0; 9];
+    let g = vec![
+        vec![u64::from((mu as f32).to_bits()); 9],
+        vec![u64::from((-1f32).to_bits()); 9],
+    ];
+    let a = model.exact();
+    let state = |steps: &[StepValues<Decoded>]| -> Vec<u64> {
+        steps[1]
+            .state
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|x| a.bits(x, Format::Binary32).unwrap())
+            .collect()
+    };
+    let vector = run(&a, &model, &h, &x0, &g).unwrap();
+    assert_eq!(state(&vector), vec![0x3a00_0000; 9]);
+    let tensor = run_tensor(&a, &model, &h, &x0, &g, Capability::Avx512).unwrap();
+    let mut expected = vec![0x3a00_0000; 8];
+    expected.push(0x3a00_0400);
+    assert_eq!(state(&tensor), expected);
+}
+
+/// Where the tail starts, as measured on torch 2.15 AVX-512 (`examples/python/torch_tail.py`):
+/// `numel mod 32` for the `cpu_kernel_vec` kernels, `numel mod L` after the fused kernel's
+/// body with a 256-bit epilogue when enough elements remain; nothing for Keras and Optax.
+#[test]
+fn scalar_tail_starts_where_measured() {
+    use Path::{Scalar, Vector};
+    let first_scalar = |family, kernel, storage, numel| {
+        let model = Model::new(family, kernel, storage);
+        let paths: Vec<Path> = (0..numel)
+            .map(|i| path_of(&model, Capability::Avx512, numel, i))
+            .collect();
+        let k = paths.iter().position(|p| *p == Scalar).unwrap_or(numel);
+        assert!(paths[..k].iter().all(|p| *p == Vector));
+        assert!(paths[k..].iter().all(|p| *p == Scalar));
+        k
+    };
+    let (p, f32_, bf, f16) = (
+        Family::Pytorch,
+        Format::Binary32,
+        Format::Bfloat16,
+        Format::Binary16,
+    );
+    for kernel in [Kernel::Single, Kernel::Foreach] {
+        for storage in [f32_, bf, f16] {
+            assert_eq!(first_scalar(p, kernel, storage, 1), 0);
+            assert_eq!(first_scalar(p, kernel, storage, 31), 0);
+            assert_eq!(first_scalar(p, kernel, storage, 33), 32);
+            assert_eq!(first_scalar(p, kernel, storage, 47), 32);
+            assert_eq!(first_scalar(p, kernel, storage, 64), 64);
+        }
+    }
+    // fused binary32: 16-lane body, then 8 lanes if 8 remain.
+    assert_eq!(first_scalar(p, Kernel::Fused, f32_, 7), 0);
+    assert_eq!(first_scalar(p, Kernel::Fused, f32_, 9), 8);
+    assert_eq!(first_scalar(p, Kernel::Fused, f32_, 31), 24);
+    assert_eq!(first_scalar(p, Kernel::Fused, f32_, 33), 32);
+    assert_eq!(first_scalar(p, Kernel::Fused, f32_, 47), 40);
+    // fused bfloat16/binary16: 32-lane body, then 16 lanes if 16 remain.
+    for storage in [bf, f16] {
+        assert_eq!(first_scalar(p, Kernel::Fused, storage, 7), 0);
+        assert_eq!(first_scalar(p, Kernel::Fused, storage, 31), 16);
+        assert_eq!(first_scalar(p, Kernel::Fused, storage, 47), 32);
+        assert_eq!(first_scalar(p, Kernel::Fused, storage, 48), 48);
+    }
+    assert_eq!(first_scalar(Family::Keras, Kernel::Jit, bf, 7), 7);
+    assert_eq!(first_scalar(Family::Optax, Kernel::Eager, f32_, 7), 7);
 }

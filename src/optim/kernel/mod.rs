@@ -47,9 +47,16 @@
 //! (exact) binary32 copy of an S gradient, the model copy being `r_S(θ)` after each step
 //! (`model.copy_(master)`); its buffer is binary32, so a `mixed` trace has parameters only.
 //!
-//! Elements in a tensor's last `numel mod 32` (bf16/f16) take a scalar path that rounds the
-//! product before the sum; these models are those of the vector body, so fixtures have 32
-//! parameters (docs/research/frameworks.md §1, caveat 1).
+//! # The scalar tail (PyTorch)
+//!
+//! These sequences are the `Vectorized` body's. A tensor's last elements go through a scalar
+//! loop ([`path_of`] says which), where two things change (measured on torch 2.15 AVX-512,
+//! `examples/python/torch_tail.py`, 0 mismatches of 449,820 values; README "Low precision"):
+//! in `single`/`foreach` on bfloat16/binary16 every `fma(x, y, z)` becomes
+//! `r_S(z + r_S(x·y))` (`self + alpha*other` in `c10::BFloat16`/`Half` arithmetic); in `fused`
+//! the buffer contracts the other product, `b = fma(b, μ, g·(1−τ))`. Binary32 `single`/`foreach`
+//! tails round like the body. [`run`] puts every element on the body's path, [`run_tensor`]
+//! the tail on the scalar one; fixtures have 32 parameters, so no tail.
 //!
 //! # Keras 3 (`keras.optimizers.SGD`, JAX backend)
 //!
@@ -557,8 +564,85 @@ struct Constants<V> {
     wd: V,
 }
 
+/// Which code path of a PyTorch CPU kernel updates one element of a tensor (module
+/// documentation, "The scalar tail").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Path {
+    /// The `Vectorized` body: the models of the module documentation.
+    Vector,
+    /// The scalar loop after the body, for the last elements of a tensor.
+    Scalar,
+}
+
+/// The CPU capability a PyTorch build dispatched to (`torch.backends.cpu.get_cpu_capability()`):
+/// it fixes the `Vectorized` width and so which elements are in the scalar tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// `AVX512`: 512-bit `Vectorized`, 16 binary32 or 32 bfloat16/binary16 lanes. The only
+    /// capability whose tail was measured (`examples/python/torch_tail.py`).
+    Avx512,
+}
+
+impl Capability {
+    /// Lanes of one `Vectorized<S>`.
+    fn lanes(self, storage: Format) -> usize {
+        match self {
+            Capability::Avx512 => (512 / storage.bits()) as usize,
+        }
+    }
+}
+
+/// The path that element `i` of a tensor of `numel` elements takes in `model`'s kernel, one
+/// thread (`torch.set_num_threads(1)`: the fused kernel's work, split into cache lines, is then
+/// one `sgd_math` call over the whole tensor), measured on torch 2.15 AVX-512
+/// (`examples/python/torch_tail.py`, README "Low precision"):
+///
+/// - `single`, `foreach`, `no-fma`, `mixed`: `cpu_kernel_vec` (pytorch
+///   `aten/src/ATen/native/cpu/Loops.h` `vectorized_loop`) runs two `Vectorized` per iteration
+///   and the rest through `basic_loop`: the last `numel mod 32` elements are scalar, in every
+///   format (for binary32 two 16-lane vectors; bfloat16/binary16 measured with the same period).
+/// - `fused`: `sgd_math` (`aten/src/ATen/native/cpu/FusedSGDKernel.cpp`) runs
+///   `size − size mod L` elements (L lanes of `Vectorized<S>`) in the body and the rest in its
+///   scalar `for`, which the compiler vectorises once more with 256-bit vectors (8 binary32 or
+///   16 bfloat16/binary16 lanes): when that many elements remain, the first of them follow the
+///   body's arithmetic, the others the scalar loop's.
+/// - Keras and Optax: [`Path::Vector`] (no tail in these models).
+pub fn path_of(model: &Model, capability: Capability, numel: usize, i: usize) -> Path {
+    if model.family != Family::Pytorch {
+        return Path::Vector;
+    }
+    let storage = match model.kernel {
+        Kernel::Mixed => Format::Binary32,
+        _ => model.storage,
+    };
+    let (body, epilogue) = match model.kernel {
+        Kernel::Fused => {
+            let body = numel - numel % capability.lanes(storage);
+            let epilogue = (256 / storage.bits()) as usize;
+            (
+                body,
+                if numel - body >= epilogue {
+                    epilogue
+                } else {
+                    0
+                },
+            )
+        }
+        _ => {
+            let period = 2 * capability.lanes(Format::Binary32);
+            (numel - numel % period, 0)
+        }
+    };
+    if i < body + epilogue {
+        Path::Vector
+    } else {
+        Path::Scalar
+    }
+}
+
 /// Runs `model` on a replay in arithmetic `a`: initial parameters and gradients as bit patterns
-/// of the model's storage format; returns one [`StepValues`] per gradient row.
+/// of the model's storage format; returns one [`StepValues`] per gradient row. Every element
+/// follows the vector body ([`Path::Vector`]); [`run_tensor`] puts the tail on the scalar path.
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`] for ragged gradients, [`Error::Unsupported`] for weight decay
@@ -569,6 +653,36 @@ pub fn run<A: KernelArith>(
     hyper: &Hyper,
     initial: &[u64],
     gradients: &[Vec<u64>],
+) -> Result<Vec<StepValues<A::V>>> {
+    run_paths(a, model, hyper, initial, gradients, |_| Path::Vector)
+}
+
+/// As [`run`] for one tensor of `initial.len()` elements on a CPU of `capability`: each
+/// element on the path [`path_of`] gives it.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_tensor<A: KernelArith>(
+    a: &A,
+    model: &Model,
+    hyper: &Hyper,
+    initial: &[u64],
+    gradients: &[Vec<u64>],
+    capability: Capability,
+) -> Result<Vec<StepValues<A::V>>> {
+    let n = initial.len();
+    run_paths(a, model, hyper, initial, gradients, |i| {
+        path_of(model, capability, n, i)
+    })
+}
+
+fn run_paths<A: KernelArith>(
+    a: &A,
+    model: &Model,
+    hyper: &Hyper,
+    initial: &[u64],
+    gradients: &[Vec<u64>],
+    path: impl Fn(usize) -> Path,
 ) -> Result<Vec<StepValues<A::V>>> {
     let s = model.storage;
     if model.family == Family::Optax && hyper.weight_decay != 0.0 {
@@ -648,10 +762,10 @@ pub fn run<A: KernelArith>(
         let mut params = Vec::with_capacity(elements.len());
         let mut state = Vec::with_capacity(elements.len());
         let mut has_state = true;
-        for (el, gb) in elements.iter_mut().zip(row) {
+        for (i, (el, gb)) in elements.iter_mut().zip(row).enumerate() {
             let g = a.input(*gb, s);
             match model.family {
-                Family::Pytorch => pytorch(a, model, hyper, mu, wd, &c, el, g),
+                Family::Pytorch => pytorch(a, model, hyper, mu, wd, &c, el, g, path(i)),
                 Family::Keras => keras(a, model, hyper, mu, wd, &c, el, g),
                 Family::Optax => optax(a, model, hyper, mu, &c, el, g),
             }
@@ -701,15 +815,23 @@ fn pytorch<A: KernelArith>(
     c: &Constants<A::V>,
     el: &mut Element<A::V>,
     g: A::V,
+    path: Path,
 ) {
     let f = st_format(model);
     let store = match model.kernel {
         Kernel::Mixed => Format::Binary32,
         _ => model.storage,
     };
+    // The scalar tail of `add(x, y, alpha)` on bfloat16/binary16 is `self + alpha*other` in
+    // c10::BFloat16/Half arithmetic: the product is rounded to S before the sum.
+    let scalar_storage_ops = path == Path::Scalar
+        && matches!(model.kernel, Kernel::Single | Kernel::Foreach)
+        && f.is_some();
     let fma = |x: &A::V, y: &A::V, z: &A::V| {
         if model.kernel == Kernel::NoFma {
             a.add(&a.mul(x, y), z)
+        } else if scalar_storage_ops {
+            a.add(&st(a, f, a.mul(x, y)), z)
         } else {
             a.fma(x, y, z)
         }
@@ -728,6 +850,10 @@ fn pytorch<A: KernelArith>(
         let b = match &el.state {
             None if model.dampen_first_step => st(a, f, a.mul(&g, &c.damp_first)),
             None => g.clone(),
+            // The fused scalar tail contracts the buffer product instead of the gradient's.
+            Some(b) if path == Path::Scalar && model.kernel == Kernel::Fused => {
+                a.fma(b, &c.mom_mul, &a.mul(&g, &c.one_minus_damp))
+            }
             Some(b) => st(
                 a,
                 f,
