@@ -7,7 +7,8 @@
 //! result independent of that history: it applies simplifying moves until none keeps the failure,
 //! each move strictly smaller in the order
 //!
-//! 1. fewer steps, 2. fewer coordinates, 3. fewer features ([`Feature::used_by`]),
+//! 1. fewer steps (the last ones cut, or one earlier step removed with its rate and gradient, so
+//!    that a failure carried by a late datum moves forward), 2. fewer coordinates, 3. fewer features ([`Feature::used_by`]),
 //! 4. hyper-parameters at the generator's smallest nonzero values, 5. learning rates at 1/100,
 //! 6. fewer data values outside {0, 1/2}, 7. fewer data values equal to 1/2,
 //!
@@ -61,6 +62,16 @@ fn moves(c: &GeneratedCase) -> Vec<GeneratedCase> {
         d.rates.truncate(k);
         d.gradients.truncate(k);
         out.push(d);
+    }
+    // A case whose only nonzero gradient comes after a run of zeros cannot be cut from the end
+    // (the cut removes the datum); removing an earlier step shifts it forward instead.
+    if c.rates.len() > 1 {
+        for i in 0..c.rates.len() - 1 {
+            let mut d = c.clone();
+            d.rates.remove(i);
+            d.gradients.remove(i);
+            out.push(d);
+        }
     }
     // 2. Fewer coordinates.
     if c.x0.len() > 1 {
@@ -166,5 +177,39 @@ fn data_mut(c: &mut GeneratedCase, i: usize) -> &mut f64 {
         &mut c.x0[i]
     } else {
         &mut c.gradients[i / n - 1][i % n]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::Convention;
+
+    /// The case the kit once ended on (issue 17's planted bug: dampening dropped from step 4):
+    /// five steps whose only nonzero gradient is the fifth. Cutting steps from the end removes
+    /// that gradient; only removing an earlier step reaches the four-step minimum, which the
+    /// predicate below (the bug's condition: a nonzero gradient from step 4 on) still fails.
+    #[test]
+    fn a_late_datum_moves_forward_to_the_minimal_step_count() {
+        let case = GeneratedCase {
+            config: Config {
+                convention: Convention::Pytorch,
+                momentum: MIN_MOMENTUM,
+                dampening: MIN_DAMPENING,
+                weight_decay: 0.0,
+                nesterov: false,
+                maximize: false,
+            },
+            rates: vec![SIMPLEST_RATE; 5],
+            x0: vec![0.0],
+            gradients: vec![vec![0.0], vec![0.0], vec![0.0], vec![0.0], vec![HALF]],
+        };
+        let fails = |c: &GeneratedCase| c.gradients.iter().skip(3).any(|g| g[0] != 0.0);
+        let minimal = minimize(case, fails);
+        assert_eq!(
+            minimal.gradients,
+            [vec![0.0], vec![0.0], vec![0.0], vec![HALF]]
+        );
+        assert_eq!(minimal.rates.len(), 4);
     }
 }
