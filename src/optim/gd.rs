@@ -62,13 +62,14 @@ impl<S: Scalar> Optimizer<S> for GradientDescent {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
-        let g = oracle.gradient(&state.params)?;
-        let point = state.params.clone();
+        query: &mut Query<S>,
+    ) -> Result<()> {
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
         state
             .params
-            .axpy(&-ctx.learning_rate.clone(), &g, ctx.rounding);
-        Ok(Query { point, gradient: g })
+            .axpy(&-ctx.learning_rate.clone(), &query.gradient, ctx.rounding);
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

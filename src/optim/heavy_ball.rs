@@ -97,10 +97,12 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let gradient = &query.gradient;
         let mu = S::from_rational(&self.momentum);
         let neg_lr = -ctx.learning_rate.clone();
         let mut next = state.params.clone();
@@ -111,7 +113,7 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
             next.axpy_chain(
                 &[
                     (&mu, &state.params),
-                    (&neg_lr, &gradient),
+                    (&neg_lr, gradient),
                     (&neg_mu, &state.previous),
                 ],
                 r,
@@ -120,10 +122,10 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
             // The documented rounding order: d = θ − θ₋, then two multiply-adds.
             let mut d = state.params.clone();
             d.sub_assign(&state.previous);
-            next.axpy_chain(&[(&neg_lr, &gradient), (&mu, &d)], r);
+            next.axpy_chain(&[(&neg_lr, gradient), (&mu, &d)], r);
         }
         state.previous = std::mem::replace(&mut state.params, next);
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -20,7 +20,8 @@
 //!
 //! An optimizer implements [`Optimizer`] for every [`Scalar`]: `init` builds the typed state
 //! from x₀, `step` advances it by one step given the step's learning rate and a gradient
-//! [`Oracle`], and reports where it queried the gradient. It knows nothing of traces; the runner in
+//! [`Oracle`], and reports where it queried the gradient and what it got in the runner's reused
+//! [`Query`] buffers. It knows nothing of traces; the runner in
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
 pub mod fista;
@@ -41,6 +42,7 @@ use std::fmt::Debug;
 
 use rug::Rational;
 
+use crate::arith::linalg::Vector;
 use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
 use crate::problem::Oracle;
@@ -62,6 +64,11 @@ pub struct StepContext<'a, S: Number> {
 }
 
 /// Where a step queried the gradient, and what it got.
+///
+/// The runner owns one `Query` for the whole run and hands it to every [`Optimizer::step`], which
+/// overwrites both vectors: a step at d = 10⁶ then allocates nothing (a fresh 8 MB vector per step
+/// is fresh pages, and its copy a full pass over memory). The vectors may have any length when a
+/// step starts (the runner moves them into a recorded step and leaves empty ones).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query<S: Number> {
     /// The point at which the oracle was asked (θ for PyTorch, θ + μv for look-ahead NAG, y_k for
@@ -69,6 +76,21 @@ pub struct Query<S: Number> {
     pub point: S::Vector,
     /// The oracle's gradient at that point (before weight decay, maximize or any other transform).
     pub gradient: S::Vector,
+}
+
+impl<S: Number> Query<S> {
+    /// Buffers of length `dim` (zero vectors), to be overwritten by the first step.
+    pub fn with_dim(dim: usize) -> Self {
+        Query {
+            point: S::Vector::zeros(dim),
+            gradient: S::Vector::zeros(dim),
+        }
+    }
+
+    /// Empty buffers: what a recorded step leaves behind when it takes the query's vectors.
+    pub fn empty() -> Self {
+        Self::with_dim(0)
+    }
 }
 
 /// The state a step leaves behind, by name, for the trace.
@@ -100,7 +122,8 @@ pub trait Optimizer<S: Scalar>: Debug {
     /// An optimizer may refuse an initial point (none of the crate's do).
     fn init(&self, x0: &S::Vector) -> Result<Self::State>;
 
-    /// Advances `state` by one step.
+    /// Advances `state` by one step, leaving in `query` the point where it asked `oracle` for
+    /// the gradient and that gradient (both overwritten, whatever they held; see [`Query`]).
     ///
     /// # Errors
     /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
@@ -112,7 +135,8 @@ pub trait Optimizer<S: Scalar>: Debug {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>>;
+        query: &mut Query<S>,
+    ) -> Result<()>;
 
     /// The iterate whose gap the theory bounds (θ, or FISTA's x_k).
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector;

@@ -191,11 +191,12 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
-        let mut g = gradient.clone();
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let mut g = query.gradient.clone();
         if self.maximize {
             g.negate();
         }
@@ -213,7 +214,7 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                     state
                         .params
                         .momentum_update(b, &g, &mu, &one_minus_tau, &step, r);
-                    return Ok(Query { point, gradient });
+                    return Ok(());
                 }
                 Some(b) => {
                     let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
@@ -237,7 +238,7 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                 state
                     .params
                     .axpy_chain(&[(&minus_lr, &g), (&minus_lr_mu, buf)], r);
-                return Ok(Query { point, gradient });
+                return Ok(());
             }
             if self.nesterov {
                 g.axpy(&mu, buf, r);
@@ -246,7 +247,7 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
             }
         }
         state.params.axpy(&-ctx.learning_rate.clone(), &g, r);
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -81,8 +81,9 @@ impl<S: Scalar> Optimizer<S> for StartedHeavyBall {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
-        <HeavyBall as Optimizer<S>>::step(&self.inner, state, ctx, oracle)
+        query: &mut Query<S>,
+    ) -> Result<()> {
+        <HeavyBall as Optimizer<S>>::step(&self.inner, state, ctx, oracle, query)
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
