@@ -79,17 +79,13 @@ pub struct Query<S: Number> {
 }
 
 impl<S: Number> Query<S> {
-    /// Buffers of length `dim` (zero vectors), to be overwritten by the first step.
-    pub fn with_dim(dim: usize) -> Self {
-        Query {
-            point: S::Vector::zeros(dim),
-            gradient: S::Vector::zeros(dim),
-        }
-    }
-
-    /// Empty buffers: what a recorded step leaves behind when it takes the query's vectors.
+    /// Empty buffers: what a run starts with, and what a recorded step leaves behind when it
+    /// takes the query's vectors.
     pub fn empty() -> Self {
-        Self::with_dim(0)
+        Query {
+            point: S::Vector::zeros(0),
+            gradient: S::Vector::zeros(0),
+        }
     }
 }
 
@@ -123,7 +119,8 @@ pub trait Optimizer<S: Scalar>: Debug {
     fn init(&self, x0: &S::Vector) -> Result<Self::State>;
 
     /// Advances `state` by one step, leaving in `query` the point where it asked `oracle` for
-    /// the gradient and that gradient (both overwritten, whatever they held; see [`Query`]).
+    /// the gradient and that gradient (both overwritten, whatever they held; see [`Query`]) —
+    /// the point only if [`Optimizer::query_point`] does not give it.
     ///
     /// # Errors
     /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
@@ -140,6 +137,17 @@ pub trait Optimizer<S: Scalar>: Debug {
 
     /// The iterate whose gap the theory bounds (θ, or FISTA's x_k).
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector;
+
+    /// Where the last step queried the gradient, when the state after it still holds that point
+    /// (heavy ball's previous iterate θ_{k−1}); `None` (the default) when it does not, and the step
+    /// writes the point into [`Query::point`].
+    ///
+    /// An optimizer that returns `Some` leaves [`Query::point`] unwritten: the runner copies the
+    /// point from the state only for the steps it records, instead of every step.
+    fn query_point<'s>(&self, state: &'s Self::State) -> Option<&'s S::Vector> {
+        let _ = state;
+        None
+    }
 
     /// The state's named vectors and scalars, for the trace.
     fn record(&self, state: &Self::State) -> StateRecord<S>;

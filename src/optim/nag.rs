@@ -189,13 +189,14 @@ impl<S: Scalar> Optimizer<S> for Nag {
             state.second = std::mem::replace(&mut state.params, next);
             return Ok(());
         }
+        // The documented order (point = θ, point += μv; v = μv, v += −γg; θ += v), each line
+        // one pass for f64 into storage the run reuses.
         let velocity = &mut state.second;
-        query.point.clone_from(&state.params);
-        query.point.axpy(&mu, velocity, r);
+        query.point.assign_axpy(&mu, velocity, &state.params, r);
         oracle.gradient_into(&query.point, &mut query.gradient)?;
-        velocity.scale(&mu);
-        velocity.axpy(&neg_lr, &query.gradient, r);
-        state.params.add_assign(velocity);
+        state
+            .params
+            .velocity_update(velocity, &query.gradient, &mu, &neg_lr, r);
         Ok(())
     }
 

@@ -90,6 +90,14 @@ impl<S: Scalar> Optimizer<S> for StartedHeavyBall {
         <HeavyBall as Optimizer<S>>::iterate(&self.inner, state)
     }
 
+    fn query_point<'s>(&self, state: &'s Self::State) -> Option<&'s S::Vector> {
+        <HeavyBall as Optimizer<S>>::query_point(&self.inner, state)
+    }
+
+    fn state_check(&self, state: &Self::State) -> crate::optim::StateCheck {
+        <HeavyBall as Optimizer<S>>::state_check(&self.inner, state)
+    }
+
     fn record(&self, state: &Self::State) -> StateRecord<S> {
         <HeavyBall as Optimizer<S>>::record(&self.inner, state)
     }
