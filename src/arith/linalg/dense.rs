@@ -573,6 +573,102 @@ mod tests {
         }
     }
 
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Each optimizer kernel (one pass for f64) gives the bits of the sequence of trait
+    /// operations its documentation names, in both rounding models, writing into a buffer of any
+    /// length.
+    #[test]
+    fn one_pass_step_kernels_match_their_operation_sequences_bitwise() {
+        for rounding in Rounding::ALL {
+            let (g, t, p) = data(1003);
+            let (mu, a) = (0.9, -0.1);
+            // Heavy ball: d = θ − θ₋; new = mul_add(g, a, θ); new = mul_add(d, μ, new).
+            let mut got = p.clone();
+            got.heavy_ball_update(&t, &g, &a, &mu, rounding);
+            let mut d = t.clone();
+            d.sub_assign(&p);
+            let mut want = t.clone();
+            want.axpy(&a, &g, rounding);
+            want.axpy(&mu, &d, rounding);
+            assert_eq!(bits(&got), bits(&want), "heavy ball {rounding:?}");
+            // Velocity: v = v·μ; v = mul_add(g, a, v); θ = θ + v.
+            let (mut t1, mut v1) = (t.clone(), p.clone());
+            t1.velocity_update(&mut v1, &g, &mu, &a, rounding);
+            let (mut t2, mut v2) = (t.clone(), p.clone());
+            v2.scale(&mu);
+            v2.axpy(&a, &g, rounding);
+            t2.add_assign(&v2);
+            assert_eq!(bits(&t1), bits(&t2), "velocity θ {rounding:?}");
+            assert_eq!(bits(&v1), bits(&v2), "velocity v {rounding:?}");
+            // The momentum update into another buffer (here a too-short one): θ itself untouched.
+            let (mut out, mut b1) = (vec![7.0; 3], p.clone());
+            t.momentum_update_into(&mut out, &mut b1, &g, &mu, &0.7, &a, rounding);
+            let (mut t2, mut b2) = (t.clone(), p.clone());
+            t2.momentum_update(&mut b2, &g, &mu, &0.7, &a, rounding);
+            assert_eq!(bits(&out), bits(&t2), "momentum into {rounding:?}");
+            assert_eq!(bits(&b1), bits(&b2), "momentum into, buffer {rounding:?}");
+            assert_eq!(bits(&t), bits(&data(1003).1), "θ unchanged");
+            // point = mul_add(v, μ, θ) into a buffer of another length.
+            let mut point = vec![1.0; 5000];
+            point.assign_axpy(&mu, &p, &t, rounding);
+            let mut want = t.clone();
+            want.axpy(&mu, &p, rounding);
+            assert_eq!(bits(&point), bits(&want), "assign_axpy {rounding:?}");
+        }
+    }
+
+    /// A diagonal matrix stored as its diagonal computes the bits of the same matrix stored by
+    /// sparse rows (the general loop: a row's sum starts at 0 and adds its products), in the
+    /// product, the centred product and the centred quadratic form; −0 products included (the
+    /// sum's `0 +` makes them +0).
+    #[test]
+    fn diagonal_layout_matches_sparse_rows_bitwise() {
+        use rug::Rational;
+        let n = 101;
+        let diag: Vec<Rational> = (0..n)
+            .map(|i| Rational::from((i as i64 % 11 - 5 + i64::from(i % 11 == 5), 3)))
+            .collect();
+        let m = F64Mat::from_exact(&QMat::diagonal(&diag));
+        let a = m
+            .diagonal
+            .clone()
+            .expect("a diagonal matrix is stored as its diagonal");
+        let sparse = F64Mat {
+            rows: n,
+            cols: n,
+            entries: a.iter().copied().enumerate().collect(),
+            starts: (0..=n).collect(),
+            diagonal: None,
+        };
+        let (g, mut x, _) = data(n);
+        let mut c: Vec<f64> = (0..n).map(|i| (i % 5) as f64 / 4.0 - 0.5).collect();
+        // −0 − 0 = −0, whose product with a positive entry (a₆ = 1/3, a₇ = 2/3) is −0.
+        assert!(a[6] > 0.0 && a[7] > 0.0);
+        x[6] = -0.0;
+        c[6] = 0.0;
+        x[7] = -0.0;
+        assert_eq!(bits(&m.matvec(&x)), bits(&sparse.matvec(&x)));
+        let mut out = vec![3.0; 2];
+        m.matvec_centered_into(&x, &c, &mut out);
+        assert_eq!(bits(&out), bits(&sparse.matvec_centered(&x, &c)));
+        let mut d = x.clone();
+        d.sub_assign(&c);
+        let want = d.dot(&sparse.matvec(&d));
+        assert_eq!(
+            m.centered_form(&x, &c).map(f64::to_bits),
+            Some(want.to_bits())
+        );
+        assert_eq!(
+            sparse.centered_form(&x, &c),
+            None,
+            "only the diagonal layout has the pass"
+        );
+        assert_eq!(bits(&m.matvec(&g)), bits(&sparse.matvec(&g)));
+    }
+
     /// The vectorised fused axpy rounds exactly as `Number::mul_add` element by element.
     #[test]
     fn fused_axpy_matches_elementwise_fma() {
