@@ -283,22 +283,32 @@ impl<S: Scalar> Optimizer<S> for NagPc {
     ) -> Result<()> {
         let r = ctx.rounding;
         let mu = S::from_rational(&self.momentum);
-        let point = &mut query.point;
-        point.clone_from(&state.params);
+        let minus_lr = -ctx.learning_rate.clone();
         if S::EXACT {
             // In ℚ the order is immaterial: y = x + μx − μx₋ as one linear combination, formed
             // over one denominator and normalised once (as heavy ball's step).
+            let point = &mut query.point;
+            point.clone_from(&state.params);
             let neg_mu = -mu.clone();
             point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.previous)], r);
-        } else {
-            let mut d = state.params.clone();
-            d.sub_assign(&state.previous);
-            point.axpy(&mu, &d, r);
+            oracle.gradient_into(&query.point, &mut query.gradient)?;
+            let mut next = query.point.clone();
+            next.axpy(&minus_lr, &query.gradient, r);
+            state.previous = std::mem::replace(&mut state.params, next);
+            return Ok(());
         }
+        // The documented order (d = x − x₋, y = mul_add(d, μ, x), x₊ = mul_add(g, −γ, y)) without
+        // allocating: d in the gradient's buffer (which the gradient then overwrites), x₊ in
+        // x₋'s storage, then swapped with x.
+        let d = &mut query.gradient;
+        d.clone_from(&state.params);
+        d.sub_assign(&state.previous);
+        query.point.assign_axpy(&mu, d, &state.params, r);
         oracle.gradient_into(&query.point, &mut query.gradient)?;
-        let mut next = query.point.clone();
-        next.axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
-        state.previous = std::mem::replace(&mut state.params, next);
+        state
+            .previous
+            .assign_axpy(&minus_lr, &query.gradient, &query.point, r);
+        std::mem::swap(&mut state.previous, &mut state.params);
         Ok(())
     }
 
