@@ -64,11 +64,16 @@ impl<S: Scalar> Optimizer<S> for GradientDescent {
         oracle: &mut dyn Oracle<S>,
         query: &mut Query<S>,
     ) -> Result<()> {
-        query.point.clone_from(&state.params);
-        oracle.gradient_into(&query.point, &mut query.gradient)?;
-        state
-            .params
-            .axpy(&-ctx.learning_rate.clone(), &query.gradient, ctx.rounding);
+        oracle.gradient_into(&state.params, &mut query.gradient)?;
+        // θ₊ = mul_add(g, −γ, θ) written into the query's point, which then swaps with θ: the
+        // query point is the old θ without a copy.
+        query.point.assign_axpy(
+            &-ctx.learning_rate.clone(),
+            &query.gradient,
+            &state.params,
+            ctx.rounding,
+        );
+        std::mem::swap(&mut state.params, &mut query.point);
         Ok(())
     }
 
