@@ -251,13 +251,14 @@ impl<S: Scalar> Optimizer<S> for Fista {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
         let (beta, t, t_next) = self.coefficients::<S>(ctx.step, state.t_next.as_ref())?;
-        let point = state.extrapolated.clone();
-        let gradient = oracle.gradient(&point)?;
-        let mut x = point.clone();
-        x.axpy(&-ctx.learning_rate.clone(), &gradient, r);
+        query.point.clone_from(&state.extrapolated);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let mut x = query.point.clone();
+        x.axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
         let mut y = x.clone();
         if S::EXACT {
             // In ℚ: y₊ = x + βx − βx₋ as one linear combination, normalised once.
@@ -272,7 +273,7 @@ impl<S: Scalar> Optimizer<S> for Fista {
         state.extrapolated = y;
         state.t = t;
         state.t_next = t_next;
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -62,13 +62,19 @@ impl<S: Scalar> Optimizer<S> for GradientDescent {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
-        let g = oracle.gradient(&state.params)?;
-        let point = state.params.clone();
-        state
-            .params
-            .axpy(&-ctx.learning_rate.clone(), &g, ctx.rounding);
-        Ok(Query { point, gradient: g })
+        query: &mut Query<S>,
+    ) -> Result<()> {
+        oracle.gradient_into(&state.params, &mut query.gradient)?;
+        // θ₊ = mul_add(g, −γ, θ) written into the query's point, which then swaps with θ: the
+        // query point is the old θ without a copy.
+        query.point.assign_axpy(
+            &-ctx.learning_rate.clone(),
+            &query.gradient,
+            &state.params,
+            ctx.rounding,
+        );
+        std::mem::swap(&mut state.params, &mut query.point);
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -97,37 +97,45 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
+        // The query point θ is θ₋ after the step (`query_point`): not copied into the query.
+        oracle.gradient_into(&state.params, &mut query.gradient)?;
+        let gradient = &query.gradient;
         let mu = S::from_rational(&self.momentum);
         let neg_lr = -ctx.learning_rate.clone();
-        let mut next = state.params.clone();
         if S::EXACT {
             // In ℚ the order is immaterial: θ₊ = θ + μθ − γg − μθ₋ as one linear combination,
             // which the exact engine forms over one denominator and normalises once.
+            let mut next = state.params.clone();
             let neg_mu = -mu.clone();
             next.axpy_chain(
                 &[
                     (&mu, &state.params),
-                    (&neg_lr, &gradient),
+                    (&neg_lr, gradient),
                     (&neg_mu, &state.previous),
                 ],
                 r,
             );
+            state.previous = std::mem::replace(&mut state.params, next);
         } else {
-            // The documented rounding order: d = θ − θ₋, then two multiply-adds.
-            let mut d = state.params.clone();
-            d.sub_assign(&state.previous);
-            next.axpy_chain(&[(&neg_lr, &gradient), (&mu, &d)], r);
+            // The documented rounding order (d = θ − θ₋, then two multiply-adds), written into
+            // θ₋'s storage, which then swaps with θ: no copy, and one pass for f64.
+            state
+                .previous
+                .heavy_ball_update(&state.params, gradient, &neg_lr, &mu, r);
+            std::mem::swap(&mut state.previous, &mut state.params);
         }
-        state.previous = std::mem::replace(&mut state.params, next);
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn query_point<'s>(&self, state: &'s Self::State) -> Option<&'s S::Vector> {
+        Some(&state.previous)
     }
 
     fn state_check(&self, state: &Self::State) -> StateCheck {

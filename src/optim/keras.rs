@@ -254,10 +254,12 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let gradient = &query.gradient;
         let learning_rate = self.applied_learning_rate(ctx)?;
         let minus_lr = -learning_rate.clone();
         if self.weight_decay != 0 {
@@ -266,7 +268,7 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
             state.params.axpy(&minus_lr, &w, r);
         }
         match state.velocity.as_mut() {
-            None => state.params.axpy(&minus_lr, &gradient, r),
+            None => state.params.axpy(&minus_lr, gradient, r),
             Some(v) => {
                 let mu = S::from_rational(&self.momentum);
                 let mu_k = match (&state.applied_learning_rate, self.momentum_correction) {
@@ -284,20 +286,20 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
                     // In ℚ: v ← μ_k v − γg, then (nesterov) θ ← θ + μv − γg, each one linear
                     // combination normalised once.
                     let mut next = S::Vector::zeros(v.len());
-                    next.axpy_chain(&[(&mu_k, &*v), (&minus_lr, &gradient)], r);
+                    next.axpy_chain(&[(&mu_k, &*v), (&minus_lr, gradient)], r);
                     *v = next;
                 } else {
                     v.scale(&mu_k);
-                    v.axpy(&minus_lr, &gradient, r);
+                    v.axpy(&minus_lr, gradient, r);
                 }
                 if self.nesterov && S::EXACT {
                     state
                         .params
-                        .axpy_chain(&[(&mu, &*v), (&minus_lr, &gradient)], r);
+                        .axpy_chain(&[(&mu, &*v), (&minus_lr, gradient)], r);
                 } else if self.nesterov {
                     let mut u = v.clone();
                     u.scale(&mu);
-                    u.axpy(&minus_lr, &gradient, r);
+                    u.axpy(&minus_lr, gradient, r);
                     state.params.add_assign(&u);
                 } else {
                     state.params.add_assign(v);
@@ -305,7 +307,7 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
             }
         }
         state.applied_learning_rate = Some(learning_rate);
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -20,7 +20,8 @@
 //!
 //! An optimizer implements [`Optimizer`] for every [`Scalar`]: `init` builds the typed state
 //! from x₀, `step` advances it by one step given the step's learning rate and a gradient
-//! [`Oracle`], and reports where it queried the gradient. It knows nothing of traces; the runner in
+//! [`Oracle`], and reports where it queried the gradient and what it got in the runner's reused
+//! [`Query`] buffers. It knows nothing of traces; the runner in
 //! [`crate::trace`] records what it needs through [`Optimizer::iterate`] and [`Optimizer::record`].
 
 pub mod fista;
@@ -41,6 +42,7 @@ use std::fmt::Debug;
 
 use rug::Rational;
 
+use crate::arith::linalg::Vector;
 use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
 use crate::problem::Oracle;
@@ -62,6 +64,11 @@ pub struct StepContext<'a, S: Number> {
 }
 
 /// Where a step queried the gradient, and what it got.
+///
+/// The runner owns one `Query` for the whole run and hands it to every [`Optimizer::step`], which
+/// overwrites both vectors: a step at d = 10⁶ then allocates nothing (a fresh 8 MB vector per step
+/// is fresh pages, and its copy a full pass over memory). The vectors may have any length when a
+/// step starts (the runner moves them into a recorded step and leaves empty ones).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query<S: Number> {
     /// The point at which the oracle was asked (θ for PyTorch, θ + μv for look-ahead NAG, y_k for
@@ -69,6 +76,17 @@ pub struct Query<S: Number> {
     pub point: S::Vector,
     /// The oracle's gradient at that point (before weight decay, maximize or any other transform).
     pub gradient: S::Vector,
+}
+
+impl<S: Number> Query<S> {
+    /// Empty buffers: what a run starts with, and what a recorded step leaves behind when it
+    /// takes the query's vectors.
+    pub fn empty() -> Self {
+        Query {
+            point: S::Vector::zeros(0),
+            gradient: S::Vector::zeros(0),
+        }
+    }
 }
 
 /// The state a step leaves behind, by name, for the trace.
@@ -100,7 +118,9 @@ pub trait Optimizer<S: Scalar>: Debug {
     /// An optimizer may refuse an initial point (none of the crate's do).
     fn init(&self, x0: &S::Vector) -> Result<Self::State>;
 
-    /// Advances `state` by one step.
+    /// Advances `state` by one step, leaving in `query` the point where it asked `oracle` for
+    /// the gradient and that gradient (both overwritten, whatever they held; see [`Query`]) —
+    /// the point only if [`Optimizer::query_point`] does not give it.
     ///
     /// # Errors
     /// Whatever the oracle returns (e.g. [`Error::NotRational`]), or [`Error::NotRational`] for a
@@ -112,10 +132,22 @@ pub trait Optimizer<S: Scalar>: Debug {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>>;
+        query: &mut Query<S>,
+    ) -> Result<()>;
 
     /// The iterate whose gap the theory bounds (θ, or FISTA's x_k).
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector;
+
+    /// Where the last step queried the gradient, when the state after it still holds that point
+    /// (heavy ball's previous iterate θ_{k−1}); `None` (the default) when it does not, and the step
+    /// writes the point into [`Query::point`].
+    ///
+    /// An optimizer that returns `Some` leaves [`Query::point`] unwritten: the runner copies the
+    /// point from the state only for the steps it records, instead of every step.
+    fn query_point<'s>(&self, state: &'s Self::State) -> Option<&'s S::Vector> {
+        let _ = state;
+        None
+    }
 
     /// The state's named vectors and scalars, for the trace.
     fn record(&self, state: &Self::State) -> StateRecord<S>;

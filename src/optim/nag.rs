@@ -169,7 +169,8 @@ impl<S: Scalar> Optimizer<S> for Nag {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
         let mu = S::from_rational(&self.momentum);
         let neg_lr = -ctx.learning_rate.clone();
@@ -177,23 +178,26 @@ impl<S: Scalar> Optimizer<S> for Nag {
             // In ℚ, with θ₋ = θ_{k−1} stored: y = θ + μ(θ − θ₋) as one combination, and
             // θ₊ = y − γg (the predictor–corrector identity of the module documentation); the
             // velocity θ₊ − θ is formed only when recorded.
-            let mut point = state.params.clone();
+            query.point.clone_from(&state.params);
             let neg_mu = -mu.clone();
-            point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.second)], r);
-            let gradient = oracle.gradient(&point)?;
-            let mut next = point.clone();
-            next.axpy(&neg_lr, &gradient, r);
+            query
+                .point
+                .axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.second)], r);
+            oracle.gradient_into(&query.point, &mut query.gradient)?;
+            let mut next = query.point.clone();
+            next.axpy(&neg_lr, &query.gradient, r);
             state.second = std::mem::replace(&mut state.params, next);
-            return Ok(Query { point, gradient });
+            return Ok(());
         }
+        // The documented order (point = θ, point += μv; v = μv, v += −γg; θ += v), each line
+        // one pass for f64 into storage the run reuses.
         let velocity = &mut state.second;
-        let mut point = state.params.clone();
-        point.axpy(&mu, velocity, r);
-        let gradient = oracle.gradient(&point)?;
-        velocity.scale(&mu);
-        velocity.axpy(&neg_lr, &gradient, r);
-        state.params.add_assign(velocity);
-        Ok(Query { point, gradient })
+        query.point.assign_axpy(&mu, velocity, &state.params, r);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        state
+            .params
+            .velocity_update(velocity, &query.gradient, &mu, &neg_lr, r);
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
@@ -275,25 +279,37 @@ impl<S: Scalar> Optimizer<S> for NagPc {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
         let mu = S::from_rational(&self.momentum);
-        let mut point = state.params.clone();
+        let minus_lr = -ctx.learning_rate.clone();
         if S::EXACT {
             // In ℚ the order is immaterial: y = x + μx − μx₋ as one linear combination, formed
             // over one denominator and normalised once (as heavy ball's step).
+            let point = &mut query.point;
+            point.clone_from(&state.params);
             let neg_mu = -mu.clone();
             point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.previous)], r);
-        } else {
-            let mut d = state.params.clone();
-            d.sub_assign(&state.previous);
-            point.axpy(&mu, &d, r);
+            oracle.gradient_into(&query.point, &mut query.gradient)?;
+            let mut next = query.point.clone();
+            next.axpy(&minus_lr, &query.gradient, r);
+            state.previous = std::mem::replace(&mut state.params, next);
+            return Ok(());
         }
-        let gradient = oracle.gradient(&point)?;
-        let mut next = point.clone();
-        next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
-        state.previous = std::mem::replace(&mut state.params, next);
-        Ok(Query { point, gradient })
+        // The documented order (d = x − x₋, y = mul_add(d, μ, x), x₊ = mul_add(g, −γ, y)) without
+        // allocating: d in the gradient's buffer (which the gradient then overwrites), x₊ in
+        // x₋'s storage, then swapped with x.
+        let d = &mut query.gradient;
+        d.clone_from(&state.params);
+        d.sub_assign(&state.previous);
+        query.point.assign_axpy(&mu, d, &state.params, r);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        state
+            .previous
+            .assign_axpy(&minus_lr, &query.gradient, &query.point, r);
+        std::mem::swap(&mut state.previous, &mut state.params);
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

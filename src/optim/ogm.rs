@@ -180,7 +180,8 @@ impl<S: Scalar> Optimizer<S> for Ogm {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let k = ctx.step;
         if k > self.steps {
             return Err(Error::hyper(
@@ -219,10 +220,10 @@ impl<S: Scalar> Optimizer<S> for Ogm {
             (theta_next, a, b)
         };
 
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
-        let mut y_next = point.clone();
-        y_next.axpy(&-ctx.learning_rate.clone(), &gradient, r);
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let mut y_next = query.point.clone();
+        y_next.axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
         let mut d1 = y_next.clone();
         d1.sub_assign(&state.y);
         let mut d2 = y_next.clone();
@@ -233,7 +234,7 @@ impl<S: Scalar> Optimizer<S> for Ogm {
         state.params = x_next;
         state.y = y_next;
         state.theta = theta_next;
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

@@ -134,10 +134,12 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
+        query.point.clone_from(&state.params);
+        oracle.gradient_into(&query.point, &mut query.gradient)?;
+        let gradient = &query.gradient;
         let mu = S::from_rational(&self.momentum);
         // t ← mul_add(t, μ, g): the accumulator is the multiplicand, so build it from g.
         let mut t = gradient.clone();
@@ -149,7 +151,7 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
             let minus_lr_mu = minus_lr.clone() * &mu;
             state
                 .params
-                .axpy_chain(&[(&minus_lr, &gradient), (&minus_lr_mu, &state.trace)], r);
+                .axpy_chain(&[(&minus_lr, gradient), (&minus_lr_mu, &state.trace)], r);
         } else if self.nesterov {
             let mut u = gradient.clone();
             u.axpy(&mu, &state.trace, r);
@@ -157,7 +159,7 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
         } else {
             state.params.axpy(&minus_lr, &state.trace, r);
         }
-        Ok(Query { point, gradient })
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

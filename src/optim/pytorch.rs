@@ -191,40 +191,58 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
+        query: &mut Query<S>,
+    ) -> Result<()> {
         let r = ctx.rounding;
-        let point = state.params.clone();
-        let gradient = oracle.gradient(&point)?;
-        let mut g = gradient.clone();
-        if self.maximize {
-            g.negate();
-        }
-        if self.weight_decay != 0 {
-            g.axpy(&S::from_rational(&self.weight_decay), &state.params, r);
+        oracle.gradient_into(&state.params, &mut query.gradient)?;
+        // The transformed gradient is a copy only when there is a transform.
+        let transformed = (self.maximize || self.weight_decay != 0).then(|| {
+            let mut g = query.gradient.clone();
+            if self.maximize {
+                g.negate();
+            }
+            if self.weight_decay != 0 {
+                g.axpy(&S::from_rational(&self.weight_decay), &state.params, r);
+            }
+            g
+        });
+        let g = transformed.as_ref().unwrap_or(&query.gradient);
+        if !(self.momentum != 0 && !self.nesterov && state.momentum_buffer.is_some()) {
+            // Every other step updates θ in place: the query point is a copy.
+            query.point.clone_from(&state.params);
         }
         if self.momentum != 0 {
             let mu = S::from_rational(&self.momentum);
             match state.momentum_buffer.as_mut() {
                 // The common step: buffer and parameters in one fused update (same operations,
-                // same order as scale, axpy, axpy; one pass over memory for f64).
+                // same order as scale, axpy, axpy; one pass over memory for f64), the new θ
+                // written into the query's point, which then swaps with θ: the query point is
+                // the old θ without a copy.
                 Some(b) if !self.nesterov => {
                     let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
                     let step = -ctx.learning_rate.clone();
-                    state
-                        .params
-                        .momentum_update(b, &g, &mu, &one_minus_tau, &step, r);
-                    return Ok(Query { point, gradient });
+                    state.params.momentum_update_into(
+                        &mut query.point,
+                        b,
+                        g,
+                        &mu,
+                        &one_minus_tau,
+                        &step,
+                        r,
+                    );
+                    std::mem::swap(&mut state.params, &mut query.point);
+                    return Ok(());
                 }
                 Some(b) => {
                     let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
                     if S::EXACT {
                         // In ℚ: b ← μb + (1 − τ)g as one linear combination, normalised once.
                         let mut next = S::Vector::zeros(b.len());
-                        next.axpy_chain(&[(&mu, &*b), (&one_minus_tau, &g)], r);
+                        next.axpy_chain(&[(&mu, &*b), (&one_minus_tau, g)], r);
                         *b = next;
                     } else {
                         b.scale(&mu);
-                        b.axpy(&one_minus_tau, &g, r);
+                        b.axpy(&one_minus_tau, g, r);
                     }
                 }
                 None => state.momentum_buffer = Some(g.clone()),
@@ -236,17 +254,22 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                 let minus_lr_mu = minus_lr.clone() * &mu;
                 state
                     .params
-                    .axpy_chain(&[(&minus_lr, &g), (&minus_lr_mu, buf)], r);
-                return Ok(Query { point, gradient });
+                    .axpy_chain(&[(&minus_lr, g), (&minus_lr_mu, buf)], r);
+                return Ok(());
             }
+            // The step direction: g + μb (nesterov) or b.
+            let minus_lr = -ctx.learning_rate.clone();
             if self.nesterov {
-                g.axpy(&mu, buf, r);
+                let mut u = g.clone();
+                u.axpy(&mu, buf, r);
+                state.params.axpy(&minus_lr, &u, r);
             } else {
-                g = buf.clone();
+                state.params.axpy(&minus_lr, buf, r);
             }
+            return Ok(());
         }
-        state.params.axpy(&-ctx.learning_rate.clone(), &g, r);
-        Ok(Query { point, gradient })
+        state.params.axpy(&-ctx.learning_rate.clone(), g, r);
+        Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {

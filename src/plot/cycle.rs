@@ -81,12 +81,21 @@ impl<S: Scalar> Optimizer<S> for StartedHeavyBall {
         state: &mut Self::State,
         ctx: &StepContext<'_, S>,
         oracle: &mut dyn Oracle<S>,
-    ) -> Result<Query<S>> {
-        <HeavyBall as Optimizer<S>>::step(&self.inner, state, ctx, oracle)
+        query: &mut Query<S>,
+    ) -> Result<()> {
+        <HeavyBall as Optimizer<S>>::step(&self.inner, state, ctx, oracle, query)
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         <HeavyBall as Optimizer<S>>::iterate(&self.inner, state)
+    }
+
+    fn query_point<'s>(&self, state: &'s Self::State) -> Option<&'s S::Vector> {
+        <HeavyBall as Optimizer<S>>::query_point(&self.inner, state)
+    }
+
+    fn state_check(&self, state: &Self::State) -> crate::optim::StateCheck {
+        <HeavyBall as Optimizer<S>>::state_check(&self.inner, state)
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

@@ -32,6 +32,20 @@ pub trait Oracle<S: Number> {
     /// As for [`Oracle::value`].
     fn gradient(&mut self, x: &S::Vector) -> Result<S::Vector>;
 
+    /// `∇f(x)` written into `out`, whatever `out` held before (any length): the runner's loop
+    /// asks for the gradient into a buffer it reuses, so that a step allocates nothing.
+    ///
+    /// The default stores [`Oracle::gradient`]'s new vector in `out`; oracles whose gradient is a
+    /// pass over memory (the quadratic's) override it to write in place. Both give the same value,
+    /// bit for bit.
+    ///
+    /// # Errors
+    /// As for [`Oracle::gradient`]; `out` is unspecified after an error.
+    fn gradient_into(&mut self, x: &S::Vector, out: &mut S::Vector) -> Result<()> {
+        *out = self.gradient(x)?;
+        Ok(())
+    }
+
     /// `f(x) − f*`, or `None` when f* is not known in this arithmetic.
     ///
     /// Quadratic problems compute it as `½(x − x*)ᵀA(x − x*)`, which in floating point is far more

@@ -187,12 +187,29 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
             }
         })
     }
+    fn gradient_into(&mut self, x: &S::Vector, out: &mut S::Vector) -> Result<()> {
+        check_dim::<S>("quadratic gradient", self.dim(), x)?;
+        match self.form {
+            GradientForm::Centered => match self.cache.take() {
+                // The cached product moves into `out` (as `centred_product` returns it).
+                Some((cx, ad)) if cx == *x => *out = ad,
+                _ => self.a.matvec_centered_into(x, &self.x_star, out),
+            },
+            GradientForm::Linear => *out = self.gradient(x)?,
+        }
+        Ok(())
+    }
     fn gap(&mut self, x: &S::Vector) -> Result<Option<S>> {
         check_dim::<S>("quadratic gap", self.dim(), x)?;
+        let half = S::from_ratio(1, 2);
+        if let Some(form) = self.a.centered_form(x, &self.x_star) {
+            // One pass, nothing cached: the next gradient's own pass costs no more than the
+            // cache's copy of `x` and its comparison would.
+            return Ok(Some(form * &half));
+        }
         let mut d = x.clone();
         d.sub_assign(&self.x_star);
         let ad = self.a.matvec(&d);
-        let half = S::from_ratio(1, 2);
         let gap = d.dot(&ad) * &half;
         // `d` becomes the cache's copy of `x` (only its storage is reused).
         d.clone_from(x);

@@ -17,7 +17,7 @@ use rug::Rational;
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
-use crate::optim::{Optimizer, OptimizerConfig, Schedule, StateRecord, StepContext};
+use crate::optim::{Optimizer, OptimizerConfig, Query, Schedule, StateRecord, StepContext};
 use crate::problem::{Evaluate, Oracle, Problem, to_vector};
 
 /// Options of a run.
@@ -294,6 +294,9 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
         initial_gap,
     })?;
     let mut rates = schedule.rates();
+    // The query point and gradient of every step go into these buffers (see `Query`); a recorded
+    // step takes them and leaves empty ones, so an unrecorded step allocates nothing.
+    let mut query = Query::empty();
     for k in 1..=steps {
         // O(1) per step whatever k (Schedule::rates): floating runs round the step and
         // exponential schedules' power from a fixed-precision enclosure; exact runs multiply the
@@ -306,12 +309,13 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
             exact_learning_rate: rates.current(),
             rounding: options.rounding,
         };
-        let query = optimizer.step(&mut state, &ctx, oracle)?;
+        optimizer.step(&mut state, &ctx, oracle, &mut query)?;
         let check = optimizer.state_check(&state);
         if !check.finite {
             let iterate = optimizer.iterate(&state).clone();
             let record = optimizer.record(&state);
             let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
+            let query = take_query(optimizer, &state, &mut query);
             recorder.step(StepRecord {
                 step: k,
                 learning_rate,
@@ -335,6 +339,7 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
             let iterate = optimizer.iterate(&state).clone();
             let record = optimizer.record(&state);
             let gap = oracle.gap(&iterate)?;
+            let query = take_query(optimizer, &state, &mut query);
             recorder.step(StepRecord {
                 step: k,
                 learning_rate,
@@ -347,6 +352,20 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
         }
     }
     recorder.finish(&Outcome::Completed)
+}
+
+/// The recorded step's query: the runner's buffers (left empty for the next step to refill), the
+/// point copied from the state when the optimizer keeps it there ([`Optimizer::query_point`]).
+fn take_query<S: Scalar, O: Optimizer<S>>(
+    optimizer: &O,
+    state: &O::State,
+    query: &mut Query<S>,
+) -> Query<S> {
+    let mut taken = std::mem::replace(query, Query::empty());
+    if let Some(point) = optimizer.query_point(state) {
+        taken.point = point.clone();
+    }
+    taken
 }
 
 fn non_finite<S: Number>(iterate: &S::Vector, record: &StateRecord<S>) -> Option<String> {

@@ -12,7 +12,7 @@ use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::compare::{compare, first_rate_change, predict_schedule_breakage};
 use momentum_oracle::identities::{schedule_breakage, sutskever_velocity};
 use momentum_oracle::optim::keras::KerasState;
-use momentum_oracle::optim::{Optimizer, OptimizerConfig, Schedule, StepContext, strategy};
+use momentum_oracle::optim::{Optimizer, OptimizerConfig, Query, Schedule, StepContext, strategy};
 use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
@@ -147,7 +147,8 @@ impl Property for OneStepFromMappedStates {
                 let mut s: KerasState<S> = Optimizer::<S>::init(&k, &before.iterate).unwrap();
                 s.velocity = Some(sutskever_velocity::<S>(buffer, &before.learning_rate));
                 s.applied_learning_rate = Some(before.learning_rate.clone());
-                Optimizer::<S>::step(&k, &mut s, &ctx, oracle.as_mut()).unwrap();
+                Optimizer::<S>::step(&k, &mut s, &ctx, oracle.as_mut(), &mut Query::empty())
+                    .unwrap();
                 let mut d = now.iterate.clone();
                 d.sub_assign(&s.params);
                 let expected = if correction {

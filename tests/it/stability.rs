@@ -9,7 +9,7 @@ use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::arith::{Number, Rounding};
 use momentum_oracle::optim::heavy_ball::{HeavyBall, HeavyBallState};
 use momentum_oracle::optim::nag::{Nag, NagPc, NagPcState, NagState};
-use momentum_oracle::optim::{Optimizer, StepContext};
+use momentum_oracle::optim::{Optimizer, Query, StepContext};
 use momentum_oracle::problem::lrp::LrpProblem;
 use momentum_oracle::problem::{self, Oracle, Problem};
 use momentum_oracle::theory::stability::{self, CharPoly, OptimalHeavyBall, Stability};
@@ -51,8 +51,13 @@ fn iterates<O: Optimizer<Rational>>(
     let mut oracle = p.exact_oracle().unwrap();
     let mut xs = vec![params(&state)];
     for k in 1..=n {
-        opt.step(&mut state, &ctx(k, learning_rate), oracle.as_mut())
-            .unwrap();
+        opt.step(
+            &mut state,
+            &ctx(k, learning_rate),
+            oracle.as_mut(),
+            &mut Query::empty(),
+        )
+        .unwrap();
         xs.push(params(&state));
     }
     xs
@@ -248,7 +253,7 @@ proptest! {
         let mut oracle = p.exact_oracle().unwrap();
         let nag = Nag::new(mu.clone()).unwrap();
         let mut state = NagState::from_velocity::<Rational>(v1(&theta), v1(&v));
-        Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &learning_rate), oracle.as_mut()).unwrap();
+        Optimizer::<Rational>::step(&nag, &mut state, &ctx(2, &learning_rate), oracle.as_mut(), &mut Query::empty()).unwrap();
         let factor = momentum_oracle::identities::nag_velocity_factor(&mu, &learning_rate, &lambda);
         prop_assert_eq!(state.velocity::<Rational>().get(0), Rational::from(&factor * &v) - Rational::from(&h * &theta));
         let mut keras_state = momentum_oracle::optim::keras::KerasState::<Rational> {
@@ -257,7 +262,7 @@ proptest! {
             applied_learning_rate: Some(learning_rate.clone()),
         };
         let keras = momentum_oracle::optim::keras::KerasSgd::momentum(mu.clone()).unwrap();
-        Optimizer::<Rational>::step(&keras, &mut keras_state, &ctx(2, &learning_rate), oracle.as_mut()).unwrap();
+        Optimizer::<Rational>::step(&keras, &mut keras_state, &ctx(2, &learning_rate), oracle.as_mut(), &mut Query::empty()).unwrap();
         prop_assert_eq!(keras_state.velocity.unwrap().get(0), Rational::from(&mu * &v) - Rational::from(&h * &theta));
         // The sign flip: past γλ = 1 the inherited velocity is reversed.
         prop_assert_eq!(factor < 0, mu > 0 && h > 1);
@@ -320,8 +325,14 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
         previous: v1(&cycle[2]),
     };
     for k in 1..=30 {
-        Optimizer::<Rational>::step(&hb, &mut state, &ctx(k, &learning_rate), oracle.as_mut())
-            .unwrap();
+        Optimizer::<Rational>::step(
+            &hb,
+            &mut state,
+            &ctx(k, &learning_rate),
+            oracle.as_mut(),
+            &mut Query::empty(),
+        )
+        .unwrap();
         assert_eq!(state.params.get(0), cycle[k % 3], "step {k}");
     }
     let start_gap = oracle.gap(&v1(&cycle[0])).unwrap().unwrap();
@@ -342,7 +353,14 @@ fn heavy_ball_cycles_exactly_on_the_lessard_recht_packard_function_while_nag_con
     };
     let mut prev_phi = phi(&cycle[0], &cycle[2], &mut oracle);
     for k in 1..=60 {
-        Optimizer::<Rational>::step(&nag, &mut s, &ctx(k, &nag_lr), oracle.as_mut()).unwrap();
+        Optimizer::<Rational>::step(
+            &nag,
+            &mut s,
+            &ctx(k, &nag_lr),
+            oracle.as_mut(),
+            &mut Query::empty(),
+        )
+        .unwrap();
         let cur = phi(&s.params.get(0), &s.previous.get(0), &mut oracle);
         assert!(cur <= (&prev_phi * q(4, 5)), "step {k}");
         prev_phi = cur;

@@ -468,3 +468,98 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
         same::<rug::Float>("quadratic:dim=2,seed=1", "nag:momentum=9/10", step, 3);
     });
 }
+
+/// The optimizers of the catalogue, each convention's common form.
+const EVERY_OPTIMIZER: [&str; 12] = [
+    "gd",
+    "pytorch:momentum=9/10",
+    "pytorch:momentum=9/10,nesterov=true",
+    "pytorch:momentum=9/10,dampening=1/2,weight_decay=1/100,maximize=false",
+    "keras:momentum=9/10,nesterov=true",
+    "optax:momentum=9/10",
+    "nag:momentum=9/10",
+    "nag-pc:momentum=9/10",
+    "heavy-ball:momentum=9/10",
+    "fista:momentum=rational",
+    "ogm:steps=12,theta=3/2;2;5/2;3;7/2;4;9/2;5;11/2;6;13/2;7",
+    "tf:momentum=1/2",
+];
+
+/// Thinning a run (and the runner's reuse of its query buffers between recorded steps) changes
+/// nothing at the kept steps: the query point, gradient, iterate, state and gap of each are those
+/// of the run that records every step, for every optimizer, in f64 under both rounding models
+/// (on a diagonal and a rotated quadratic: the one-pass diagonal gradient and the general one)
+/// and in ℚ; and each recorded gradient is the oracle's at the recorded query point.
+#[test]
+fn thinned_runs_record_at_their_kept_steps_what_full_runs_record() {
+    fn check<S: Evaluate>(problem: &dyn problem::Problem, spec: &str, rounding: Rounding) {
+        let o = OptimizerConfig::from_spec(spec).unwrap();
+        let lr = Schedule::constant(q(1, 4));
+        let thin = RunOptions {
+            keep_every: 5,
+            ..RunOptions::with_rounding(rounding)
+        };
+        let full = RunOptions::with_rounding(rounding);
+        let t = trace::run::<S>(problem, &o, &lr, None, 12, &thin).unwrap();
+        let f = trace::run::<S>(problem, &o, &lr, None, 12, &full).unwrap();
+        let kept: Vec<usize> = t.steps.iter().map(|s| s.step).collect();
+        assert_eq!(kept, vec![5, 10, 12], "{spec}");
+        for s in &t.steps {
+            assert_eq!(Some(s), f.step(s.step), "{spec}, step {}", s.step);
+        }
+        // Each recorded gradient is the oracle's gradient at the recorded query point (a point
+        // the runner failed to fill or left stale would not give it).
+        let mut oracle = S::oracle(problem).unwrap();
+        for s in t.steps.iter().chain(&f.steps) {
+            let g = oracle.gradient(&s.query).unwrap();
+            assert_eq!(g, s.gradient, "{spec}, step {}", s.step);
+        }
+    }
+    let diagonal = problem::from_spec(
+        "quadratic:spectrum=1;1/2;1/4,householder=none,minimizer=1;-1;2,optimum=0,x0=3;1;-2",
+    )
+    .unwrap();
+    let rotated = problem::from_spec("quadratic:dim=4,seed=6").unwrap();
+    for spec in EVERY_OPTIMIZER {
+        for rounding in Rounding::ALL {
+            check::<f64>(diagonal.as_ref(), spec, rounding);
+            check::<f64>(rotated.as_ref(), spec, rounding);
+        }
+        check::<Rational>(rotated.as_ref(), spec, Rounding::Naive);
+    }
+}
+
+/// A step that diverges between two kept steps is recorded as the full run records it (its query
+/// point included, which the runner did not plan to keep), for every optimizer.
+#[test]
+fn an_unplanned_divergent_step_is_recorded_as_in_the_full_run() {
+    let p = problem::from_spec(
+        "quadratic:spectrum=1;1/2,householder=none,minimizer=0;0,optimum=0,x0=1;1",
+    )
+    .unwrap();
+    for spec in EVERY_OPTIMIZER {
+        let spec = if spec.starts_with("ogm") {
+            "ogm:steps=2000".to_string()
+        } else {
+            spec.to_string()
+        };
+        let o = OptimizerConfig::from_spec(&spec).unwrap();
+        let lr = Schedule::constant(q(10, 1));
+        let thin = RunOptions {
+            keep_every: 1000,
+            ..RunOptions::with_rounding(Rounding::Fused)
+        };
+        let full = RunOptions::with_rounding(Rounding::Fused);
+        let t = trace::run::<f64>(p.as_ref(), &o, &lr, None, 2000, &thin).unwrap();
+        let f = trace::run::<f64>(p.as_ref(), &o, &lr, None, 2000, &full).unwrap();
+        let Outcome::Diverged { step, .. } = t.outcome else {
+            panic!("{spec}: γλ = 10 diverges");
+        };
+        assert!(
+            step % 1000 != 0,
+            "{spec}: the divergence falls between kept steps"
+        );
+        assert_eq!(t.outcome, f.outcome, "{spec}");
+        assert_eq!(t.steps.last(), f.steps.last(), "{spec}");
+    }
+}

@@ -119,6 +119,92 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
         self.axpy(minus_learning_rate, buffer, rounding);
     }
 
+    /// [`Vector::momentum_update`] with `self` the parameters before the step, left unchanged, and
+    /// the parameters after it written into `out` (whatever it held, any length). The default is
+    /// `out ← self` then [`Vector::momentum_update`] on `out`; `f64` overrides it with the same
+    /// one pass writing θ into `out`, so that a caller who swaps `out` with θ afterwards keeps the
+    /// old θ without copying it.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    #[allow(clippy::too_many_arguments)] // the update's operands and coefficients
+    fn momentum_update_into(
+        &self,
+        out: &mut Self,
+        buffer: &mut Self,
+        gradient: &Self,
+        momentum: &S,
+        gradient_scale: &S,
+        minus_learning_rate: &S,
+        rounding: Rounding,
+    ) {
+        out.clone_from(self);
+        out.momentum_update(
+            buffer,
+            gradient,
+            momentum,
+            gradient_scale,
+            minus_learning_rate,
+            rounding,
+        );
+    }
+
+    /// `self ← a·x + y`, one [`Number::mul_add`] per element, whatever `self` held before (any
+    /// length). The default is `self ← y` then [`Vector::axpy`]; `f64` overrides it with one pass
+    /// (same operations, same bits) that allocates nothing when `self` has `y`'s length.
+    ///
+    /// # Panics
+    /// Panics if the lengths of `x` and `y` differ.
+    fn assign_axpy(&mut self, a: &S, x: &Self, y: &Self, rounding: Rounding) {
+        self.clone_from(y);
+        self.axpy(a, x, rounding);
+    }
+
+    /// Heavy ball's step with `self` the previous iterate θ₋, overwritten by the next iterate:
+    /// per element `d = θ − θ₋`, `new = mul_add(g, a, θ)`, `new = mul_add(d, μ, new)` with
+    /// `a = −γ` (`minus_learning_rate`). The default is exactly [`Vector::sub_assign`] and
+    /// [`Vector::axpy_chain`] on copies of θ; `f64` overrides it with one pass over the three
+    /// arrays doing the same operations per element in the same order (same bits), writing into
+    /// θ₋'s storage: the caller swaps the two afterwards instead of copying.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    fn heavy_ball_update(
+        &mut self,
+        params: &Self,
+        gradient: &Self,
+        minus_learning_rate: &S,
+        momentum: &S,
+        rounding: Rounding,
+    ) {
+        let mut d = params.clone();
+        d.sub_assign(self);
+        let mut next = params.clone();
+        next.axpy_chain(&[(minus_learning_rate, gradient), (momentum, &d)], rounding);
+        *self = next;
+    }
+
+    /// The Sutskever velocity step with `self` the parameters θ: `v ← v·μ` (rounded),
+    /// `v ← mul_add(g, a, v)` with `a = −γ`, `θ ← θ + v`. The default is exactly
+    /// [`Vector::scale`], [`Vector::axpy`], [`Vector::add_assign`]; `f64` overrides it with one
+    /// pass (the [`Vector::momentum_update`] kernel with `θ ← mul_add(v, 1, θ)`, which is `θ + v`
+    /// rounded once in both rounding models, `v·1` being exact).
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    fn velocity_update(
+        &mut self,
+        velocity: &mut Self,
+        gradient: &Self,
+        momentum: &S,
+        minus_learning_rate: &S,
+        rounding: Rounding,
+    ) {
+        velocity.scale(momentum);
+        velocity.axpy(minus_learning_rate, gradient, rounding);
+        self.add_assign(velocity);
+    }
+
     /// `self ← a·self`.
     fn scale(&mut self, a: &S);
 
@@ -171,6 +257,29 @@ pub trait Matrix<S: Number>: Clone + Debug + Send + Sync + 'static {
         let mut d = x.clone();
         d.sub_assign(c);
         self.matvec(&d)
+    }
+
+    /// [`Matrix::matvec_centered`] written into `out`, whatever `out` held before (any length):
+    /// the same value, bit for bit. The default stores the new vector in `out`; `f64`'s diagonal
+    /// matrices override it with one pass that allocates nothing (the runner's gradient at
+    /// d = 10⁶, see [`crate::problem::Oracle::gradient_into`] one layer up).
+    ///
+    /// # Panics
+    /// As [`Matrix::matvec_centered`].
+    fn matvec_centered_into(&self, x: &S::Vector, c: &S::Vector, out: &mut S::Vector) {
+        *out = self.matvec_centered(x, c);
+    }
+
+    /// `d · (M d)` with `d = x − c`, in one pass that allocates nothing, for a matrix that has
+    /// such a pass (`f64` diagonal matrices); `None` for the others, whose callers form
+    /// `M d` (which they may keep). When given, the value is the bits of [`Vector::sub_assign`],
+    /// [`Matrix::matvec`] and [`Vector::dot`] in that order.
+    ///
+    /// # Panics
+    /// As [`Matrix::matvec_centered`].
+    fn centered_form(&self, x: &S::Vector, c: &S::Vector) -> Option<S> {
+        let _ = (x, c);
+        None
     }
 }
 
