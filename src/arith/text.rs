@@ -256,33 +256,220 @@ pub fn parse_shared_hex<'a>(
         .collect()
 }
 
-/// The shortest decimal that reads back as `x` (Rust's round-trip formatting), with exponent
-/// notation for very large or small magnitudes; `NaN`, `inf`, `-inf` for non-finite values.
+/// The shortest decimal that reads back as `x` (Rust's round-trip formatting, `{:?}`), with
+/// exponent notation for very large or small magnitudes; `NaN`, `inf`, `-inf` for non-finite
+/// values. The same text as [`write_f64`] writes.
 pub fn format_f64(x: f64) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // `{:?}` is the shortest round-trip form and switches to exponent notation outside
-    // [1e-5, 1e16), which keeps subnormals and huge values short.
-    format!("{x:?}")
+    let mut buf = Vec::with_capacity(24);
+    write_f64(&mut buf, x);
+    // Only ASCII is written.
+    String::from_utf8(buf).unwrap_or_default()
 }
 
-/// [`format_f64`] into a buffer (Rust's `{:?}`, without a `String` per value).
+/// [`format_f64`] into a buffer: byte for byte Rust's `{:?}` of `x` for finite `x`, `NaN`, `inf`
+/// and `-inf` otherwise.
 ///
-/// Why not a faster shortest-digits crate (`zmij`, already in the tree through serde_json): tried,
-/// and it picks the other of two equally short round-trip digit strings for some values
-/// (`43179085685d83c9`: `…562.2` where `{:?}` writes `…562.3`), which would change written text.
+/// `{:?}` is the text of every fixture and snapshot, and cost 35–40 % of writing an f64 trace
+/// (its digits come from Grisu with a Dragon4 fallback, behind the `fmt` machinery). Here the
+/// digits come from Ryū (the `ryu` crate). Both pick the shortest digit string that reads back
+/// as `x` and, of the shortest, the one closest to `x`; they differ only when two are exactly
+/// equally close (a tie: `x` exactly halfway between them): Ryū takes the even one, `{:?}` the
+/// one above (core's `flt2dec::strategy::dragon::format_short` rounds up when
+/// `2·remainder >= scale`). The layouts differ only for `x` in [10⁻⁵, 10⁻⁴): `{:?}` switches to
+/// exponent notation below 10⁻⁴ (core's `fmt::float::float_to_general_debug`), Ryū below 10⁻⁵
+/// (ryu 1.0's `pretty::format64`: decimal for `−5 < kk ≤ 16`, where `{:?}` has `−4 < kk ≤ 16`).
+/// So Ryū's text is used as it is, except for that range and for the values that can be ties
+/// ([`may_be_tie`]), which go through [`write_f64_digits`]. The equality with `{:?}` is tested over
+/// ties, boundaries and millions of random bit patterns (tests/it/float_text.rs).
+///
+/// Why not `zmij` (already in the tree through serde_json): it too takes the other of two equally
+/// close strings (`43179085685d83c9`: `…562.2` where `{:?}` writes `…562.3`), and gives only text.
 pub fn write_f64(buf: &mut Vec<u8>, x: f64) {
-    use std::io::Write;
-    if x.is_finite() {
-        // Writing into a Vec cannot fail.
-        let _ = write!(buf, "{x:?}");
-    } else {
-        buf.extend_from_slice(format_f64(x).as_bytes());
+    if !x.is_finite() {
+        buf.extend_from_slice(match (x.is_nan(), x > 0.0) {
+            (true, _) => b"NaN",
+            (false, true) => b"inf",
+            (false, false) => b"-inf",
+        });
+        return;
     }
+    let abs = x.abs();
+    if (1e-5..1e-4).contains(&abs) || may_be_tie(abs) {
+        write_f64_digits(buf, x);
+    } else {
+        let mut ryu_buf = ryu::Buffer::new();
+        buf.extend_from_slice(ryu_buf.format_finite(x).as_bytes());
+    }
+}
+
+/// A necessary condition for `abs` to be a tie (see [`resolve_tie`]): `abs = odd·2^−(j+1)` with
+/// `1 ≤ j ≤ 24`, in a binade whose unit in the last place `2^(E−52)` exceeds `10^−j`
+/// (`52 − E < j·log₂10 < 3.33·j`). Rarely true of computed values (their mantissas are full);
+/// true of short binary fractions like 0.375 only when they are large enough (2⁴⁹ + 0.25).
+fn may_be_tie(abs: f64) -> bool {
+    let bits = abs.to_bits();
+    let biased = (bits >> 52) as i32;
+    let mantissa = (bits & ((1 << 52) - 1)) | (u64::from(biased != 0) << 52);
+    if mantissa == 0 {
+        return false;
+    }
+    // abs = mantissa·2^(max(biased, 1) − 1075); its lowest set bit is 2^−(j+1).
+    let j = 1075 - biased.max(1) - mantissa.trailing_zeros() as i32 - 1;
+    let binade = biased - 1023;
+    (1..=24).contains(&j) && 100 * (52 - binade) < 333 * j
+}
+
+/// [`write_f64`] through the digits: Ryū's digits read back from its text, a tie resolved as
+/// `{:?}` resolves it, laid out as `{:?}` lays them out.
+fn write_f64_digits(buf: &mut Vec<u8>, x: f64) {
+    if x.is_sign_negative() {
+        buf.push(b'-');
+    }
+    let abs = x.abs();
+    if abs == 0.0 {
+        buf.extend_from_slice(b"0.0");
+        return;
+    }
+    let mut d = shortest_digits(abs);
+    resolve_tie(&mut d, abs);
+    let digits = &d.digits[..d.len];
+    // core::fmt::float::float_to_general_debug: exponent form when the value is below 1e-4 or
+    // at least 1e16 (the f64 literals, compared as floats), otherwise the decimal form with at
+    // least one fractional digit (`min_precision = 1`).
+    if abs < 1e-4 || abs >= 1e16 {
+        // core::num::flt2dec::digits_to_exp_str: `d[.ddd]e[-]E`, no `+`, no padding.
+        buf.extend_from_slice(&digits[..1]);
+        if digits.len() > 1 {
+            buf.push(b'.');
+            buf.extend_from_slice(&digits[1..]);
+        }
+        buf.push(b'e');
+        write_i32(buf, d.exp - 1);
+    } else if d.exp <= 0 {
+        // core::num::flt2dec::digits_to_dec_str: `0.` then `-exp` zeros then the digits.
+        buf.extend_from_slice(b"0.");
+        buf.resize(buf.len() + (-d.exp) as usize, b'0');
+        buf.extend_from_slice(digits);
+    } else if (d.exp as usize) < digits.len() {
+        let (int, frac) = digits.split_at(d.exp as usize);
+        buf.extend_from_slice(int);
+        buf.push(b'.');
+        buf.extend_from_slice(frac);
+    } else {
+        buf.extend_from_slice(digits);
+        buf.resize(buf.len() + d.exp as usize - digits.len(), b'0');
+        buf.extend_from_slice(b".0");
+    }
+}
+
+/// A positive value's shortest round-trip digits: `0.d₁d₂…dₙ × 10^exp`, `d₁ ≠ 0`, `dₙ ≠ 0`.
+struct Digits {
+    /// ASCII digits; the first `len` are used (at most 17 for an f64).
+    digits: [u8; 24],
+    len: usize,
+    exp: i32,
+}
+
+/// Ryū's digits of a finite positive `abs`, read back from its text (`1.5e-7`, `0.00012`,
+/// `300.0`, `1e16`: whatever its layout, the digits and the point's place are all there).
+fn shortest_digits(abs: f64) -> Digits {
+    let mut ryu_buf = ryu::Buffer::new();
+    let text = ryu_buf.format_finite(abs).as_bytes();
+    let mut d = Digits {
+        digits: [0; 24],
+        len: 0,
+        exp: 0,
+    };
+    // Digits before the point (leading zeros included), leading zeros, zeros not yet known to
+    // be followed by a non-zero digit.
+    let (mut before_point, mut leading, mut pending) = (0i32, 0i32, 0usize);
+    let mut in_fraction = false;
+    let mut i = 0;
+    while let Some(&c) = text.get(i) {
+        i += 1;
+        match c {
+            b'.' => in_fraction = true,
+            b'e' => break,
+            _ => {
+                before_point += i32::from(!in_fraction);
+                if c == b'0' {
+                    if d.len == 0 {
+                        leading += 1;
+                    } else {
+                        pending += 1;
+                    }
+                    continue;
+                }
+                for _ in 0..=pending {
+                    if let Some(slot) = d.digits.get_mut(d.len) {
+                        *slot = b'0';
+                        d.len += 1;
+                    }
+                }
+                pending = 0;
+                if let Some(slot) = d.len.checked_sub(1).and_then(|j| d.digits.get_mut(j)) {
+                    *slot = c;
+                }
+            }
+        }
+    }
+    let mut exponent = 0i32;
+    let negative = text.get(i) == Some(&b'-');
+    for &c in text.get(i + usize::from(negative)..).unwrap_or_default() {
+        exponent = 10 * exponent + i32::from(c.wrapping_sub(b'0'));
+    }
+    if negative {
+        exponent = -exponent;
+    }
+    d.exp = before_point - leading + exponent;
+    d
+}
+
+/// Where Ryū and `{:?}` part (see [`write_f64`]): `abs` lies exactly halfway between the
+/// shortest digit strings `D` and `D + 1` (one unit in the last digit), and Ryū took the even
+/// one, `D`; `{:?}` takes `D + 1`. Then `abs = (2D + 1)·10^k / 2` with `k` the last digit's
+/// place. For `k ≥ 0` that cannot be an f64 whose rounding interval holds both `D` and `D + 1`
+/// (its odd part would exceed 2⁵³), so only `k = −j < 0` is checked: `abs = ((2D + 1)/5^j)·2^−(j+1)`
+/// exactly, which needs `5^j` to divide `2D + 1` (so `j ≤ 25`, as `2D + 1 < 2·10¹⁷`). `D` even
+/// ends in 2, 4, 6 or 8 (no trailing zero), so `D + 1` changes only the last digit.
+fn resolve_tie(d: &mut Digits, abs: f64) {
+    let Some(last) = d.len.checked_sub(1).and_then(|j| d.digits.get(j).copied()) else {
+        return;
+    };
+    let j = d.len as i32 - d.exp;
+    if last % 2 != 0 || j <= 0 || j > 25 {
+        return;
+    }
+    let digit_value = d.digits[..d.len]
+        .iter()
+        .fold(0u64, |acc, &c| 10 * acc + u64::from(c - b'0'));
+    let twice_plus_one = 2 * digit_value + 1;
+    let five_j = 5u64.pow(j as u32);
+    if twice_plus_one % five_j != 0 {
+        return;
+    }
+    let odd = twice_plus_one / five_j;
+    // `odd < 2⁵³` is exact as an f64, and so is its product by 2^−(j+1) ≥ 2⁻²⁶ (built from its
+    // exponent bits).
+    let power_of_two = f64::from_bits(((1023 - (j + 1)) as u64) << 52);
+    if odd < 1 << 53 && odd as f64 * power_of_two == abs {
+        d.digits[d.len - 1] = last + 1;
+    }
+}
+
+/// A small signed integer in decimal (an f64's decimal exponent, |e| ≤ 324).
+fn write_i32(buf: &mut Vec<u8>, e: i32) {
+    if e < 0 {
+        buf.push(b'-');
+    }
+    let e = e.unsigned_abs();
+    if e >= 100 {
+        buf.push(b'0' + (e / 100) as u8);
+    }
+    if e >= 10 {
+        buf.push(b'0' + (e / 10 % 10) as u8);
+    }
+    buf.push(b'0' + (e % 10) as u8);
 }
 
 /// The 16 lowercase hex digits of `x`'s IEEE bits into a buffer (as [`f64_bits`]).
@@ -344,7 +531,8 @@ mod tests {
         assert!(matches!(parse("."), Err(Error::Parse { .. })));
     }
 
-    /// `write_f64` is `{:?}` and `write_f64_bits` is `{:016x}` of the bits, byte for byte: zero,
+    /// `write_f64` is `{:?}` and `write_f64_bits` is `{:016x}` of the bits, byte for byte (the
+    /// thorough comparison is tests/it/float_text.rs): zero,
     /// subnormals, the extremes, both sides of the layout thresholds 10⁻⁴ and 10¹⁶, powers of ten
     /// and their neighbours, and random bit patterns (every exponent).
     #[test]
@@ -352,9 +540,14 @@ mod tests {
         let check = |x: f64| {
             let mut buf = Vec::new();
             write_f64(&mut buf, x);
+            let expected = if x.is_finite() {
+                format!("{x:?}")
+            } else {
+                format!("{x}")
+            };
             assert_eq!(
                 String::from_utf8(buf).unwrap(),
-                format_f64(x),
+                expected,
                 "{:016x}",
                 x.to_bits()
             );

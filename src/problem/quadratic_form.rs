@@ -99,6 +99,7 @@ impl QuadraticForm {
             b: to_vector::<S>(&self.b),
             f_star: S::from_rational(&self.f_star),
             form: self.form,
+            half: S::from_ratio(1, 2),
             cache: None,
         }
     }
@@ -146,6 +147,9 @@ pub struct QuadraticOracle<S: Scalar> {
     b: S::Vector,
     f_star: S,
     form: GradientForm,
+    /// 1/2, built once: a gap is asked at every recorded step, and building the constant costs an
+    /// exact rational (and, in floating arithmetics, its rounding) each time.
+    half: S,
     /// The last point whose gap was computed and `A(x − x*)` there (see `centred_product`).
     cache: Option<(S::Vector, S::Vector)>,
 }
@@ -201,16 +205,15 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
     }
     fn gap(&mut self, x: &S::Vector) -> Result<Option<S>> {
         check_dim::<S>("quadratic gap", self.dim(), x)?;
-        let half = S::from_ratio(1, 2);
         if let Some(form) = self.a.centered_form(x, &self.x_star) {
             // One pass, nothing cached: the next gradient's own pass costs no more than the
             // cache's copy of `x` and its comparison would.
-            return Ok(Some(form * &half));
+            return Ok(Some(form * &self.half));
         }
         let mut d = x.clone();
         d.sub_assign(&self.x_star);
         let ad = self.a.matvec(&d);
-        let gap = d.dot(&ad) * &half;
+        let gap = d.dot(&ad) * &self.half;
         // `d` becomes the cache's copy of `x` (only its storage is reused).
         d.clone_from(x);
         self.cache = Some((d, ad));

@@ -3,6 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use std::io::Write;
+use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::run::{Header, Recorder, StepRecord};
 use super::{Outcome, Trace};
@@ -170,14 +172,20 @@ pub struct JsonWriter<W: Write> {
     started: bool,
     finished: bool,
     steps_written: usize,
-    /// The step being written (reused: no allocation per step once it has grown).
+    /// The steps written and not yet handed to `out` (reused: no allocation per step once it has
+    /// grown). Handed over once it holds [`JsonWriter::BATCH`] bytes: a buffered `out` then takes
+    /// the batch in one write instead of copying each step into its own buffer.
     buf: Vec<u8>,
     text: StepText,
 }
 
 impl<W: Write> JsonWriter<W> {
-    /// A writer into `out` (give it a buffered writer: each step is several small writes), exact
-    /// vectors in the default [`ExactForm::Decimal`].
+    /// How many bytes of steps are collected before they are written out (larger than
+    /// `std::io::BufWriter`'s default buffer, which then passes them through uncopied).
+    const BATCH: usize = 1 << 15;
+
+    /// A writer into `out` (give it a buffered writer: the header is several small writes),
+    /// exact vectors in the default [`ExactForm::Decimal`].
     pub fn new(out: W) -> Self {
         Self::with_form(out, ExactForm::Decimal)
     }
@@ -194,6 +202,8 @@ impl<W: Write> JsonWriter<W> {
                 form,
                 denominators: Vec::new(),
                 state_order: Vec::new(),
+                decimals: Default::default(),
+                cache: DecimalCache::new(),
             },
         }
     }
@@ -211,8 +221,16 @@ impl<W: Write> JsonWriter<W> {
         self.close(&outcome)
     }
 
+    /// Writes out the steps collected in the buffer.
+    fn write_steps(&mut self) -> Result<()> {
+        let written = self.out.write_all(&self.buf).map_err(Self::io);
+        self.buf.clear();
+        written
+    }
+
     fn close(&mut self, outcome: &Value) -> Result<()> {
         self.finished = true;
+        self.write_steps()?;
         let close = if self.steps_written == 0 {
             "],\n"
         } else {
@@ -278,18 +296,16 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
         self.out.write_all(b"  \"steps\": [").map_err(Self::io)
     }
     fn step(&mut self, record: StepRecord<S>) -> Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        buf.extend_from_slice(if self.steps_written == 0 {
+        self.buf.extend_from_slice(if self.steps_written == 0 {
             b"\n    "
         } else {
             b",\n    "
         });
-        self.text.step(&mut buf, &record);
-        let written = self.out.write_all(&buf).map_err(Self::io);
-        self.buf = buf;
-        written?;
+        self.text.step(&mut self.buf, &record);
         self.steps_written += 1;
+        if self.buf.len() >= Self::BATCH {
+            self.write_steps()?;
+        }
         Ok(())
     }
     fn finish(&mut self, outcome: &Outcome) -> Result<()> {
@@ -311,6 +327,10 @@ const DENOMINATOR_CACHE: usize = 8;
 /// has it (most entries of a vector share the vector's denominator); and an exact state vector
 /// equal to a vector already written in the step (heavy ball's previous iterate is its query
 /// point) is copied as text, re-indented, instead of being formatted again.
+///
+/// A binary64 step is written at its depth directly, with no re-indentation: each value is its
+/// frame at that depth ([`Binary64Frame`]) around its bits and its decimal, and a state vector
+/// bit-equal to one already written takes that one's decimals from the buffer.
 struct StepText {
     /// How exact vectors are written.
     form: ExactForm,
@@ -318,13 +338,30 @@ struct StepText {
     denominators: Vec<(rug::Integer, Vec<u8>)>,
     /// The order of a step's state entries (reused: no allocation per step).
     state_order: Vec<StateIndex>,
+    /// Where the decimals of the step's gradient, iterate and query entries lie in the buffer,
+    /// when they are binary64 (reused: no allocation per step).
+    decimals: [Vec<Range<usize>>; 3],
+    /// The decimals of recently written binary64 values.
+    cache: DecimalCache,
+}
+
+/// What [`StepText::vector`] does with the decimals of binary64 entries.
+enum Decimals<'a> {
+    /// Formats them.
+    Format,
+    /// Formats them and records where they lie.
+    Record(&'a mut Vec<Range<usize>>),
+    /// Copies them from where they lie (the decimals of an identical vector, entry by entry).
+    Copy(&'a [Range<usize>]),
 }
 
 /// A newline followed by `depth` levels of two spaces.
 fn newline(buf: &mut Vec<u8>, depth: usize) {
     const LINE: &[u8; 33] = b"\n                                ";
     if 2 * depth < LINE.len() {
-        buf.extend_from_slice(&LINE[..1 + 2 * depth]);
+        // The whole line, then the length: a constant-length copy (see `Piece::put`).
+        buf.extend_from_slice(LINE);
+        buf.truncate(buf.len() - LINE.len() + 1 + 2 * depth);
     } else {
         buf.push(b'\n');
         for _ in 0..depth {
@@ -345,28 +382,181 @@ fn json_str(buf: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// The fixed text of a binary64 value `{"bits": "…", "dec": "…"}` (and `"err"`) at one depth,
+/// in [`written_json`]'s layout: what comes before the bits, between the bits and the decimal,
+/// between the decimal and the error bound, and after the last string. Why: a value is then five
+/// copies and its two numbers, not a dozen pieces of indentation and keys.
+struct Binary64Frame {
+    open: Piece,
+    dec: Piece,
+    err: Piece,
+    close: Piece,
+}
+
+impl Binary64Frame {
+    fn at(depth: usize) -> Self {
+        let piece = |start: &[u8], depth: usize, end: &[u8]| {
+            let mut text = start.to_vec();
+            newline(&mut text, depth);
+            text.extend_from_slice(end);
+            Piece::new(text)
+        };
+        Binary64Frame {
+            open: piece(b"{", depth + 1, b"\"bits\": \""),
+            dec: piece(b"\",", depth + 1, b"\"dec\": \""),
+            err: piece(b"\",", depth + 1, b"\"err\": \""),
+            close: piece(b"\"", depth, b"}"),
+        }
+    }
+}
+
+/// A short fixed text, zero-padded to [`Piece::PADDED`] bytes when it is shorter.
+struct Piece {
+    padded: Vec<u8>,
+    len: usize,
+}
+
+impl Piece {
+    /// Why padded: appending a constant number of bytes and then shortening the buffer compiles
+    /// to two vector moves, where a copy of a length known only at run time is a call to
+    /// `memmove` (a tenth of an f64 trace's time went to such calls).
+    const PADDED: usize = 32;
+
+    fn new(mut text: Vec<u8>) -> Self {
+        let len = text.len();
+        if len < Self::PADDED {
+            text.resize(Self::PADDED, 0);
+        }
+        Piece { padded: text, len }
+    }
+
+    fn put(&self, buf: &mut Vec<u8>) {
+        match self.padded.first_chunk::<{ Self::PADDED }>() {
+            Some(chunk) if self.len <= Self::PADDED => {
+                buf.extend_from_slice(chunk);
+                buf.truncate(buf.len() - Self::PADDED + self.len);
+            }
+            _ => buf.extend_from_slice(&self.padded[..self.len]),
+        }
+    }
+}
+
 /// `{"bits": …, "dec": …}` (and `"err"`) for a binary64 value, as [`written_json`] lays it out.
 fn binary64(buf: &mut Vec<u8>, x: f64, error: Option<f64>, depth: usize) {
-    // Room for the whole value: the pushes below then never reallocate.
-    buf.reserve(96 + 8 * depth);
-    buf.push(b'{');
-    newline(buf, depth + 1);
-    buf.extend_from_slice(b"\"bits\": \"");
-    text::write_f64_bits(buf, x);
-    buf.extend_from_slice(b"\",");
-    newline(buf, depth + 1);
-    buf.extend_from_slice(b"\"dec\": \"");
-    float_text(buf, x);
-    buf.push(b'"');
-    if let Some(e) = error {
-        buf.push(b',');
-        newline(buf, depth + 1);
-        buf.extend_from_slice(b"\"err\": \"");
-        float_text(buf, e);
-        buf.push(b'"');
+    binary64_entry(buf, x, error, Decimal::Format, depth);
+}
+
+/// Where [`binary64_entry`] takes a value's decimal from.
+enum Decimal<'a> {
+    /// Formats it.
+    Format,
+    /// Copies it from this range of the buffer (the same value's decimal, written before).
+    Copy(Range<usize>),
+    /// Takes it from the cache, or formats it and caches it.
+    Cached(&'a mut DecimalCache),
+}
+
+/// The decimals of recently written binary64 values, by their bits: a direct-mapped table of
+/// [`DecimalCache::SLOTS`] texts, allocated once. Why: a trace writes many values again in the
+/// next step (heavy ball's and PyTorch's query point is the previous iterate, a constant
+/// learning rate is the same every step), and copying a cached text is several times cheaper
+/// than finding its shortest digits.
+struct DecimalCache {
+    slots: Vec<DecimalSlot>,
+}
+
+/// One cached decimal: `len` bytes of `text` for the value with IEEE bits `bits`; `len = 0` for
+/// an empty slot.
+#[derive(Clone, Copy)]
+struct DecimalSlot {
+    bits: u64,
+    len: u8,
+    text: [u8; 24],
+}
+
+impl DecimalCache {
+    /// Enough for the vectors of a step at small and moderate d; at larger d the table only
+    /// keeps the most recent values.
+    const SLOTS: usize = 1 << 9;
+
+    fn new() -> Self {
+        DecimalCache { slots: Vec::new() }
     }
-    newline(buf, depth);
-    buf.push(b'}');
+
+    /// [`text::write_f64`] of `x`, from the table when it holds `x`'s bits.
+    fn write(&mut self, buf: &mut Vec<u8>, x: f64) {
+        if self.slots.is_empty() {
+            let empty = DecimalSlot {
+                bits: 0,
+                len: 0,
+                text: [0; 24],
+            };
+            self.slots = vec![empty; Self::SLOTS];
+        }
+        let bits = x.to_bits();
+        // Fibonacci hashing: the top bits of the product mix every bit of the pattern.
+        let index = (bits.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> (64 - Self::SLOTS.trailing_zeros())) as usize;
+        let Some(slot) = self.slots.get_mut(index) else {
+            text::write_f64(buf, x);
+            return;
+        };
+        if slot.len != 0 && slot.bits == bits {
+            // A constant-length copy, then the length (see `Piece::put`).
+            buf.extend_from_slice(&slot.text);
+            buf.truncate(buf.len() - slot.text.len() + usize::from(slot.len));
+            return;
+        }
+        let start = buf.len();
+        text::write_f64(buf, x);
+        let written = &buf[start..];
+        // The longest text is 24 bytes (`-0.00012345678901234567`, `-1.7976931348623157e308`).
+        if let Some(text) = slot.text.get_mut(..written.len()) {
+            text.copy_from_slice(written);
+            slot.bits = bits;
+            slot.len = written.len() as u8;
+        }
+    }
+}
+
+/// [`binary64`], its decimal from `dec`; returns where the decimal lies in the buffer.
+fn binary64_entry(
+    buf: &mut Vec<u8>,
+    x: f64,
+    error: Option<f64>,
+    dec: Decimal<'_>,
+    depth: usize,
+) -> Range<usize> {
+    /// Depths with a prepared frame (a trace's values sit at depth 3 to 5).
+    const PREPARED: usize = 8;
+    static FRAMES: OnceLock<Vec<Binary64Frame>> = OnceLock::new();
+    let frames = FRAMES.get_or_init(|| (0..PREPARED).map(Binary64Frame::at).collect());
+    let built;
+    let frame = match frames.get(depth) {
+        Some(frame) => frame,
+        None => {
+            built = Binary64Frame::at(depth);
+            &built
+        }
+    };
+    // Room for the whole value: the copies below then never reallocate.
+    buf.reserve(160 + frame.open.len + frame.dec.len + frame.err.len + frame.close.len);
+    frame.open.put(buf);
+    text::write_f64_bits(buf, x);
+    frame.dec.put(buf);
+    let start = buf.len();
+    match dec {
+        Decimal::Format => float_text(buf, x),
+        Decimal::Copy(range) => buf.extend_from_within(range),
+        Decimal::Cached(cache) => cache.write(buf, x),
+    }
+    let written = start..buf.len();
+    if let Some(e) = error {
+        frame.err.put(buf);
+        float_text(buf, e);
+    }
+    frame.close.put(buf);
+    written
 }
 
 /// [`text::format_f64`] into the buffer.
@@ -420,14 +610,6 @@ fn reindented(buf: &mut Vec<u8>, range: std::ops::Range<usize>, extra: usize) {
             }
         }
         start = end;
-    }
-}
-
-/// A scalar, or `null`.
-fn optional_scalar<S: Number>(buf: &mut Vec<u8>, x: Option<&S>, depth: usize) {
-    match x {
-        Some(x) => written_text(buf, &x.written(), depth),
-        None => buf.extend_from_slice(b"null"),
     }
 }
 
@@ -485,8 +667,25 @@ impl StepText {
         &cache[at].1
     }
 
+    /// A scalar at `depth`, as [`written_text`] writes it; a binary64 one's decimal through the
+    /// cache.
+    fn scalar(&mut self, buf: &mut Vec<u8>, w: &Written, depth: usize) {
+        match *w {
+            Written::Binary64(x) => {
+                binary64_entry(buf, x, None, Decimal::Cached(&mut self.cache), depth);
+            }
+            _ => written_text(buf, w, depth),
+        }
+    }
+
     /// A vector as JSON at `depth`: an array, or the `shared-hex` object.
-    fn vector<S: Number>(&mut self, buf: &mut Vec<u8>, v: &S::Vector, depth: usize) {
+    fn vector<S: Number>(
+        &mut self,
+        buf: &mut Vec<u8>,
+        v: &S::Vector,
+        depth: usize,
+        mut decimals: Decimals<'_>,
+    ) {
         if self.form == ExactForm::SharedHex {
             if let Some((den, nums)) = S::shared_parts(v) {
                 shared_hex(buf, den, nums, depth);
@@ -498,12 +697,12 @@ impl StepText {
             return;
         }
         buf.push(b'[');
-        let mut first = true;
+        let mut index = 0;
         S::written_entries(v, &mut |entry| {
-            if !first {
+            if index > 0 {
                 buf.push(b',');
             }
-            first = false;
+            index += 1;
             newline(buf, depth + 1);
             match entry {
                 WrittenEntry::Shared {
@@ -523,7 +722,17 @@ impl StepText {
                     }
                     buf.push(b'"');
                 }
-                WrittenEntry::Binary64(x) => binary64(buf, x, None, depth + 1),
+                WrittenEntry::Binary64(x) => {
+                    let dec = match &decimals {
+                        Decimals::Copy(ranges) => ranges.get(index - 1).cloned().map(Decimal::Copy),
+                        _ => None,
+                    };
+                    let dec = dec.unwrap_or(Decimal::Cached(&mut self.cache));
+                    let written = binary64_entry(buf, x, None, dec, depth + 1);
+                    if let Decimals::Record(ranges) = &mut decimals {
+                        ranges.push(written);
+                    }
+                }
                 WrittenEntry::Other(w) => written_text(buf, &w, depth + 1),
             }
         });
@@ -535,39 +744,46 @@ impl StepText {
     /// the top-level `steps` array).
     fn step<S: Number>(&mut self, buf: &mut Vec<u8>, s: &StepRecord<S>) {
         const DEPTH: usize = 2;
-        let field = |buf: &mut Vec<u8>, key: &str, depth: usize| {
-            newline(buf, depth);
-            json_str(buf, key);
-            buf.extend_from_slice(b": ");
-        };
-        buf.push(b'{');
-        field(buf, "gap", DEPTH + 1);
-        optional_scalar(buf, s.gap.as_ref(), DEPTH + 1);
-        buf.push(b',');
+        // The keys at depth 3, each after its newline and indentation (and the comma before it).
+        const GAP: &[u8] = b"{\n      \"gap\": ";
+        const GRADIENT: &[u8] = b",\n      \"gradient\": ";
+        const ITERATE: &[u8] = b",\n      \"iterate\": ";
+        const K: &[u8] = b",\n      \"k\": ";
+        const LR: &[u8] = b",\n      \"lr\": ";
+        const QUERY: &[u8] = b",\n      \"query\": ";
+        const STATE: &[u8] = b",\n      \"state\": ";
+        let mut decimals = std::mem::take(&mut self.decimals);
+        for d in &mut decimals {
+            d.clear();
+        }
+        let [gradient_decimals, iterate_decimals, query_decimals] = &mut decimals;
+        buf.extend_from_slice(GAP);
+        match &s.gap {
+            Some(gap) => self.scalar(buf, &gap.written(), DEPTH + 1),
+            None => buf.extend_from_slice(b"null"),
+        }
         // The vectors written before `state`, with where their text lies, for state vectors equal
         // to one of them (an array, not a Vec: no allocation per step).
-        field(buf, "gradient", DEPTH + 1);
+        buf.extend_from_slice(GRADIENT);
         let start = buf.len();
-        self.vector::<S>(buf, &s.gradient, DEPTH + 1);
+        let record = Decimals::Record(gradient_decimals);
+        self.vector::<S>(buf, &s.gradient, DEPTH + 1, record);
         let gradient = (&s.gradient, start..buf.len());
-        buf.push(b',');
-        field(buf, "iterate", DEPTH + 1);
+        buf.extend_from_slice(ITERATE);
         let start = buf.len();
-        self.vector::<S>(buf, &s.iterate, DEPTH + 1);
+        let record = Decimals::Record(iterate_decimals);
+        self.vector::<S>(buf, &s.iterate, DEPTH + 1, record);
         let iterate = (&s.iterate, start..buf.len());
-        buf.push(b',');
-        field(buf, "k", DEPTH + 1);
-        let _ = write!(buf, "{}", s.step);
-        buf.push(b',');
-        field(buf, "lr", DEPTH + 1);
-        written_text(buf, &s.learning_rate.written(), DEPTH + 1);
-        buf.push(b',');
-        field(buf, "query", DEPTH + 1);
+        buf.extend_from_slice(K);
+        write_usize(buf, s.step);
+        buf.extend_from_slice(LR);
+        self.scalar(buf, &s.learning_rate.written(), DEPTH + 1);
+        buf.extend_from_slice(QUERY);
         let start = buf.len();
-        self.vector::<S>(buf, &s.query, DEPTH + 1);
+        let record = Decimals::Record(query_decimals);
+        self.vector::<S>(buf, &s.query, DEPTH + 1, record);
         let written = [gradient, iterate, (&s.query, start..buf.len())];
-        buf.push(b',');
-        field(buf, "state", DEPTH + 1);
+        buf.extend_from_slice(STATE);
         // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
         // as inserting into that map does. The order is kept as indices in a reused Vec.
         let (vectors, scalars) = (&s.state.vectors, &s.state.scalars);
@@ -590,24 +806,37 @@ impl StepText {
                 if i > 0 {
                     buf.push(b',');
                 }
-                field(buf, name(index), DEPTH + 2);
+                newline(buf, DEPTH + 2);
+                json_str(buf, name(index));
+                buf.extend_from_slice(b": ");
                 match *index {
                     StateIndex::Scalar(j) => {
-                        written_text(buf, &scalars[j].1.written(), DEPTH + 2);
+                        self.scalar(buf, &scalars[j].1.written(), DEPTH + 2);
                     }
                     StateIndex::Vector(j) => {
                         let v = &vectors[j].1;
                         // A vector written identically to one already in the step (equal exact
-                        // vectors, bit-equal binary64 ones) is copied as text. In the
-                        // shared-hex form writing the limbs again is cheaper than comparing and
-                        // re-indenting the text (measured: 4 % against 5.5 % of a d = 50 trace).
+                        // vectors, bit-equal binary64 ones) is not formatted again: a binary64
+                        // one takes its decimals from the buffer, entry by entry, around its own
+                        // frames (at its own depth); an exact one is copied as text, re-indented
+                        // line by line (one line an entry). In the shared-hex form writing the
+                        // limbs again is cheaper than comparing and re-indenting the text
+                        // (measured: 4 % against 5.5 % of a d = 50 trace).
                         let copy = !(S::EXACT && self.form == ExactForm::SharedHex);
                         let same = copy
-                            .then(|| written.iter().find(|(w, _)| S::written_identically(w, v)))
+                            .then(|| {
+                                written
+                                    .iter()
+                                    .zip(&decimals)
+                                    .find(|((w, _), _)| S::written_identically(w, v))
+                            })
                             .flatten();
                         match same {
-                            Some((_, range)) => reindented(buf, range.clone(), 1),
-                            None => self.vector::<S>(buf, v, DEPTH + 2),
+                            Some((_, ranges)) if !ranges.is_empty() && ranges.len() == v.len() => {
+                                self.vector::<S>(buf, v, DEPTH + 2, Decimals::Copy(ranges));
+                            }
+                            Some(((_, range), _)) => reindented(buf, range.clone(), 1),
+                            None => self.vector::<S>(buf, v, DEPTH + 2, Decimals::Format),
                         }
                     }
                 }
@@ -618,7 +847,24 @@ impl StepText {
         newline(buf, DEPTH);
         buf.push(b'}');
         self.state_order = order;
+        self.decimals = decimals;
     }
+}
+
+/// A step number in decimal.
+fn write_usize(buf: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 /// How a run ended, as JSON: `{"status": "completed"}` or

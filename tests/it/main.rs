@@ -18,6 +18,7 @@ mod coverage;
 mod diagnosis;
 mod exact_form;
 mod fixtures;
+mod float_text;
 mod format_fixtures;
 mod formats;
 mod generators;
