@@ -112,7 +112,16 @@ pub fn to_json<S: Number>(trace: &Trace<S>) -> Value {
 /// `"exact_form": "shared-hex"`.
 pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
     let vec_json = |v: &S::Vector| vector_json_in::<S>(v, form);
-    let steps: Vec<Value> = trace.steps.iter().map(|s| step_json_in(s, form)).collect();
+    let mut previous = (0, &trace.x0);
+    let steps: Vec<Value> = trace
+        .steps
+        .iter()
+        .map(|s| {
+            let v = step_json_after(s, form, Some(previous));
+            previous = (s.step, &s.iterate);
+            v
+        })
+        .collect();
     let mut doc = json!({
         "generator": format!("momentum-oracle {}", env!("CARGO_PKG_VERSION")),
         "problem": trace.problem,
@@ -131,17 +140,61 @@ pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
     doc
 }
 
+/// The target of a `shared-hex` back-reference to the iterate of the step before (x₀ for step
+/// 1), written as the query point of optimizers that query there (GD, heavy ball, PyTorch): the
+/// vector is the same, so it is written once (fixtures/README.md, "Exact vectors in traces").
+pub const SAME_AS_PREVIOUS: &str = "previous_step.iterate";
+
+/// `{"same_as": target}`: a `shared-hex` vector equal to one written before it.
+fn same_as(target: &str) -> Value {
+    json!({ "same_as": target })
+}
+
 /// One recorded step as JSON: `k`, `lr`, `query`, `gradient`, `iterate`, `state`, `gap`.
 pub fn step_json<S: Number>(s: &StepRecord<S>) -> Value {
     step_json_in(s, ExactForm::Decimal)
 }
 
-/// [`step_json`] with exact vectors in `form`.
+/// [`step_json`] with exact vectors in `form`, as the first step of a document (no earlier
+/// iterate to refer to; see [`step_json_after`]).
 pub fn step_json_in<S: Number>(s: &StepRecord<S>, form: ExactForm) -> Value {
+    step_json_after(s, form, None)
+}
+
+/// [`step_json_in`] in a document whose last step written before this one was step
+/// `previous.0` with iterate `previous.1` (step 0 and x₀ before the first). In the `shared-hex`
+/// form an exact vector is not written twice: the query point, when it equals the iterate of
+/// step k − 1, is `{"same_as": "previous_step.iterate"}` ([`SAME_AS_PREVIOUS`]); a state vector
+/// equal to the step's gradient, iterate or query (in that order of preference) is
+/// `{"same_as": "gradient"}` etc. The `decimal` form writes every vector in full.
+pub fn step_json_after<S: Number>(
+    s: &StepRecord<S>,
+    form: ExactForm,
+    previous: Option<(usize, &S::Vector)>,
+) -> Value {
+    let refer = S::EXACT && form == ExactForm::SharedHex;
     let vec_json = |v: &S::Vector| vector_json_in::<S>(v, form);
+    let query = match previous {
+        Some((k, p)) if refer && k + 1 == s.step && S::written_identically(p, &s.query) => {
+            same_as(SAME_AS_PREVIOUS)
+        }
+        _ => vec_json(&s.query),
+    };
     let mut state = Map::new();
     for (name, v) in &s.state.vectors {
-        state.insert((*name).to_string(), vec_json(v));
+        let earlier = [
+            ("gradient", &s.gradient),
+            ("iterate", &s.iterate),
+            ("query", &s.query),
+        ];
+        let value = match earlier
+            .iter()
+            .find(|(_, w)| refer && S::written_identically(w, v))
+        {
+            Some((target, _)) => same_as(target),
+            None => vec_json(v),
+        };
+        state.insert((*name).to_string(), value);
     }
     for (name, x) in &s.state.scalars {
         state.insert((*name).to_string(), scalar_json(x));
@@ -149,7 +202,7 @@ pub fn step_json_in<S: Number>(s: &StepRecord<S>, form: ExactForm) -> Value {
     json!({
         "k": s.step,
         "lr": scalar_json(&s.learning_rate),
-        "query": vec_json(&s.query),
+        "query": query,
         "gradient": vec_json(&s.gradient),
         "iterate": vec_json(&s.iterate),
         "state": Value::Object(state),
@@ -173,6 +226,10 @@ pub struct JsonWriter<W: Write> {
     /// The step being written (reused: no allocation per step once it has grown).
     buf: Vec<u8>,
     text: StepText,
+    /// In the `shared-hex` form, the last written iterate's shared parts (x₀ before the first
+    /// step) and its step number, for [`SAME_AS_PREVIOUS`]; reused storage, no allocation per step
+    /// once grown.
+    previous: Option<(usize, rug::Integer, Vec<rug::Integer>)>,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -190,6 +247,7 @@ impl<W: Write> JsonWriter<W> {
             finished: false,
             steps_written: 0,
             buf: Vec::new(),
+            previous: None,
             text: StepText {
                 form,
                 denominators: Vec::new(),
@@ -227,6 +285,28 @@ impl<W: Write> JsonWriter<W> {
     /// The output, once the run is finished.
     pub fn into_inner(self) -> W {
         self.out
+    }
+
+    /// Keeps `iterate`'s shared parts as the previous iterate (`shared-hex` form only; exact
+    /// vectors only), reusing the storage of the last one.
+    fn remember<S: Number>(&mut self, step: usize, iterate: &S::Vector) {
+        if self.text.form != ExactForm::SharedHex {
+            return;
+        }
+        let Some((den, nums)) = S::shared_parts(iterate) else {
+            return;
+        };
+        let (k, d, n) = self
+            .previous
+            .get_or_insert_with(|| (0, rug::Integer::new(), Vec::new()));
+        *k = step;
+        d.clone_from(den);
+        n.truncate(nums.len());
+        for (slot, x) in n.iter_mut().zip(nums) {
+            slot.clone_from(x);
+        }
+        let kept = n.len();
+        n.extend(nums[kept..].iter().cloned());
     }
 
     fn io(e: std::io::Error) -> Error {
@@ -273,6 +353,7 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
             self.field("exact_form", &Value::String(form.name().into()), false)?;
         }
         self.field("x0", &vector_json_in::<S>(&h.x0, form), false)?;
+        self.remember::<S>(0, &h.x0);
         let gap = h.initial_gap.as_ref().map_or(Value::Null, scalar_json);
         self.field("initial_gap", &gap, false)?;
         self.out.write_all(b"  \"steps\": [").map_err(Self::io)
@@ -285,10 +366,15 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
         } else {
             b",\n    "
         });
-        self.text.step(&mut buf, &record);
+        let previous = self
+            .previous
+            .as_ref()
+            .map(|(k, den, nums)| (*k, den, nums.as_slice()));
+        self.text.step(&mut buf, &record, previous);
         let written = self.out.write_all(&buf).map_err(Self::io);
         self.buf = buf;
         written?;
+        self.remember::<S>(record.step, &record.iterate);
         self.steps_written += 1;
         Ok(())
     }
@@ -461,6 +547,16 @@ fn shared_hex(buf: &mut Vec<u8>, den: &rug::Integer, nums: &[rug::Integer], dept
     buf.push(b'}');
 }
 
+/// `{"same_as": target}` laid out at `depth` as serde_json pretty-prints it.
+fn same_as_text(buf: &mut Vec<u8>, target: &str, depth: usize) {
+    buf.push(b'{');
+    newline(buf, depth + 1);
+    buf.extend_from_slice(b"\"same_as\": ");
+    json_str(buf, target);
+    newline(buf, depth);
+    buf.push(b'}');
+}
+
 /// One entry of a step's `state` object: an index into its vectors or its scalars.
 #[derive(Clone, Copy)]
 enum StateIndex {
@@ -533,8 +629,15 @@ impl StepText {
 
     /// One step record as the JSON object [`step_json`] builds, laid out at depth 2 (an element of
     /// the top-level `steps` array).
-    fn step<S: Number>(&mut self, buf: &mut Vec<u8>, s: &StepRecord<S>) {
+    fn step<S: Number>(
+        &mut self,
+        buf: &mut Vec<u8>,
+        s: &StepRecord<S>,
+        previous: Option<(usize, &rug::Integer, &[rug::Integer])>,
+    ) {
         const DEPTH: usize = 2;
+        // `shared-hex` writes no exact vector twice (see `step_json_after`).
+        let refer = S::EXACT && self.form == ExactForm::SharedHex;
         let field = |buf: &mut Vec<u8>, key: &str, depth: usize| {
             newline(buf, depth);
             json_str(buf, key);
@@ -564,8 +667,20 @@ impl StepText {
         buf.push(b',');
         field(buf, "query", DEPTH + 1);
         let start = buf.len();
-        self.vector::<S>(buf, &s.query, DEPTH + 1);
-        let written = [gradient, iterate, (&s.query, start..buf.len())];
+        let back = refer
+            && previous.is_some_and(|(k, den, nums)| {
+                k + 1 == s.step && S::shared_parts(&s.query) == Some((den, nums))
+            });
+        if back {
+            same_as_text(buf, SAME_AS_PREVIOUS, DEPTH + 1);
+        } else {
+            self.vector::<S>(buf, &s.query, DEPTH + 1);
+        }
+        let written = [
+            ("gradient", gradient),
+            ("iterate", iterate),
+            ("query", (&s.query, start..buf.len())),
+        ];
         buf.push(b',');
         field(buf, "state", DEPTH + 1);
         // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
@@ -597,14 +712,20 @@ impl StepText {
                     }
                     StateIndex::Vector(j) => {
                         let v = &vectors[j].1;
-                        // A vector written identically to one already in the step (equal exact
-                        // vectors, bit-equal binary64 ones) is copied as text. In the
-                        // shared-hex form writing the limbs again is cheaper than comparing and
-                        // re-indenting the text (measured: 4 % against 5.5 % of a d = 50 trace).
-                        let copy = !(S::EXACT && self.form == ExactForm::SharedHex);
-                        let same = copy
-                            .then(|| written.iter().find(|(w, _)| S::written_identically(w, v)))
-                            .flatten();
+                        // A vector equal to one already in the step: in `shared-hex` a
+                        // reference; otherwise (equal exact vectors, bit-equal binary64 ones) its
+                        // text copied, which is several times cheaper than formatting it again.
+                        let same = written
+                            .iter()
+                            .find(|(_, (w, _))| S::written_identically(w, v));
+                        if refer {
+                            match same {
+                                Some((target, _)) => same_as_text(buf, target, DEPTH + 2),
+                                None => self.vector::<S>(buf, v, DEPTH + 2),
+                            }
+                            continue;
+                        }
+                        let same = same.map(|(_, w)| w);
                         match same {
                             Some((_, range)) => reindented(buf, range.clone(), 1),
                             None => self.vector::<S>(buf, v, DEPTH + 2),
