@@ -18,6 +18,19 @@ pub fn scalar_json<S: Number>(x: &S) -> Value {
     written_json(&x.written())
 }
 
+/// [`scalar_json`] in a document whose exact vectors are in `form`: in the `shared-hex` form an
+/// exact scalar is `{"denominator": hex, "numerator": hex}` (lowest terms), written from its limbs
+/// like the vectors; every other scalar as [`scalar_json`].
+pub fn scalar_json_in<S: Number>(x: &S, form: ExactForm) -> Value {
+    match (form, x.written()) {
+        (ExactForm::SharedHex, Written::Exact(q)) => json!({
+            "denominator": text::format_hex(q.denom()),
+            "numerator": text::format_hex(q.numer()),
+        }),
+        (_, w) => written_json(&w),
+    }
+}
+
 fn written_json(w: &Written) -> Value {
     match w {
         Written::Exact(q) => Value::String(text::format(q)),
@@ -52,7 +65,9 @@ pub enum ExactForm {
     /// A vector as `{"denominator": hex, "numerators": [hex, …]}`: the exact engine's integer
     /// numerators over the vector's shared denominator, in lowercase hexadecimal. Why: writing
     /// it needs no reduction per entry and no decimal conversion (superlinear in the size of the
-    /// numbers, and most of the cost of a long exact trace); scalars stay `"p/q"`.
+    /// numbers, and most of the cost of a long exact trace). Exact scalars (learning rate, gaps,
+    /// scalar state) are `{"denominator": hex, "numerator": hex}` in lowest terms, and no vector
+    /// is written twice (`{"same_as": …}`, [`step_json_after`]).
     SharedHex,
 }
 
@@ -130,7 +145,10 @@ pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
         "arithmetic": trace.arithmetic,
         "rounding": trace.rounding.name(),
         "x0": vec_json(&trace.x0),
-        "initial_gap": trace.initial_gap.as_ref().map_or(Value::Null, scalar_json),
+        "initial_gap": trace
+            .initial_gap
+            .as_ref()
+            .map_or(Value::Null, |g| scalar_json_in(g, form)),
         "steps": steps,
         "outcome": outcome_json(&trace.outcome),
     });
@@ -197,16 +215,16 @@ pub fn step_json_after<S: Number>(
         state.insert((*name).to_string(), value);
     }
     for (name, x) in &s.state.scalars {
-        state.insert((*name).to_string(), scalar_json(x));
+        state.insert((*name).to_string(), scalar_json_in(x, form));
     }
     json!({
         "k": s.step,
-        "lr": scalar_json(&s.learning_rate),
+        "lr": scalar_json_in(&s.learning_rate, form),
         "query": query,
         "gradient": vec_json(&s.gradient),
         "iterate": vec_json(&s.iterate),
         "state": Value::Object(state),
-        "gap": s.gap.as_ref().map_or(Value::Null, scalar_json),
+        "gap": s.gap.as_ref().map_or(Value::Null, |g| scalar_json_in(g, form)),
     })
 }
 
@@ -354,7 +372,10 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
         }
         self.field("x0", &vector_json_in::<S>(&h.x0, form), false)?;
         self.remember::<S>(0, &h.x0);
-        let gap = h.initial_gap.as_ref().map_or(Value::Null, scalar_json);
+        let gap = h
+            .initial_gap
+            .as_ref()
+            .map_or(Value::Null, |g| scalar_json_in(g, form));
         self.field("initial_gap", &gap, false)?;
         self.out.write_all(b"  \"steps\": [").map_err(Self::io)
     }
@@ -509,11 +530,33 @@ fn reindented(buf: &mut Vec<u8>, range: std::ops::Range<usize>, extra: usize) {
     }
 }
 
-/// A scalar, or `null`.
-fn optional_scalar<S: Number>(buf: &mut Vec<u8>, x: Option<&S>, depth: usize) {
+/// A scalar (see [`scalar_text_in`]), or `null`.
+fn optional_scalar<S: Number>(buf: &mut Vec<u8>, x: Option<&S>, form: ExactForm, depth: usize) {
     match x {
-        Some(x) => written_text(buf, &x.written(), depth),
+        Some(x) => scalar_text_in(buf, &x.written(), form, depth),
         None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// A scalar as [`scalar_json_in`] lays it out at `depth`: an exact one in the `shared-hex` form
+/// as hex from its limbs (a gap has twice an entry's digits: its decimal conversion was a tenth of
+/// the instructions of a d = 50, k = 1000 heavy-ball trace).
+fn scalar_text_in(buf: &mut Vec<u8>, w: &Written, form: ExactForm, depth: usize) {
+    match (form, w) {
+        (ExactForm::SharedHex, Written::Exact(q)) => {
+            buf.push(b'{');
+            newline(buf, depth + 1);
+            buf.extend_from_slice(b"\"denominator\": \"");
+            text::write_hex(buf, q.denom());
+            buf.extend_from_slice(b"\",");
+            newline(buf, depth + 1);
+            buf.extend_from_slice(b"\"numerator\": \"");
+            text::write_hex(buf, q.numer());
+            buf.push(b'"');
+            newline(buf, depth);
+            buf.push(b'}');
+        }
+        _ => written_text(buf, w, depth),
     }
 }
 
@@ -645,7 +688,7 @@ impl StepText {
         };
         buf.push(b'{');
         field(buf, "gap", DEPTH + 1);
-        optional_scalar(buf, s.gap.as_ref(), DEPTH + 1);
+        optional_scalar(buf, s.gap.as_ref(), self.form, DEPTH + 1);
         buf.push(b',');
         // The vectors written before `state`, with where their text lies, for state vectors equal
         // to one of them (an array, not a Vec: no allocation per step).
@@ -663,7 +706,7 @@ impl StepText {
         let _ = write!(buf, "{}", s.step);
         buf.push(b',');
         field(buf, "lr", DEPTH + 1);
-        written_text(buf, &s.learning_rate.written(), DEPTH + 1);
+        scalar_text_in(buf, &s.learning_rate.written(), self.form, DEPTH + 1);
         buf.push(b',');
         field(buf, "query", DEPTH + 1);
         let start = buf.len();
@@ -708,7 +751,7 @@ impl StepText {
                 field(buf, name(index), DEPTH + 2);
                 match *index {
                     StateIndex::Scalar(j) => {
-                        written_text(buf, &scalars[j].1.written(), DEPTH + 2);
+                        scalar_text_in(buf, &scalars[j].1.written(), self.form, DEPTH + 2);
                     }
                     StateIndex::Vector(j) => {
                         let v = &vectors[j].1;

@@ -8,7 +8,9 @@ use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::arith::text::{MAX_HEX_DIGITS, format_hex};
 use momentum_oracle::error::Error;
 use momentum_oracle::fixture::check::{read_replay, validate};
-use momentum_oracle::fixture::json::{read_exact_vector, resolve_trace_references};
+use momentum_oracle::fixture::json::{
+    read_exact_scalar, read_exact_vector, resolve_trace_references,
+};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
 use momentum_oracle::trace::{
@@ -83,8 +85,8 @@ fn streamed(
 }
 
 /// Walks a `decimal` document and a `shared-hex` one together: every shared-hex object reads as
-/// the same rationals as the array at its place; everything else is equal. Returns the number of
-/// vectors compared.
+/// the same rationals as the array (or `"p/q"` scalar) at its place; everything else is equal.
+/// Returns the number of vectors compared.
 fn same_values(decimal: &Value, hex: &Value, at: &str) -> usize {
     match (decimal, hex) {
         (Value::Array(_), Value::Object(o)) if o.contains_key("numerators") => {
@@ -94,6 +96,14 @@ fn same_values(decimal: &Value, hex: &Value, at: &str) -> usize {
                 "{at}"
             );
             1
+        }
+        (Value::String(_), Value::Object(o)) if o.contains_key("numerator") => {
+            assert_eq!(
+                read_exact_scalar(decimal, at).unwrap(),
+                read_exact_scalar(hex, at).unwrap(),
+                "{at}"
+            );
+            0
         }
         (Value::Object(a), Value::Object(b)) => {
             let keys = |m: &serde_json::Map<String, Value>| {
@@ -171,6 +181,10 @@ fn a_trace_says_the_same_in_both_forms() {
         for s in hex["steps"].as_array().unwrap() {
             for key in ["query", "gradient", "iterate"] {
                 assert!(s[key].is_object(), "{key} is not shared-hex");
+            }
+            // Exact scalars too: the learning rate and the gap as hex numerator and denominator.
+            for key in ["lr", "gap"] {
+                assert!(s[key]["numerator"].is_string(), "{key} is not shared-hex");
             }
         }
         // Every vector written in full differs from every other one it could have named.

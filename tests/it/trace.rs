@@ -389,7 +389,7 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
                 "initial_gap",
                 t.initial_gap
                     .as_ref()
-                    .map_or(Value::Null, trace::scalar_json),
+                    .map_or(Value::Null, |g| trace::scalar_json_in(g, form)),
             ),
         ]);
         for (key, value) in header {
