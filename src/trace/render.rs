@@ -20,6 +20,19 @@ pub fn scalar_json<S: Number>(x: &S) -> Value {
     written_json(&x.written())
 }
 
+/// [`scalar_json`] in a document whose exact vectors are in `form`: in the `shared-hex` form an
+/// exact scalar is `{"denominator": hex, "numerator": hex}` (lowest terms), written from its limbs
+/// like the vectors; every other scalar as [`scalar_json`].
+pub fn scalar_json_in<S: Number>(x: &S, form: ExactForm) -> Value {
+    match (form, x.written()) {
+        (ExactForm::SharedHex, Written::Exact(q)) => json!({
+            "denominator": text::format_hex(q.denom()),
+            "numerator": text::format_hex(q.numer()),
+        }),
+        (_, w) => written_json(&w),
+    }
+}
+
 fn written_json(w: &Written) -> Value {
     match w {
         Written::Exact(q) => Value::String(text::format(q)),
@@ -54,7 +67,9 @@ pub enum ExactForm {
     /// A vector as `{"denominator": hex, "numerators": [hex, …]}`: the exact engine's integer
     /// numerators over the vector's shared denominator, in lowercase hexadecimal. Why: writing
     /// it needs no reduction per entry and no decimal conversion (superlinear in the size of the
-    /// numbers, and most of the cost of a long exact trace); scalars stay `"p/q"`.
+    /// numbers, and most of the cost of a long exact trace). Exact scalars (learning rate, gaps,
+    /// scalar state) are `{"denominator": hex, "numerator": hex}` in lowest terms, and no vector
+    /// is written twice (`{"same_as": …}`, [`step_json_after`]).
     SharedHex,
 }
 
@@ -114,7 +129,16 @@ pub fn to_json<S: Number>(trace: &Trace<S>) -> Value {
 /// `"exact_form": "shared-hex"`.
 pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
     let vec_json = |v: &S::Vector| vector_json_in::<S>(v, form);
-    let steps: Vec<Value> = trace.steps.iter().map(|s| step_json_in(s, form)).collect();
+    let mut previous = (0, &trace.x0);
+    let steps: Vec<Value> = trace
+        .steps
+        .iter()
+        .map(|s| {
+            let v = step_json_after(s, form, Some(previous));
+            previous = (s.step, &s.iterate);
+            v
+        })
+        .collect();
     let mut doc = json!({
         "generator": format!("momentum-oracle {}", env!("CARGO_PKG_VERSION")),
         "problem": trace.problem,
@@ -123,7 +147,10 @@ pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
         "arithmetic": trace.arithmetic,
         "rounding": trace.rounding.name(),
         "x0": vec_json(&trace.x0),
-        "initial_gap": trace.initial_gap.as_ref().map_or(Value::Null, scalar_json),
+        "initial_gap": trace
+            .initial_gap
+            .as_ref()
+            .map_or(Value::Null, |g| scalar_json_in(g, form)),
         "steps": steps,
         "outcome": outcome_json(&trace.outcome),
     });
@@ -133,29 +160,73 @@ pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
     doc
 }
 
+/// The target of a `shared-hex` back-reference to the iterate of the step before (x₀ for step
+/// 1), written as the query point of optimizers that query there (GD, heavy ball, PyTorch): the
+/// vector is the same, so it is written once (fixtures/README.md, "Exact vectors in traces").
+pub const SAME_AS_PREVIOUS: &str = "previous_step.iterate";
+
+/// `{"same_as": target}`: a `shared-hex` vector equal to one written before it.
+fn same_as(target: &str) -> Value {
+    json!({ "same_as": target })
+}
+
 /// One recorded step as JSON: `k`, `lr`, `query`, `gradient`, `iterate`, `state`, `gap`.
 pub fn step_json<S: Number>(s: &StepRecord<S>) -> Value {
     step_json_in(s, ExactForm::Decimal)
 }
 
-/// [`step_json`] with exact vectors in `form`.
+/// [`step_json`] with exact vectors in `form`, as the first step of a document (no earlier
+/// iterate to refer to; see [`step_json_after`]).
 pub fn step_json_in<S: Number>(s: &StepRecord<S>, form: ExactForm) -> Value {
+    step_json_after(s, form, None)
+}
+
+/// [`step_json_in`] in a document whose last step written before this one was step
+/// `previous.0` with iterate `previous.1` (step 0 and x₀ before the first). In the `shared-hex`
+/// form an exact vector is not written twice: the query point, when it equals the iterate of
+/// step k − 1, is `{"same_as": "previous_step.iterate"}` ([`SAME_AS_PREVIOUS`]); a state vector
+/// equal to the step's gradient, iterate or query (in that order of preference) is
+/// `{"same_as": "gradient"}` etc. The `decimal` form writes every vector in full.
+pub fn step_json_after<S: Number>(
+    s: &StepRecord<S>,
+    form: ExactForm,
+    previous: Option<(usize, &S::Vector)>,
+) -> Value {
+    let refer = S::EXACT && form == ExactForm::SharedHex;
     let vec_json = |v: &S::Vector| vector_json_in::<S>(v, form);
+    let query = match previous {
+        Some((k, p)) if refer && k + 1 == s.step && S::written_identically(p, &s.query) => {
+            same_as(SAME_AS_PREVIOUS)
+        }
+        _ => vec_json(&s.query),
+    };
     let mut state = Map::new();
     for (name, v) in &s.state.vectors {
-        state.insert((*name).to_string(), vec_json(v));
+        let earlier = [
+            ("gradient", &s.gradient),
+            ("iterate", &s.iterate),
+            ("query", &s.query),
+        ];
+        let value = match earlier
+            .iter()
+            .find(|(_, w)| refer && S::written_identically(w, v))
+        {
+            Some((target, _)) => same_as(target),
+            None => vec_json(v),
+        };
+        state.insert((*name).to_string(), value);
     }
     for (name, x) in &s.state.scalars {
-        state.insert((*name).to_string(), scalar_json(x));
+        state.insert((*name).to_string(), scalar_json_in(x, form));
     }
     json!({
         "k": s.step,
-        "lr": scalar_json(&s.learning_rate),
-        "query": vec_json(&s.query),
+        "lr": scalar_json_in(&s.learning_rate, form),
+        "query": query,
         "gradient": vec_json(&s.gradient),
         "iterate": vec_json(&s.iterate),
         "state": Value::Object(state),
-        "gap": s.gap.as_ref().map_or(Value::Null, scalar_json),
+        "gap": s.gap.as_ref().map_or(Value::Null, |g| scalar_json_in(g, form)),
     })
 }
 
@@ -177,6 +248,10 @@ pub struct JsonWriter<W: Write> {
     /// the batch in one write instead of copying each step into its own buffer.
     buf: Vec<u8>,
     text: StepText,
+    /// In the `shared-hex` form, the last written iterate's shared parts (x₀ before the first
+    /// step) and its step number, for [`SAME_AS_PREVIOUS`]; reused storage, no allocation per step
+    /// once grown.
+    previous: Option<(usize, rug::Integer, Vec<rug::Integer>)>,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -198,6 +273,7 @@ impl<W: Write> JsonWriter<W> {
             finished: false,
             steps_written: 0,
             buf: Vec::new(),
+            previous: None,
             text: StepText {
                 form,
                 denominators: Vec::new(),
@@ -247,6 +323,28 @@ impl<W: Write> JsonWriter<W> {
         self.out
     }
 
+    /// Keeps `iterate`'s shared parts as the previous iterate (`shared-hex` form only; exact
+    /// vectors only), reusing the storage of the last one.
+    fn remember<S: Number>(&mut self, step: usize, iterate: &S::Vector) {
+        if self.text.form != ExactForm::SharedHex {
+            return;
+        }
+        let Some((den, nums)) = S::shared_parts(iterate) else {
+            return;
+        };
+        let (k, d, n) = self
+            .previous
+            .get_or_insert_with(|| (0, rug::Integer::new(), Vec::new()));
+        *k = step;
+        d.clone_from(den);
+        n.truncate(nums.len());
+        for (slot, x) in n.iter_mut().zip(nums) {
+            slot.clone_from(x);
+        }
+        let kept = n.len();
+        n.extend(nums[kept..].iter().cloned());
+    }
+
     fn io(e: std::io::Error) -> Error {
         Error::Io {
             path: "(trace output)".into(),
@@ -291,7 +389,11 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
             self.field("exact_form", &Value::String(form.name().into()), false)?;
         }
         self.field("x0", &vector_json_in::<S>(&h.x0, form), false)?;
-        let gap = h.initial_gap.as_ref().map_or(Value::Null, scalar_json);
+        self.remember::<S>(0, &h.x0);
+        let gap = h
+            .initial_gap
+            .as_ref()
+            .map_or(Value::Null, |g| scalar_json_in(g, form));
         self.field("initial_gap", &gap, false)?;
         self.out.write_all(b"  \"steps\": [").map_err(Self::io)
     }
@@ -301,7 +403,12 @@ impl<S: Number, W: Write> Recorder<S> for JsonWriter<W> {
         } else {
             b",\n    "
         });
-        self.text.step(&mut self.buf, &record);
+        let previous = self
+            .previous
+            .as_ref()
+            .map(|(k, den, nums)| (*k, den, nums.as_slice()));
+        self.text.step(&mut self.buf, &record, previous);
+        self.remember::<S>(record.step, &record.iterate);
         self.steps_written += 1;
         if self.buf.len() >= Self::BATCH {
             self.write_steps()?;
@@ -643,6 +750,38 @@ fn shared_hex(buf: &mut Vec<u8>, den: &rug::Integer, nums: &[rug::Integer], dept
     buf.push(b'}');
 }
 
+/// A scalar as [`scalar_json_in`] lays it out at `depth`: an exact one in the `shared-hex` form
+/// as hex from its limbs (a gap has twice an entry's digits: its decimal conversion was a tenth of
+/// the instructions of a d = 50, k = 1000 heavy-ball trace); others as [`written_text`].
+fn scalar_text_in(buf: &mut Vec<u8>, w: &Written, form: ExactForm, depth: usize) {
+    match (form, w) {
+        (ExactForm::SharedHex, Written::Exact(q)) => {
+            buf.push(b'{');
+            newline(buf, depth + 1);
+            buf.extend_from_slice(b"\"denominator\": \"");
+            text::write_hex(buf, q.denom());
+            buf.extend_from_slice(b"\",");
+            newline(buf, depth + 1);
+            buf.extend_from_slice(b"\"numerator\": \"");
+            text::write_hex(buf, q.numer());
+            buf.push(b'"');
+            newline(buf, depth);
+            buf.push(b'}');
+        }
+        _ => written_text(buf, w, depth),
+    }
+}
+
+/// `{"same_as": target}` laid out at `depth` as serde_json pretty-prints it.
+fn same_as_text(buf: &mut Vec<u8>, target: &str, depth: usize) {
+    buf.push(b'{');
+    newline(buf, depth + 1);
+    buf.extend_from_slice(b"\"same_as\": ");
+    json_str(buf, target);
+    newline(buf, depth);
+    buf.push(b'}');
+}
+
 /// One entry of a step's `state` object: an index into its vectors or its scalars.
 #[derive(Clone, Copy)]
 enum StateIndex {
@@ -669,12 +808,14 @@ impl StepText {
 
     /// A scalar at `depth`, as [`written_text`] writes it; a binary64 one's decimal through the
     /// cache.
+    ///
+    /// In the `shared-hex` form an exact scalar is written as [`scalar_text_in`] writes it.
     fn scalar(&mut self, buf: &mut Vec<u8>, w: &Written, depth: usize) {
-        match *w {
+        match w {
             Written::Binary64(x) => {
-                binary64_entry(buf, x, None, Decimal::Cached(&mut self.cache), depth);
+                binary64_entry(buf, *x, None, Decimal::Cached(&mut self.cache), depth);
             }
-            _ => written_text(buf, w, depth),
+            _ => scalar_text_in(buf, w, self.form, depth),
         }
     }
 
@@ -742,8 +883,15 @@ impl StepText {
 
     /// One step record as the JSON object [`step_json`] builds, laid out at depth 2 (an element of
     /// the top-level `steps` array).
-    fn step<S: Number>(&mut self, buf: &mut Vec<u8>, s: &StepRecord<S>) {
+    fn step<S: Number>(
+        &mut self,
+        buf: &mut Vec<u8>,
+        s: &StepRecord<S>,
+        previous: Option<(usize, &rug::Integer, &[rug::Integer])>,
+    ) {
         const DEPTH: usize = 2;
+        // `shared-hex` writes no exact vector twice (see `step_json_after`).
+        let refer = S::EXACT && self.form == ExactForm::SharedHex;
         // The keys at depth 3, each after its newline and indentation (and the comma before it).
         const GAP: &[u8] = b"{\n      \"gap\": ";
         const GRADIENT: &[u8] = b",\n      \"gradient\": ";
@@ -780,9 +928,18 @@ impl StepText {
         self.scalar(buf, &s.learning_rate.written(), DEPTH + 1);
         buf.extend_from_slice(QUERY);
         let start = buf.len();
-        let record = Decimals::Record(query_decimals);
-        self.vector::<S>(buf, &s.query, DEPTH + 1, record);
+        let back = refer
+            && previous.is_some_and(|(k, den, nums)| {
+                k + 1 == s.step && S::shared_parts(&s.query) == Some((den, nums))
+            });
+        if back {
+            same_as_text(buf, SAME_AS_PREVIOUS, DEPTH + 1);
+        } else {
+            let record = Decimals::Record(query_decimals);
+            self.vector::<S>(buf, &s.query, DEPTH + 1, record);
+        }
         let written = [gradient, iterate, (&s.query, start..buf.len())];
+        const NAMES: [&str; 3] = ["gradient", "iterate", "query"];
         buf.extend_from_slice(STATE);
         // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
         // as inserting into that map does. The order is kept as indices in a reused Vec.
@@ -820,10 +977,20 @@ impl StepText {
                         // one takes its decimals from the buffer, entry by entry, around its own
                         // frames (at its own depth); an exact one is copied as text, re-indented
                         // line by line (one line an entry). In the shared-hex form writing the
-                        // limbs again is cheaper than comparing and re-indenting the text
-                        // (measured: 4 % against 5.5 % of a d = 50 trace).
-                        let copy = !(S::EXACT && self.form == ExactForm::SharedHex);
-                        let same = copy
+                        // limbs again would be cheaper than comparing and re-indenting the
+                        // text (measured: 4 % against 5.5 % of a d = 50 trace), and naming the
+                        // equal vector (`{"same_as": …}`) is cheaper still.
+                        if refer {
+                            match written
+                                .iter()
+                                .position(|(w, _)| S::written_identically(w, v))
+                            {
+                                Some(i) => same_as_text(buf, NAMES[i], DEPTH + 2),
+                                None => self.vector::<S>(buf, v, DEPTH + 2, Decimals::Format),
+                            }
+                            continue;
+                        }
+                        let same = true
                             .then(|| {
                                 written
                                     .iter()

@@ -8,7 +8,9 @@ use momentum_oracle::arith::linalg::{QVec, Vector};
 use momentum_oracle::arith::text::{MAX_HEX_DIGITS, format_hex};
 use momentum_oracle::error::Error;
 use momentum_oracle::fixture::check::{read_replay, validate};
-use momentum_oracle::fixture::json::read_exact_vector;
+use momentum_oracle::fixture::json::{
+    read_exact_scalar, read_exact_vector, resolve_trace_references,
+};
 use momentum_oracle::optim::{OptimizerConfig, Schedule};
 use momentum_oracle::problem;
 use momentum_oracle::trace::{
@@ -83,8 +85,8 @@ fn streamed(
 }
 
 /// Walks a `decimal` document and a `shared-hex` one together: every shared-hex object reads as
-/// the same rationals as the array at its place; everything else is equal. Returns the number of
-/// vectors compared.
+/// the same rationals as the array (or `"p/q"` scalar) at its place; everything else is equal.
+/// Returns the number of vectors compared.
 fn same_values(decimal: &Value, hex: &Value, at: &str) -> usize {
     match (decimal, hex) {
         (Value::Array(_), Value::Object(o)) if o.contains_key("numerators") => {
@@ -94,6 +96,14 @@ fn same_values(decimal: &Value, hex: &Value, at: &str) -> usize {
                 "{at}"
             );
             1
+        }
+        (Value::String(_), Value::Object(o)) if o.contains_key("numerator") => {
+            assert_eq!(
+                read_exact_scalar(decimal, at).unwrap(),
+                read_exact_scalar(hex, at).unwrap(),
+                "{at}"
+            );
+            0
         }
         (Value::Object(a), Value::Object(b)) => {
             let keys = |m: &serde_json::Map<String, Value>| {
@@ -123,10 +133,11 @@ fn same_values(decimal: &Value, hex: &Value, at: &str) -> usize {
 }
 
 /// A whole exact trace written in both forms says the same thing: the same rationals in every
-/// vector (x₀, query, gradient, iterate, state vectors), everything else identical; the
-/// `shared-hex` document says its form and writes every exact vector that way (none left as an
-/// array). Heavy ball (state vector equal to the query, copied as text), PyTorch with dampening,
-/// FISTA (scalar state), a diagonal problem with zero entries.
+/// vector (x₀, query, gradient, iterate, state vectors) once the `shared-hex` back-references are
+/// resolved, everything else identical; the `shared-hex` document says its form and writes every
+/// exact vector that way (none left as an array) and no vector twice: heavy ball's query is its
+/// previous step's iterate and its state vector the query (both references, counted), PyTorch with
+/// dampening, FISTA (scalar state), NAG (only step 1's look-ahead point is x₀).
 #[test]
 fn a_trace_says_the_same_in_both_forms() {
     let step = "step:lr=1/2,factor=1/2,every=3";
@@ -160,7 +171,8 @@ fn a_trace_says_the_same_in_both_forms() {
         let hex = streamed(problem, optimizer, schedule, steps, ExactForm::SharedHex);
         assert_eq!(hex["exact_form"], "shared-hex");
         assert!(decimal.get("exact_form").is_none());
-        let vectors = same_values(&decimal, &hex, "");
+        let resolved = resolve_trace_references(&hex).unwrap();
+        let vectors = same_values(&decimal, &resolved, "");
         // x0, and per step query, gradient, iterate and at least one state vector.
         assert!(
             vectors > 4 * steps,
@@ -170,8 +182,79 @@ fn a_trace_says_the_same_in_both_forms() {
             for key in ["query", "gradient", "iterate"] {
                 assert!(s[key].is_object(), "{key} is not shared-hex");
             }
+            // Exact scalars too: the learning rate and the gap as hex numerator and denominator.
+            for key in ["lr", "gap"] {
+                assert!(s[key]["numerator"].is_string(), "{key} is not shared-hex");
+            }
+        }
+        // Every vector written in full differs from every other one it could have named.
+        let references = hex["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(&s["query"]).chain(s["state"].as_object().unwrap().values())
+            })
+            .filter(|v| v.get("same_as").is_some())
+            .count();
+        let expected = match optimizer {
+            // Query = x_{k−1} at every step, and the previous-iterate state = the query.
+            o if o.starts_with("heavy-ball") => 2 * steps,
+            // NAG queries the look-ahead point x_{k−1} + μ·v_{k−1}, which is x₀ only at step 1
+            // (v₀ = 0); its state is the buffer.
+            o if o.starts_with("nag") => 1,
+            _ => references,
+        };
+        assert_eq!(references, expected, "{problem} {optimizer}");
+        if optimizer.starts_with("heavy-ball") {
+            let decimal_text = serde_json::to_vec(&decimal).unwrap().len();
+            let hex_text = serde_json::to_vec(&hex).unwrap().len();
+            assert!(hex_text < decimal_text, "{hex_text} ≥ {decimal_text}");
         }
     }
+}
+
+/// Back-references are only where they can be resolved: each bad one is a one-line
+/// `InvalidDocument` naming its place — a query naming a step that is not recorded (the trace
+/// kept every 2nd step), an unknown target, a reference as an iterate or as x₀, extra keys.
+#[test]
+fn a_back_reference_that_cannot_be_resolved_is_a_one_line_error() {
+    let hex = streamed(
+        "quadratic:dim=3,seed=6",
+        "heavy-ball:momentum=9/10",
+        "constant:lr=1/8",
+        3,
+        ExactForm::SharedHex,
+    );
+    assert_eq!(
+        hex["steps"][1]["query"],
+        json!({"same_as": "previous_step.iterate"})
+    );
+    assert!(resolve_trace_references(&hex).is_ok());
+    let mut skipped = hex.clone();
+    skipped["steps"].as_array_mut().unwrap().remove(0);
+    let mut unknown = hex.clone();
+    unknown["steps"][1]["state"]["previous_iterate"] = json!({"same_as": "x0"});
+    let mut iterate = hex.clone();
+    iterate["steps"][1]["iterate"] = json!({"same_as": "query"});
+    let mut x0 = hex.clone();
+    x0["x0"] = json!({"same_as": "iterate"});
+    let mut extra = hex.clone();
+    extra["steps"][2]["query"] = json!({"same_as": "previous_step.iterate", "k": 1});
+    for (doc, place) in [
+        (skipped, "/steps/0/query"),
+        (unknown, "/steps/1/state/previous_iterate"),
+        (iterate, "/steps/1/iterate"),
+        (x0, "/x0"),
+        (extra, "/steps/2/query"),
+    ] {
+        let e = resolve_trace_references(&doc).unwrap_err().to_string();
+        assert!(e.contains(place), "{place}: {e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    // Unresolved, a reference is not a vector.
+    let e = read_exact_vector(&hex["steps"][1]["query"], "/q").unwrap_err();
+    assert!(e.to_string().contains("back-reference"), "{e}");
 }
 
 /// Both forms of streamed exact traces validate against `#/$defs/exactTrace` of
@@ -341,6 +424,7 @@ fn the_cli_writes_the_form_it_is_asked_for() {
     let doc: Value = serde_json::from_slice(&hex.stdout).unwrap();
     assert_eq!(doc["exact_form"], "shared-hex");
     let dec: Value = serde_json::from_slice(&default.stdout).unwrap();
+    let doc = resolve_trace_references(&doc).unwrap();
     assert_eq!(same_values(&dec, &doc, ""), 1 + 3 * 4);
     let bad = run(args(Some("octal")));
     assert_eq!(bad.status.code(), Some(2));

@@ -353,12 +353,13 @@ fn the_streamed_trace_is_the_collected_trace() {
 /// and `outcome` last, in both exact forms (`decimal`, and `shared-hex` with its `exact_form`
 /// header field). The writer formats numbers from the vectors' storage, reduces exact entries
 /// by the denominator's known primes and copies repeated exact vectors as text; this reference
-/// does none of that. Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
+/// does none of that (it builds the same `shared-hex` back-references from the collected trace,
+/// with `step_json_after`). Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
 /// with scalar state; a zero entry), f64 (−0.0, a divergence), bounded f64 and MPFR.
 #[test]
 fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
     use momentum_oracle::trace::{
-        ExactForm, JsonWriter, outcome_json, record, step_json_in, vector_json_in,
+        ExactForm, JsonWriter, outcome_json, record, step_json_after, vector_json_in,
     };
     use serde_json::{Value, json};
     fn reference<S: Number>(t: &trace::Trace<S>, form: ExactForm) -> String {
@@ -388,16 +389,18 @@ fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {
                 "initial_gap",
                 t.initial_gap
                     .as_ref()
-                    .map_or(Value::Null, trace::scalar_json),
+                    .map_or(Value::Null, |g| trace::scalar_json_in(g, form)),
             ),
         ]);
         for (key, value) in header {
             out += &format!("  {}: {},\n", json!(key), pad(&value, 1));
         }
         out += "  \"steps\": [";
+        let mut previous = (0, &t.x0);
         for (i, s) in t.steps.iter().enumerate() {
             out += if i == 0 { "\n    " } else { ",\n    " };
-            out += &pad(&step_json_in(s, form), 2);
+            out += &pad(&step_json_after(s, form, Some(previous)), 2);
+            previous = (s.step, &s.iterate);
         }
         out += if t.steps.is_empty() {
             "],\n"
