@@ -19,9 +19,9 @@ pub mod render;
 pub mod run;
 
 pub use render::{
-    ExactForm, JsonWriter, SAME_AS_PREVIOUS, outcome_json, render, scalar_json, scalar_json_in,
-    scalar_text, step_json, step_json_after, step_json_in, to_json, to_json_in, vector_json,
-    vector_json_in,
+    ExactForm, JsonWriter, SAME_AS_IN_STEP, SAME_AS_PREVIOUS, outcome_json, render, scalar_json,
+    scalar_json_in, scalar_text, step_json, step_json_after, step_json_in, to_json, to_json_in,
+    vector_json, vector_json_in,
 };
 pub use run::{
     Header, Outcome, Recorder, RunOptions, StepRecord, Trace, record, record_with_oracle, run,

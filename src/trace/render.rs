@@ -165,6 +165,10 @@ pub fn to_json_in<S: Number>(trace: &Trace<S>, form: ExactForm) -> Value {
 /// vector is the same, so it is written once (fixtures/README.md, "Exact vectors in traces").
 pub const SAME_AS_PREVIOUS: &str = "previous_step.iterate";
 
+/// The targets of a `shared-hex` back-reference from a state vector: the same step's vectors,
+/// in the order a state vector equal to several of them names the first.
+pub const SAME_AS_IN_STEP: [&str; 3] = ["gradient", "iterate", "query"];
+
 /// `{"same_as": target}`: a `shared-hex` vector equal to one written before it.
 fn same_as(target: &str) -> Value {
     json!({ "same_as": target })
@@ -202,13 +206,10 @@ pub fn step_json_after<S: Number>(
     };
     let mut state = Map::new();
     for (name, v) in &s.state.vectors {
-        let earlier = [
-            ("gradient", &s.gradient),
-            ("iterate", &s.iterate),
-            ("query", &s.query),
-        ];
-        let value = match earlier
+        let earlier = [&s.gradient, &s.iterate, &s.query];
+        let value = match SAME_AS_IN_STEP
             .iter()
+            .zip(earlier)
             .find(|(_, w)| refer && S::written_identically(w, v))
         {
             Some((target, _)) => same_as(target),
@@ -939,7 +940,6 @@ impl StepText {
             self.vector::<S>(buf, &s.query, DEPTH + 1, record);
         }
         let written = [gradient, iterate, (&s.query, start..buf.len())];
-        const NAMES: [&str; 3] = ["gradient", "iterate", "query"];
         buf.extend_from_slice(STATE);
         // Sorted by name as serde_json's map orders them; a name given twice keeps its last value,
         // as inserting into that map does. The order is kept as indices in a reused Vec.
@@ -985,19 +985,15 @@ impl StepText {
                                 .iter()
                                 .position(|(w, _)| S::written_identically(w, v))
                             {
-                                Some(i) => same_as_text(buf, NAMES[i], DEPTH + 2),
+                                Some(i) => same_as_text(buf, SAME_AS_IN_STEP[i], DEPTH + 2),
                                 None => self.vector::<S>(buf, v, DEPTH + 2, Decimals::Format),
                             }
                             continue;
                         }
-                        let same = true
-                            .then(|| {
-                                written
-                                    .iter()
-                                    .zip(&decimals)
-                                    .find(|((w, _), _)| S::written_identically(w, v))
-                            })
-                            .flatten();
+                        let same = written
+                            .iter()
+                            .zip(&decimals)
+                            .find(|((w, _), _)| S::written_identically(w, v));
                         match same {
                             Some((_, ranges)) if !ranges.is_empty() && ranges.len() == v.len() => {
                                 self.vector::<S>(buf, v, DEPTH + 2, Decimals::Copy(ranges));

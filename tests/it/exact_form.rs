@@ -67,20 +67,30 @@ fn streamed(
     steps: usize,
     form: ExactForm,
 ) -> Value {
+    streamed_with(
+        problem,
+        optimizer,
+        schedule,
+        steps,
+        form,
+        &RunOptions::default(),
+    )
+}
+
+/// [`streamed`] with run options.
+fn streamed_with(
+    problem: &str,
+    optimizer: &str,
+    schedule: &str,
+    steps: usize,
+    form: ExactForm,
+    options: &RunOptions,
+) -> Value {
     let p = problem::from_spec(problem).unwrap();
     let o = OptimizerConfig::from_spec(optimizer).unwrap();
     let s = Schedule::from_spec(schedule).unwrap();
     let mut writer = JsonWriter::with_form(Vec::new(), form);
-    trace::record::<Rational>(
-        p.as_ref(),
-        &o,
-        &s,
-        None,
-        steps,
-        &RunOptions::default(),
-        &mut writer,
-    )
-    .unwrap();
+    trace::record::<Rational>(p.as_ref(), &o, &s, None, steps, options, &mut writer).unwrap();
     serde_json::from_slice(&writer.into_inner()).unwrap()
 }
 
@@ -187,22 +197,17 @@ fn a_trace_says_the_same_in_both_forms() {
                 assert!(s[key]["numerator"].is_string(), "{key} is not shared-hex");
             }
         }
-        // Every vector written in full differs from every other one it could have named.
-        let references = hex["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| {
-                std::iter::once(&s["query"]).chain(s["state"].as_object().unwrap().values())
-            })
-            .filter(|v| v.get("same_as").is_some())
-            .count();
+        let references = no_vector_twice(&hex, &resolved);
         let expected = match optimizer {
             // Query = x_{k−1} at every step, and the previous-iterate state = the query.
             o if o.starts_with("heavy-ball") => 2 * steps,
             // NAG queries the look-ahead point x_{k−1} + μ·v_{k−1}, which is x₀ only at step 1
             // (v₀ = 0); its state is the buffer.
             o if o.starts_with("nag") => 1,
+            // PyTorch queries θ_{k−1} at every step; its first buffer is the gradient itself
+            // (b₁ = g₁, undampened, torch/optim/sgd.py), later ones are not.
+            o if o.starts_with("pytorch") => steps + 1,
+            // FISTA: counted by `no_vector_twice`, which checks each one.
             _ => references,
         };
         assert_eq!(references, expected, "{problem} {optimizer}");
@@ -212,6 +217,103 @@ fn a_trace_says_the_same_in_both_forms() {
             assert!(hex_text < decimal_text, "{hex_text} ≥ {decimal_text}");
         }
     }
+}
+
+/// Checks that a `shared-hex` document names every repeated vector it may name and only equal
+/// ones: each query written in full differs from the previous recorded step's iterate when that
+/// step is k − 1 (x₀ for k = 1), each state vector written in full differs from the step's
+/// gradient, iterate and query, and each reference resolves (in `resolved`) to the vector it
+/// names. Returns the number of references.
+fn no_vector_twice(hex: &Value, resolved: &Value) -> usize {
+    let read = |v: &Value, at: &str| read_exact_vector(v, at).unwrap();
+    let mut previous = (0u64, read(&resolved["x0"], "/x0"));
+    let mut references = 0;
+    let steps = hex["steps"].as_array().unwrap();
+    for (i, (s, r)) in steps
+        .iter()
+        .zip(resolved["steps"].as_array().unwrap())
+        .enumerate()
+    {
+        let k = s["k"].as_u64().unwrap();
+        let query = read(&r["query"], "query");
+        let follows = previous.0 + 1 == k;
+        if s["query"].get("same_as").is_some() {
+            references += 1;
+            assert!(
+                follows && query == previous.1,
+                "step {i}: a wrong query reference"
+            );
+        } else {
+            assert!(
+                !follows || query != previous.1,
+                "step {i}: the query is written twice"
+            );
+        }
+        let named = ["gradient", "iterate", "query"].map(|key| read(&r[key], key));
+        for (name, v) in s["state"].as_object().unwrap() {
+            if !(v.is_array() || v.get("numerators").is_some() || v.get("same_as").is_some()) {
+                continue; // a scalar
+            }
+            let value = read(&r["state"][name], name);
+            match v.get("same_as").and_then(Value::as_str) {
+                Some(target) => {
+                    references += 1;
+                    let at = ["gradient", "iterate", "query"]
+                        .iter()
+                        .position(|t| *t == target)
+                        .unwrap();
+                    assert_eq!(value, named[at], "step {i}: {name} names {target}");
+                }
+                None => assert!(
+                    named.iter().all(|w| *w != value),
+                    "step {i}: state {name} is written twice"
+                ),
+            }
+        }
+        previous = (k, read(&r["iterate"], "iterate"));
+    }
+    references
+}
+
+/// A thinned run (every 2nd step and the last, as `--keep-every 2` keeps them) names the previous
+/// iterate only where the step before was recorded: of heavy ball's kept steps 2, 4, 6, 7 only
+/// step 7 follows a kept step, so one query is a reference and three are written in full; every
+/// state vector is its query (4 references); resolved, the document says what the `decimal` one
+/// says.
+#[test]
+fn a_thinned_trace_refers_back_only_to_recorded_steps() {
+    let options = RunOptions {
+        keep_every: 2,
+        ..RunOptions::default()
+    };
+    let run = |form| {
+        streamed_with(
+            "quadratic:dim=4,seed=6",
+            "heavy-ball:momentum=9/10",
+            "constant:lr=1/8",
+            7,
+            form,
+            &options,
+        )
+    };
+    let (decimal, hex) = (run(ExactForm::Decimal), run(ExactForm::SharedHex));
+    let ks: Vec<u64> = hex["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["k"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ks, [2, 4, 6, 7]);
+    let resolved = resolve_trace_references(&hex).unwrap();
+    assert_eq!(no_vector_twice(&hex, &resolved), 1 + 4);
+    let queries: Vec<bool> = hex["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["query"].get("same_as").is_some())
+        .collect();
+    assert_eq!(queries, [false, false, false, true]);
+    assert!(same_values(&decimal, &resolved, "") > 0);
 }
 
 /// Back-references are only where they can be resolved: each bad one is a one-line

@@ -354,7 +354,9 @@ fn the_streamed_trace_is_the_collected_trace() {
 /// header field). The writer formats numbers from the vectors' storage, reduces exact entries
 /// by the denominator's known primes and copies repeated exact vectors as text; this reference
 /// does none of that (it builds the same `shared-hex` back-references from the collected trace,
-/// with `step_json_after`). Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
+/// with `step_json_after`, so this shows the writer agrees with the tree builder; that the
+/// references are right is `exact_form::a_trace_says_the_same_in_both_forms` and
+/// `a_thinned_trace_refers_back_only_to_recorded_steps`). Runs cover ℚ (heavy ball, whose previous iterate is its query point; FISTA
 /// with scalar state; a zero entry), f64 (−0.0, a divergence), bounded f64 and MPFR.
 #[test]
 fn the_streamed_trace_is_serde_jsons_pretty_layout_byte_for_byte() {

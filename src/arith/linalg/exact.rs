@@ -156,6 +156,8 @@ pub struct QVec {
     num: Vec<Integer>,
     den: Integer,
     /// The primes of `den` (a cache derived from the data's denominators; not part of the value).
+    /// Invariant: when `Some`, it lists *every* prime of `den` (every constructor and operation
+    /// keeps it so or sets `None`); `dot`'s lowest terms without a gcd depend on it.
     primes: Primes,
 }
 
@@ -556,6 +558,7 @@ impl Vector<Rational> for QVec {
         // SAFETY: `den` is positive (a product of positive denominators divided by a common
         // factor) and coprime to `s`: every prime of `den` is in `primes` (those of the two
         // factors), and `common_factor` divided out each one's full common power.
+        debug_assert!(den > 0 && Integer::from(s.gcd_ref(&den)) == 1);
         unsafe { Rational::from_canonical(s, den) }
     }
     fn is_finite(&self) -> bool {
