@@ -682,3 +682,38 @@ fn the_rate_cursor_holds_a_power_until_it_is_multiplied_out() {
         assert_eq!(r.exact(), Some(&want), "step {k}, asked again");
     }
 }
+
+/// Asked only now and then, the cursor's exact rate is still the closed form: after steps whose
+/// rate nobody multiplied out, the power is recomputed, not multiplied once by the factor. By
+/// hand for lr = 2, factor = 1/3: γ₁ = 2, γ₅ = 2/81, γ₆ = 2/243, γ₉ = 2/6561.
+#[test]
+fn the_rate_cursor_multiplies_out_correctly_after_steps_nobody_asked_for() {
+    let s = Schedule::from_spec("exponential:lr=2,factor=1/3").unwrap();
+    let mut r = s.rates();
+    let mut at = |k: usize| {
+        while r.step() < k {
+            r.advance();
+        }
+        r.exact().cloned()
+    };
+    assert_eq!(at(1), Some(q(2, 1)));
+    assert_eq!(at(5), Some(q(2, 81)));
+    assert_eq!(at(6), Some(q(2, 243)));
+    assert_eq!(at(9), Some(q(2, 6561)));
+}
+
+/// `ExactRate::to_rational` multiplies a power out and passes a value through; by hand
+/// 2·(1/3)⁴ = 2/81 and 5·(1/2)⁰ = 5.
+#[test]
+fn an_exact_rate_multiplies_its_power_out() {
+    let (two, five, third, half) = (q(2, 1), q(5, 1), q(1, 3), q(1, 2));
+    let power = |base, factor, exponent| ExactRate::Power {
+        base,
+        factor,
+        exponent,
+    };
+    assert_eq!(power(&two, &third, 4).to_rational(), Some(q(2, 81)));
+    assert_eq!(power(&five, &half, 0).to_rational(), Some(q(5, 1)));
+    assert_eq!(ExactRate::Value(Some(&third)).to_rational(), Some(q(1, 3)));
+    assert_eq!(ExactRate::Value(None).to_rational(), None);
+}
