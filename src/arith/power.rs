@@ -20,10 +20,10 @@
 //! The result is therefore bit for bit the exact value rounded once, which
 //! `tests/it/power.rs` checks against the exact computation for random `(base, factor, n)` in
 //! every format, and with a constructed tie that must take the fallback. With `p` = the target
-//! precision + 64 + ⌈log₂(n + 1)⌉ bits, the relative width of the enclosure is below
-//! 2^-(target + 60) (each of the O(n) directed roundings widens it by at most one unit in the
-//! p-th bit, relatively), so the fallback is taken only for values within 2^-60 relative of a
-//! rounding boundary.
+//! precision + 64 + the bit length of n + 1 (⌊log₂(n + 1)⌋ + 1, at least ⌈log₂(n + 1)⌉) bits,
+//! the relative width of the enclosure is below 2^-(target + 60) (each of the O(n) directed
+//! roundings widens it by at most one unit in the p-th bit, relatively), so the fallback is taken
+//! only for values within 2^-60 relative of a rounding boundary.
 //!
 //! Cost: O(log n) multiplications at p bits for a fresh enclosure, one multiplication per end when
 //! n advances by one; independent of the exact value's size.
@@ -120,8 +120,9 @@ impl PowerEnclosure {
     }
 }
 
-/// The working precision for a target of `target` bits at exponent `n`: wide enough that the
-/// accumulated directed roundings stay 60 bits below the target's last place (module docs).
+/// The working precision for a target of `target` bits at exponent `n`: `target` + 64 + the bit
+/// length of n + 1 (saturating), wide enough that the accumulated directed roundings stay 60 bits
+/// below the target's last place (module docs).
 pub fn working_precision(target: u32, n: u64) -> u32 {
     let log_n = 64 - n.saturating_add(1).leading_zeros();
     target.saturating_add(64).saturating_add(log_n)

@@ -699,7 +699,7 @@ impl Rates<'_> {
         if let (Some(target), Some((base, factor, n))) =
             (S::rounding_precision(), schedule.power_form(k))
         {
-            // A wider enclosure as n grows (working_precision adds ⌈log₂(n+1)⌉ bits): rebuilt
+            // A wider enclosure as n grows (working_precision adds the bit length of n + 1): rebuilt
             // about log₂ n times in a run.
             let p = working_precision(target, n);
             if self.enclosure.as_ref().is_none_or(|e| e.precision() != p) {
@@ -729,6 +729,23 @@ mod tests {
         assert_eq!(changes, [false, true, true, true, true, false]);
         let flat = Schedule::from_spec("cosine:lr=1/2,min_lr=1/2,period=4").unwrap();
         assert!((1..=6).all(|k| !flat.changes_at(k)));
+    }
+
+    /// The cursor's enclosure is rebuilt whenever the working precision grows with the exponent
+    /// (`power::working_precision`: 53 + 64 + the bit length of n + 1 for f64, tested by hand in
+    /// `tests/it/power.rs`), so that its width stays 60 bits below the last place.
+    #[test]
+    fn the_cursors_enclosure_has_the_working_precision_of_each_exponent() {
+        let s = Schedule::from_spec("exponential:lr=1/10,factor=9/10").unwrap();
+        let mut r = s.rates();
+        for k in 1..=20usize {
+            r.advance();
+            let _: f64 = r.learning_rate().unwrap();
+            // n + 1 = k
+            let bit_length = usize::BITS - k.leading_zeros();
+            let precision = r.enclosure.as_ref().map(PowerEnclosure::precision);
+            assert_eq!(precision, Some(53 + 64 + bit_length), "step {k}");
+        }
     }
 
     #[test]

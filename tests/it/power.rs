@@ -7,7 +7,9 @@
 //! `tests/it/formats.rs` and `tests/it/scalar_laws.rs`). Each property is written once over the
 //! scalar and instantiated per arithmetic.
 
-use momentum_oracle::arith::power::{Path, exact_power, fallbacks, nearest_power};
+use momentum_oracle::arith::power::{
+    Path, PowerEnclosure, exact_power, fallbacks, nearest_power, working_precision,
+};
 use momentum_oracle::arith::{Number, round_to_f32, with_mpfr_precision};
 use momentum_oracle::optim::{ExactRate, Schedule};
 use proptest::prelude::*;
@@ -155,4 +157,110 @@ fn a_power_on_a_rounding_tie_takes_the_exact_fallback_in_every_format() {
     with_mpfr_precision(200, || {
         a_tie_takes_the_exact_fallback_and_rounds_to_even::<Float>(200)
     });
+}
+
+/// `working_precision(t, n)` is t + 64 + the bit length of n + 1, i.e. ⌊log₂(n + 1)⌋ + 1 (at
+/// least the ⌈log₂(n + 1)⌉ the module's error argument needs), saturating. By hand: n + 1 = 1, 2,
+/// 3, 4 have bit lengths 1, 2, 2, 3; 1000 and 1024 lie in [2⁹, 2¹⁰) and [2¹⁰, 2¹¹): 10 and 11;
+/// u64::MAX + 1 saturates to u64::MAX, 64 bits.
+#[test]
+fn the_working_precision_is_the_target_plus_64_plus_the_bit_length_of_n_plus_one() {
+    for (target, n, want) in [
+        (53, 0, 53 + 64 + 1),
+        (53, 1, 53 + 64 + 2),
+        (53, 2, 53 + 64 + 2),
+        (53, 3, 53 + 64 + 3),
+        (24, 999, 24 + 64 + 10),
+        (24, 1023, 24 + 64 + 11),
+        (53, u64::MAX, 53 + 64 + 64),
+    ] {
+        assert_eq!(
+            working_precision(target, n),
+            want,
+            "target {target}, n = {n}"
+        );
+    }
+    assert_eq!(working_precision(u32::MAX, 7), u32::MAX, "saturates");
+}
+
+/// An enclosure and both ends of what it returns carry the precision it was built at (the rate
+/// cursor compares it with the working precision to decide whether to rebuild).
+#[test]
+fn an_enclosure_reports_the_precision_it_was_built_at() {
+    for p in [2, 80, 117] {
+        let mut e =
+            PowerEnclosure::new(&Rational::from((1, 3)), &Rational::from((9, 10)), p).unwrap();
+        assert_eq!(e.precision(), p);
+        let (lo, hi) = e.at(5).unwrap();
+        assert_eq!((lo.prec(), hi.prec()), (p, p));
+    }
+}
+
+/// `lo ≤ base·factor^n ≤ hi`, compared exactly (MPFR values are dyadic rationals).
+fn encloses(ends: &(Float, Float), base: &Rational, factor: &Rational, n: u64) -> bool {
+    let exact = exact_power(base, factor, n);
+    ends.0.to_rational().unwrap() <= exact && exact <= ends.1.to_rational().unwrap()
+}
+
+/// Whatever order the exponents are asked in, `PowerEnclosure::at` encloses the exact power; the
+/// same `n` asked again gives the same ends; `n + 1` after `n` is one product per end by the
+/// factor's end, rounded outward (the O(1) step of the schedules' cursor); any other move is a
+/// recomputation, the ends of a fresh enclosure. With base 1 the ends are the power's own ends
+/// (1 is exact at every precision). The chain is checked not to coincide with recomputation at
+/// every step (it rounds once per step, a fresh power once), so each of the three cases is
+/// distinguished from the others.
+#[test]
+fn an_enclosure_advances_by_one_product_per_step_and_recomputes_on_any_other_move() {
+    let (one, factor, p) = (Rational::from(1), Rational::from((9, 10)), 64);
+    let fresh = |n: u64| {
+        PowerEnclosure::new(&one, &factor, p)
+            .unwrap()
+            .at(n)
+            .unwrap()
+    };
+    let factor_lo = Float::with_val_round(p, &factor, rug::float::Round::Down).0;
+    let factor_hi = Float::with_val_round(p, &factor, rug::float::Round::Up).0;
+    let mut e = PowerEnclosure::new(&one, &factor, p).unwrap();
+    let mut previous = e.at(0).unwrap();
+    assert_eq!(
+        previous,
+        (Float::with_val(p, 1), Float::with_val(p, 1)),
+        "factor^0 = 1"
+    );
+    let mut chain_differs_from_fresh = false;
+    for n in 1..=40 {
+        let ends = e.at(n).unwrap();
+        let chain = (
+            Float::with_val_round(p, &previous.0 * &factor_lo, rug::float::Round::Down).0,
+            Float::with_val_round(p, &previous.1 * &factor_hi, rug::float::Round::Up).0,
+        );
+        assert_eq!(ends, chain, "n = {n}: one outward-rounded product per end");
+        assert!(encloses(&ends, &one, &factor, n), "n = {n}");
+        assert_eq!(e.at(n).unwrap(), ends, "n = {n} asked again");
+        chain_differs_from_fresh |= ends != fresh(n);
+        previous = ends;
+    }
+    assert!(
+        chain_differs_from_fresh,
+        "the chain never differed from recomputation"
+    );
+    // Backwards by one, backwards further, forwards by more than one: recomputed.
+    for n in [39, 10, 25, 3] {
+        let ends = e.at(n).unwrap();
+        assert_eq!(ends, fresh(n), "n = {n} after a jump");
+        assert!(encloses(&ends, &one, &factor, n), "n = {n}");
+    }
+}
+
+/// 2^n with n = MPFR's maximal exponent e_max is above MPFR's largest finite number
+/// (1 − 2^-p)·2^e_max: the upper end overflows to +∞ (the lower end, rounded down, stays finite),
+/// and the enclosure declines rather than return an infinite end; the exact value decides then.
+#[test]
+fn an_enclosure_beyond_mpfrs_exponent_range_declines() {
+    let (one, two) = (Rational::from(1), Rational::from(2));
+    let mut e = PowerEnclosure::new(&one, &two, 64).unwrap();
+    let e_max = u64::try_from(rug::float::exp_max()).unwrap();
+    assert_eq!(e.at(e_max), None);
+    let two_10 = Float::with_val(64, 1024);
+    assert_eq!(e.at(10), Some((two_10.clone(), two_10)), "2^10 is exact");
 }

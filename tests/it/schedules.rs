@@ -12,7 +12,9 @@ use momentum_oracle::arith::linalg::Vector;
 use momentum_oracle::compare::{compare, first_rate_change, predict_schedule_breakage};
 use momentum_oracle::identities::{schedule_breakage, sutskever_velocity};
 use momentum_oracle::optim::keras::KerasState;
-use momentum_oracle::optim::{Optimizer, OptimizerConfig, Query, Schedule, StepContext, strategy};
+use momentum_oracle::optim::{
+    ExactRate, Optimizer, OptimizerConfig, Query, Schedule, StepContext, strategy,
+};
 use momentum_oracle::problem::Evaluate;
 use momentum_oracle::problem::Problem;
 use momentum_oracle::problem::quadratic::QuadraticProblem;
@@ -603,4 +605,116 @@ fn an_unknown_schedule_key_lists_the_keys_of_that_schedule() {
             "{spec}: {err}"
         );
     }
+}
+
+/// The power schedules (step, exponential) decide a change from their exponents and parameters
+/// without multiplying the power out; the lists are by hand (γ_k below each spec), and every
+/// answer agrees with comparing the exact values γ_k and γ_{k−1}, a different computation. The
+/// edge cases are the ones the decision has to name: factor 0 (γ₁ = lr·0⁰ = lr, then 0), factor
+/// 1 and lr 0 (constant), a factor above 1.
+#[test]
+fn a_power_schedule_changes_exactly_when_its_value_does() {
+    for (spec, changes) in [
+        // 1, 1/2, 1/4, …
+        (
+            "exponential:lr=1,factor=1/2",
+            [false, true, true, true, true, true, true],
+        ),
+        // 1, 2, 4, …
+        (
+            "exponential:lr=1,factor=2",
+            [false, true, true, true, true, true, true],
+        ),
+        // 1, 0, 0, …
+        (
+            "exponential:lr=1,factor=0",
+            [false, true, false, false, false, false, false],
+        ),
+        // 0, 0, …
+        ("exponential:lr=0,factor=1/2", [false; 7]),
+        // 1, 1, …
+        ("exponential:lr=1,factor=1", [false; 7]),
+        // 1, 1, 1, 1/2, 1/2, 1/2, 1/4
+        (
+            "step:lr=1,factor=1/2,every=3",
+            [false, false, false, true, false, false, true],
+        ),
+        // 1, 1, 0, 0, …
+        (
+            "step:lr=1,factor=0,every=2",
+            [false, false, true, false, false, false, false],
+        ),
+        ("step:lr=0,factor=1/2,every=1", [false; 7]),
+        ("step:lr=1/3,factor=1,every=1", [false; 7]),
+    ] {
+        let s = Schedule::from_spec(spec).unwrap();
+        let got: Vec<bool> = (1..=7).map(|k| s.changes_at(k)).collect();
+        assert_eq!(got, changes, "{spec}");
+        for k in 2..=40 {
+            assert_eq!(
+                s.changes_at(k),
+                s.exact(k) != s.exact(k - 1),
+                "{spec} at step {k}"
+            );
+        }
+    }
+}
+
+/// The rate cursor stands at the step `advance` returns; it holds a power schedule's rate as the
+/// power `lr·factor^(k−1)` until `exact` multiplies it out, and then as that value (asked again,
+/// the same). By hand for lr = 2, factor = 1/3: 2, 2/3, 2/9, 2/27, 2/81.
+#[test]
+fn the_rate_cursor_holds_a_power_until_it_is_multiplied_out() {
+    let (two, third) = (q(2, 1), q(1, 3));
+    let s = Schedule::from_spec("exponential:lr=2,factor=1/3").unwrap();
+    let mut r = s.rates();
+    assert_eq!(r.step(), 0);
+    for (k, want) in (1..).zip([q(2, 1), q(2, 3), q(2, 9), q(2, 27), q(2, 81)]) {
+        assert_eq!(r.advance(), k);
+        assert_eq!(r.step(), k);
+        let power = ExactRate::Power {
+            base: &two,
+            factor: &third,
+            exponent: k as u64 - 1,
+        };
+        assert_eq!(r.current(), power, "step {k}");
+        assert_eq!(r.exact(), Some(&want), "step {k}");
+        assert_eq!(r.current(), ExactRate::Value(Some(&want)), "step {k}");
+        assert_eq!(r.exact(), Some(&want), "step {k}, asked again");
+    }
+}
+
+/// Asked only now and then, the cursor's exact rate is still the closed form: after steps whose
+/// rate nobody multiplied out, the power is recomputed, not multiplied once by the factor. By
+/// hand for lr = 2, factor = 1/3: γ₁ = 2, γ₅ = 2/81, γ₆ = 2/243, γ₉ = 2/6561.
+#[test]
+fn the_rate_cursor_multiplies_out_correctly_after_steps_nobody_asked_for() {
+    let s = Schedule::from_spec("exponential:lr=2,factor=1/3").unwrap();
+    let mut r = s.rates();
+    let mut at = |k: usize| {
+        while r.step() < k {
+            r.advance();
+        }
+        r.exact().cloned()
+    };
+    assert_eq!(at(1), Some(q(2, 1)));
+    assert_eq!(at(5), Some(q(2, 81)));
+    assert_eq!(at(6), Some(q(2, 243)));
+    assert_eq!(at(9), Some(q(2, 6561)));
+}
+
+/// `ExactRate::to_rational` multiplies a power out and passes a value through; by hand
+/// 2·(1/3)⁴ = 2/81 and 5·(1/2)⁰ = 5.
+#[test]
+fn an_exact_rate_multiplies_its_power_out() {
+    let (two, five, third, half) = (q(2, 1), q(5, 1), q(1, 3), q(1, 2));
+    let power = |base, factor, exponent| ExactRate::Power {
+        base,
+        factor,
+        exponent,
+    };
+    assert_eq!(power(&two, &third, 4).to_rational(), Some(q(2, 81)));
+    assert_eq!(power(&five, &half, 0).to_rational(), Some(q(5, 1)));
+    assert_eq!(ExactRate::Value(Some(&third)).to_rational(), Some(q(1, 3)));
+    assert_eq!(ExactRate::Value(None).to_rational(), None);
 }
