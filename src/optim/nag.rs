@@ -47,6 +47,31 @@ use crate::error::Result;
 use crate::problem::Oracle;
 use crate::spec::{EntryInfo, ParamInfo, Spec};
 
+/// The exact step both NAG forms share, with θ₋ = θ_{k−1} stored: y = θ + μ(θ − θ₋) as one
+/// linear combination (one denominator, normalised once, as heavy ball's step), the gradient at
+/// y, θ₊ = y − γg, and θ₋ ← θ, θ ← θ₊ (the predictor–corrector identity of the module
+/// documentation).
+fn exact_look_ahead_step<S: Scalar>(
+    params: &mut S::Vector,
+    previous: &mut S::Vector,
+    mu: &S,
+    neg_lr: &S,
+    oracle: &mut dyn Oracle<S>,
+    query: &mut Query<S>,
+    r: crate::arith::Rounding,
+) -> Result<()> {
+    query.point.clone_from(params);
+    let neg_mu = -mu.clone();
+    query
+        .point
+        .axpy_chain(&[(mu, &*params), (&neg_mu, &*previous)], r);
+    oracle.gradient_into(&query.point, &mut query.gradient)?;
+    let mut next = query.point.clone();
+    next.axpy(neg_lr, &query.gradient, r);
+    *previous = std::mem::replace(params, next);
+    Ok(())
+}
+
 const PARAMS: &[ParamInfo] = &[ParamInfo {
     key: "momentum",
     help: "μ in [0, 1) (required)",
@@ -175,19 +200,16 @@ impl<S: Scalar> Optimizer<S> for Nag {
         let mu = S::from_rational(&self.momentum);
         let neg_lr = -ctx.learning_rate.clone();
         if S::EXACT {
-            // In ℚ, with θ₋ = θ_{k−1} stored: y = θ + μ(θ − θ₋) as one combination, and
-            // θ₊ = y − γg (the predictor–corrector identity of the module documentation); the
-            // velocity θ₊ − θ is formed only when recorded.
-            query.point.clone_from(&state.params);
-            let neg_mu = -mu.clone();
-            query
-                .point
-                .axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.second)], r);
-            oracle.gradient_into(&query.point, &mut query.gradient)?;
-            let mut next = query.point.clone();
-            next.axpy(&neg_lr, &query.gradient, r);
-            state.second = std::mem::replace(&mut state.params, next);
-            return Ok(());
+            // In ℚ θ₋ = θ_{k−1} is stored; the velocity θ₊ − θ is formed only when recorded.
+            return exact_look_ahead_step(
+                &mut state.params,
+                &mut state.second,
+                &mu,
+                &neg_lr,
+                oracle,
+                query,
+                r,
+            );
         }
         // The documented order (point = θ, point += μv; v = μv, v += −γg; θ += v), each line
         // one pass for f64 into storage the run reuses.
@@ -285,17 +307,16 @@ impl<S: Scalar> Optimizer<S> for NagPc {
         let mu = S::from_rational(&self.momentum);
         let minus_lr = -ctx.learning_rate.clone();
         if S::EXACT {
-            // In ℚ the order is immaterial: y = x + μx − μx₋ as one linear combination, formed
-            // over one denominator and normalised once (as heavy ball's step).
-            let point = &mut query.point;
-            point.clone_from(&state.params);
-            let neg_mu = -mu.clone();
-            point.axpy_chain(&[(&mu, &state.params), (&neg_mu, &state.previous)], r);
-            oracle.gradient_into(&query.point, &mut query.gradient)?;
-            let mut next = query.point.clone();
-            next.axpy(&minus_lr, &query.gradient, r);
-            state.previous = std::mem::replace(&mut state.params, next);
-            return Ok(());
+            // In ℚ the order is immaterial (`exact_look_ahead_step`).
+            return exact_look_ahead_step(
+                &mut state.params,
+                &mut state.previous,
+                &mu,
+                &minus_lr,
+                oracle,
+                query,
+                r,
+            );
         }
         // The documented order (d = x − x₋, y = mul_add(d, μ, x), x₊ = mul_add(g, −γ, y)) without
         // allocating: d in the gradient's buffer (which the gradient then overwrites), x₊ in
