@@ -724,12 +724,7 @@ fn reindented(buf: &mut Vec<u8>, range: std::ops::Range<usize>, extra: usize) {
 /// `{"denominator": hex, "numerators": [hex, …]}` at `depth`, as serde_json lays out
 /// [`vector_json_in`]'s object.
 fn shared_hex(buf: &mut Vec<u8>, den: &rug::Integer, nums: &[rug::Integer], depth: usize) {
-    buf.push(b'{');
-    newline(buf, depth + 1);
-    buf.extend_from_slice(b"\"denominator\": \"");
-    text::write_hex(buf, den);
-    buf.extend_from_slice(b"\",");
-    newline(buf, depth + 1);
+    hex_denominator(buf, den, depth);
     buf.extend_from_slice(b"\"numerators\": ");
     if nums.is_empty() {
         buf.extend_from_slice(b"[]");
@@ -757,12 +752,7 @@ fn shared_hex(buf: &mut Vec<u8>, den: &rug::Integer, nums: &[rug::Integer], dept
 fn scalar_text_in(buf: &mut Vec<u8>, w: &Written, form: ExactForm, depth: usize) {
     match (form, w) {
         (ExactForm::SharedHex, Written::Exact(q)) => {
-            buf.push(b'{');
-            newline(buf, depth + 1);
-            buf.extend_from_slice(b"\"denominator\": \"");
-            text::write_hex(buf, q.denom());
-            buf.extend_from_slice(b"\",");
-            newline(buf, depth + 1);
+            hex_denominator(buf, q.denom(), depth);
             buf.extend_from_slice(b"\"numerator\": \"");
             text::write_hex(buf, q.numer());
             buf.push(b'"');
@@ -781,6 +771,17 @@ fn same_as_text(buf: &mut Vec<u8>, target: &str, depth: usize) {
     json_str(buf, target);
     newline(buf, depth);
     buf.push(b'}');
+}
+
+/// The opening shared by `shared-hex` vectors and numbers: `{`, then `"denominator": "hex",` on its
+/// own line at `depth + 1`, and the next line's indentation.
+fn hex_denominator(buf: &mut Vec<u8>, den: &rug::Integer, depth: usize) {
+    buf.push(b'{');
+    newline(buf, depth + 1);
+    buf.extend_from_slice(b"\"denominator\": \"");
+    text::write_hex(buf, den);
+    buf.extend_from_slice(b"\",");
+    newline(buf, depth + 1);
 }
 
 /// One entry of a step's `state` object: an index into its vectors or its scalars.
