@@ -144,7 +144,7 @@ fn tiny_threshold(format: Format) -> Rational {
 }
 
 /// The pattern IEEE 754-2008 prescribes for `q`, found without the implementation.
-fn reference_bits(format: Format, q: &Rational, subnormals: Subnormals) -> u64 {
+pub(crate) fn reference_bits(format: Format, q: &Rational, subnormals: Subnormals) -> u64 {
     let sign = if *q < 0 { sign_bit(format) } else { 0 };
     if *q == 0 {
         return 0;

@@ -21,6 +21,7 @@ mod fixtures;
 mod float_text;
 mod format_fixtures;
 mod formats;
+mod ftz;
 mod generators;
 mod gradients;
 mod hostile;
