@@ -207,6 +207,14 @@ fn tininess_is_decided_after_rounding() {
     assert_eq!((z(a) * &z(b)).value().to_bits(), 0);
     assert!((a * b).is_subnormal());
     assert_eq!((z(-a) * &z(b)).value().to_bits(), (-0.0f64).to_bits());
+    // (1 − 2⁻⁵³)·2⁻¹⁰²² = 2⁻¹⁰²² − 2⁻¹⁰⁷⁵: gradual underflow rounds the tie between the subnormal
+    // 2⁻¹⁰²² − 2⁻¹⁰⁷⁴ (odd) and 2⁻¹⁰²² (even) up to 2⁻¹⁰²², but with 53 bits and the exponent
+    // unbounded the value is exact and below 2⁻¹⁰²²: tiny, flushed. The native result equals
+    // 2⁻¹⁰²² here and is still wrong, so 2⁻¹⁰²² itself must take the exact decision.
+    let below_one = 1.0 - p(-53);
+    assert_eq!(below_one * min, min);
+    assert_eq!((z(below_one) * &z(min)).value().to_bits(), 0);
+    assert_eq!((z(-below_one) * &z(min)).value().to_bits(), (-0.0f64).to_bits());
     // Halving 2⁻¹⁰²² is exact in gradual underflow (a subnormal) and flushes to zero here.
     assert_eq!((z(-min) * &z(0.5)).value().to_bits(), (-0.0f64).to_bits());
     // The difference of two neighbours just above 2⁻¹⁰²² is one subnormal ulp: flushed.
