@@ -7,8 +7,12 @@
 //! compare f64-trace --dim 1000000 --steps 10     # the f64 runner per step vs the fused kernel
 //! compare trace --problem quadratic:dim=50,seed=6 --optimizer heavy-ball:momentum=9/10 \
 //!     --schedule constant:lr=1/8 --arith exact --steps 400 --keep-every 1 \
-//!     [--exact-form shared-hex]                                # the `trace` command
+//!     [--exact-form shared-hex] [--serial]                     # the `trace` command
 //! ```
+//!
+//! `--serial` keeps the run and its gaps on one thread (`RunOptions::parallel_gap_bits = None`);
+//! by default an exact run hands its large gaps to a second thread, and `bench/compare` reports
+//! both.
 //!
 //! `compare trace` is the CLI's `trace` in-process: the same run and the same streamed JSON
 //! writer ([`StreamRequest`]), its document written to a sink (`/dev/null`'s cost, no terminal),
@@ -211,6 +215,12 @@ fn time_trace(args: &[String]) {
                     steps,
                     options: RunOptions {
                         keep_every,
+                        // `--serial`: the whole run and its writing on this thread.
+                        parallel_gap_bits: if args.iter().any(|a| a == "--serial") {
+                            None
+                        } else {
+                            RunOptions::default().parallel_gap_bits
+                        },
                         ..RunOptions::default()
                     },
                 },

@@ -39,7 +39,7 @@ mod oracle;
 pub mod wrappers;
 
 pub use bounded_oracle::{BoundedOracle, FloatingOracle};
-pub use oracle::{Evaluate, F64RoundingBound, Oracle};
+pub use oracle::{Evaluate, F64RoundingBound, GapJob, Oracle};
 pub use quadratic_form::{GradientForm, QuadraticForm, QuadraticOracle};
 
 use std::fmt::Debug;

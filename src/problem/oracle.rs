@@ -54,6 +54,48 @@ pub trait Oracle<S: Number> {
     /// # Errors
     /// As for [`Oracle::value`].
     fn gap(&mut self, x: &S::Vector) -> Result<Option<S>>;
+
+    /// [`Oracle::gap`] at `x`, its costly part packed, where the oracle can, as a job that owns
+    /// what it reads, so that the caller may run it on another thread while the run goes on.
+    ///
+    /// The runner asks for it at the steps it keeps when an exact run's numbers have grown large
+    /// enough to pay for a second thread ([`crate::trace::RunOptions::parallel_gap_bits`]): at
+    /// d = 50 the dot product of an exact gap costs more than the step itself. The job's value
+    /// is [`Oracle::gap`]'s, exactly (the default computes it now), and whatever the oracle
+    /// caches for its next gradient is cached as [`Oracle::gap`] would.
+    ///
+    /// # Errors
+    /// As for [`Oracle::gap`]; the job itself cannot fail.
+    fn gap_job(&mut self, x: &S::Vector) -> Result<GapJob<S>> {
+        Ok(GapJob::Ready(self.gap(x)?))
+    }
+}
+
+/// A gap `f(x) − f*` that is either known or left to compute ([`Oracle::gap_job`]).
+pub enum GapJob<S> {
+    /// Already computed (`None`: f* unknown in this arithmetic).
+    Ready(Option<S>),
+    /// To compute by calling the closure, on whichever thread.
+    Later(Box<dyn FnOnce() -> Option<S> + Send>),
+}
+
+impl<S> GapJob<S> {
+    /// The gap, computing it here if it was left to compute.
+    pub fn compute(self) -> Option<S> {
+        match self {
+            GapJob::Ready(gap) => gap,
+            GapJob::Later(job) => job(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for GapJob<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GapJob::Ready(_) => "GapJob::Ready",
+            GapJob::Later(_) => "GapJob::Later",
+        })
+    }
 }
 
 /// Rigorous bounds on the rounding error of a problem's f64 oracle at one point `x̂`: how far the

@@ -1,9 +1,11 @@
 //! The quadratic `f(x) = f* + ½(x − x*)ᵀA(x − x*)` shared by the quadratic, lower-bound and
 //! least-squares families, and its oracle in every arithmetic.
 
+use std::sync::Arc;
+
 use rug::Rational;
 
-use super::{Oracle, check_dim, to_vector};
+use super::{GapJob, Oracle, check_dim, to_vector};
 use crate::arith::Scalar;
 use crate::arith::linalg::{Matrix, QMat, Vector};
 use crate::error::{Error, Result};
@@ -101,6 +103,8 @@ impl QuadraticForm {
             form: self.form,
             half: S::from_ratio(1, 2),
             cache: None,
+            product_reused: true,
+            shared: None,
         }
     }
 
@@ -152,6 +156,13 @@ pub struct QuadraticOracle<S: Scalar> {
     half: S,
     /// The last point whose gap was computed and `A(x − x*)` there (see `centred_product`).
     cache: Option<(S::Vector, S::Vector)>,
+    /// Whether the last cached product was the next gradient's (GD, heavy ball, PyTorch query
+    /// the new iterate; NAG, FISTA, OGM a look-ahead point): [`Oracle::gap_job`] then keeps the
+    /// product on this thread for the gradient and leaves only the dot product to the job, or
+    /// else leaves the whole gap to the job.
+    product_reused: bool,
+    /// `(A, x*, ½)` for jobs that form `A(x − x*)` themselves, shared rather than copied per job.
+    shared: Option<Arc<(S::Matrix, S::Vector, S)>>,
 }
 
 impl<S: Scalar> QuadraticOracle<S> {
@@ -164,7 +175,8 @@ impl<S: Scalar> QuadraticOracle<S> {
     /// it (an exact trace of d = 50 spent a tenth of its time copying big vectors here).
     fn centred_product(&mut self, x: &S::Vector) -> S::Vector {
         if let Some((cx, ad)) = self.cache.take() {
-            if cx == *x {
+            self.product_reused = cx == *x;
+            if self.product_reused {
                 return ad;
             }
         }
@@ -196,8 +208,16 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
         match self.form {
             GradientForm::Centered => match self.cache.take() {
                 // The cached product moves into `out` (as `centred_product` returns it).
-                Some((cx, ad)) if cx == *x => *out = ad,
-                _ => self.a.matvec_centered_into(x, &self.x_star, out),
+                Some((cx, ad)) if cx == *x => {
+                    self.product_reused = true;
+                    *out = ad;
+                }
+                cached => {
+                    if cached.is_some() {
+                        self.product_reused = false;
+                    }
+                    self.a.matvec_centered_into(x, &self.x_star, out);
+                }
             },
             GradientForm::Linear => *out = self.gradient(x)?,
         }
@@ -218,5 +238,40 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
         d.clone_from(x);
         self.cache = Some((d, ad));
         Ok(Some(gap))
+    }
+    fn gap_job(&mut self, x: &S::Vector) -> Result<GapJob<S>> {
+        if !S::EXACT {
+            // A floating gap costs about what handing it to another thread does.
+            return Ok(GapJob::Ready(self.gap(x)?));
+        }
+        check_dim::<S>("quadratic gap", self.dim(), x)?;
+        if let Some(form) = self.a.centered_form(x, &self.x_star) {
+            return Ok(GapJob::Ready(Some(form * &self.half)));
+        }
+        if self.product_reused {
+            // The same operations as `gap`, the dot product in the job on copies.
+            let mut d = x.clone();
+            d.sub_assign(&self.x_star);
+            let ad = self.a.matvec(&d);
+            let job_ad = ad.clone();
+            self.cache = Some((x.clone(), ad));
+            let half = self.half.clone();
+            return Ok(GapJob::Later(Box::new(move || {
+                Some(d.dot(&job_ad) * &half)
+            })));
+        }
+        // The next gradient is elsewhere: nothing to cache, the product goes to the job too.
+        self.cache = None;
+        let shared = Arc::clone(self.shared.get_or_insert_with(|| {
+            Arc::new((self.a.clone(), self.x_star.clone(), self.half.clone()))
+        }));
+        let x = x.clone();
+        Ok(GapJob::Later(Box::new(move || {
+            let (a, x_star, half) = &*shared;
+            let mut d = x;
+            d.sub_assign(x_star);
+            let ad = a.matvec(&d);
+            Some(d.dot(&ad) * half)
+        })))
     }
 }

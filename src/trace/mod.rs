@@ -24,6 +24,6 @@ pub use render::{
     vector_json, vector_json_in,
 };
 pub use run::{
-    Header, Outcome, Recorder, RunOptions, StepRecord, Trace, record, record_with_oracle, run,
-    run_with_oracle,
+    DEFAULT_PARALLEL_GAP_BITS, Header, Outcome, Recorder, RunOptions, StepRecord, Trace, record,
+    record_with_oracle, run, run_with_oracle,
 };

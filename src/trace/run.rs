@@ -12,13 +12,15 @@
 //! [`RunOptions::step_budget`] is refused up front. A floating run whose iterate or state becomes
 //! infinite or NaN ends with [`Outcome::Diverged`], the offending step recorded — never a panic.
 
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
 use rug::Rational;
 
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Rounding, Scalar};
 use crate::error::{Error, Result};
 use crate::optim::{Optimizer, OptimizerConfig, Query, Schedule, StateRecord, StepContext};
-use crate::problem::{Evaluate, Oracle, Problem, to_vector};
+use crate::problem::{Evaluate, GapJob, Oracle, Problem, to_vector};
 
 /// Options of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +33,15 @@ pub struct RunOptions {
     pub step_budget: usize,
     /// Record every `keep_every`-th step (and always the last); 1 records all.
     pub keep_every: usize,
+    /// Exact runs compute a kept step's gap on a second thread, overlapped with the next step,
+    /// once d times the widest entry's bit count reaches this, on a machine with more than one
+    /// core (`None`: never). The trace is the same either way, entry for entry and byte for
+    /// byte; only the wall time differs.
+    pub parallel_gap_bits: Option<u64>,
 }
+
+/// [`RunOptions::parallel_gap_bits`]' default: d · bits = 2¹⁵.
+pub const DEFAULT_PARALLEL_GAP_BITS: u64 = 1 << 15;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -42,6 +52,9 @@ impl Default for RunOptions {
             size_budget_bits: 1 << 20,
             step_budget: 1_000_000,
             keep_every: 1,
+            // Below this a gap costs about what handing it to the other thread and back does
+            // (tens of microseconds).
+            parallel_gap_bits: Some(DEFAULT_PARALLEL_GAP_BITS),
         }
     }
 }
@@ -297,61 +310,171 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
     // The query point and gradient of every step go into these buffers (see `Query`); a recorded
     // step takes them and leaves empty ones, so an unrecorded step allocates nothing.
     let mut query = Query::empty();
-    for k in 1..=steps {
-        // O(1) per step whatever k (Schedule::rates): floating runs round the step and
-        // exponential schedules' power from a fixed-precision enclosure; exact runs multiply the
-        // previous rate by the factor; the optimizer gets the exact rate as the schedule holds it.
-        rates.advance();
-        let learning_rate: S = rates.learning_rate()?;
-        let ctx = StepContext {
-            step: k,
-            learning_rate: &learning_rate,
-            exact_learning_rate: rates.current(),
-            rounding: options.rounding,
+    let dim = x0.len() as u64;
+    // On one core a second thread only adds the hand-over.
+    let gap_threshold = options
+        .parallel_gap_bits
+        .filter(|_| S::EXACT && cores() > 1);
+    std::thread::scope(|scope| {
+        let mut gaps = GapPipe::new(scope);
+        let mut steps_of_run = || -> Result<Outcome> {
+            for k in 1..=steps {
+                // O(1) per step whatever k (Schedule::rates): floating runs round the step and
+                // exponential schedules' power from a fixed-precision enclosure; exact runs
+                // multiply the previous rate by the factor; the optimizer gets the exact rate as
+                // the schedule holds it.
+                rates.advance();
+                let learning_rate: S = rates.learning_rate()?;
+                let ctx = StepContext {
+                    step: k,
+                    learning_rate: &learning_rate,
+                    exact_learning_rate: rates.current(),
+                    rounding: options.rounding,
+                };
+                optimizer.step(&mut state, &ctx, oracle, &mut query)?;
+                let check = optimizer.state_check(&state);
+                if !check.finite {
+                    let iterate = optimizer.iterate(&state).clone();
+                    let record = optimizer.record(&state);
+                    let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
+                    let query = take_query(optimizer, &state, &mut query);
+                    gaps.flush(recorder)?;
+                    recorder.step(StepRecord {
+                        step: k,
+                        learning_rate,
+                        query: query.point,
+                        gradient: query.gradient,
+                        iterate,
+                        state: record,
+                        gap: None,
+                    })?;
+                    return Ok(Outcome::Diverged { step: k, what });
+                }
+                if S::EXACT && check.max_bits > options.size_budget_bits {
+                    return Err(Error::SizeBudgetExceeded {
+                        step: k,
+                        bits: check.max_bits,
+                        budget: options.size_budget_bits,
+                    });
+                }
+                if k % keep_every == 0 || k == steps {
+                    // Copies of the iterate and state only for the steps the trace keeps.
+                    let iterate = optimizer.iterate(&state).clone();
+                    let record = optimizer.record(&state);
+                    let parallel = gap_threshold
+                        .is_some_and(|bits| dim.saturating_mul(check.max_bits) >= bits);
+                    let gap = if parallel {
+                        oracle.gap_job(&iterate)?
+                    } else {
+                        GapJob::Ready(oracle.gap(&iterate)?)
+                    };
+                    let query = take_query(optimizer, &state, &mut query);
+                    gaps.push(
+                        StepRecord {
+                            step: k,
+                            learning_rate,
+                            query: query.point,
+                            gradient: query.gradient,
+                            iterate,
+                            state: record,
+                            gap: None,
+                        },
+                        gap,
+                        recorder,
+                    )?;
+                }
+            }
+            Ok(Outcome::Completed)
         };
-        optimizer.step(&mut state, &ctx, oracle, &mut query)?;
-        let check = optimizer.state_check(&state);
-        if !check.finite {
-            let iterate = optimizer.iterate(&state).clone();
-            let record = optimizer.record(&state);
-            let what = non_finite(&iterate, &record).unwrap_or_else(|| "state".into());
-            let query = take_query(optimizer, &state, &mut query);
-            recorder.step(StepRecord {
-                step: k,
-                learning_rate,
-                query: query.point,
-                gradient: query.gradient,
-                iterate,
-                state: record,
-                gap: None,
-            })?;
-            return recorder.finish(&Outcome::Diverged { step: k, what });
-        }
-        if S::EXACT && check.max_bits > options.size_budget_bits {
-            return Err(Error::SizeBudgetExceeded {
-                step: k,
-                bits: check.max_bits,
-                budget: options.size_budget_bits,
-            });
-        }
-        if k % keep_every == 0 || k == steps {
-            // Copies of the iterate and state only for the steps the trace keeps.
-            let iterate = optimizer.iterate(&state).clone();
-            let record = optimizer.record(&state);
-            let gap = oracle.gap(&iterate)?;
-            let query = take_query(optimizer, &state, &mut query);
-            recorder.step(StepRecord {
-                step: k,
-                learning_rate,
-                query: query.point,
-                gradient: query.gradient,
-                iterate,
-                state: record,
-                gap,
-            })?;
+        let ran = steps_of_run();
+        // A step whose gap was still being computed is recorded before the run ends, whether it
+        // completed or failed, as it would have been without the second thread.
+        let flushed = gaps.flush(recorder);
+        let outcome = ran?;
+        flushed?;
+        recorder.finish(&outcome)
+    })
+}
+
+/// The cores this process may use (1 when the platform cannot say).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+type Job<S> = Box<dyn FnOnce() -> Option<S> + Send>;
+
+/// Kept steps on their way to the recorder, in order: a step whose gap is a job waits (one step
+/// at most) while a second thread computes the gap and this one computes the next step, then
+/// writes the previous record. Memory: one record and two jobs in flight, whatever the length.
+struct GapPipe<'scope, 'env, S: Number> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    /// Jobs out and gaps back, once the first job spawned the thread.
+    worker: Option<(SyncSender<Job<S>>, Receiver<Option<S>>)>,
+    /// The record whose gap the worker is computing.
+    pending: Option<StepRecord<S>>,
+}
+
+impl<'scope, 'env, S: Number> GapPipe<'scope, 'env, S> {
+    fn new(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        GapPipe {
+            scope,
+            worker: None,
+            pending: None,
         }
     }
-    recorder.finish(&Outcome::Completed)
+
+    /// Records `record` with `gap`: now when the gap is known, after the next push when it is a
+    /// job.
+    fn push(
+        &mut self,
+        mut record: StepRecord<S>,
+        gap: GapJob<S>,
+        recorder: &mut dyn Recorder<S>,
+    ) -> Result<()> {
+        match gap {
+            GapJob::Ready(gap) => {
+                self.flush(recorder)?;
+                record.gap = gap;
+                recorder.step(record)
+            }
+            GapJob::Later(job) => {
+                let scope = self.scope;
+                let (jobs, _) = self.worker.get_or_insert_with(|| {
+                    // Capacity 1 each way: the job of this step queues behind the previous one.
+                    let (jobs, inbox) = sync_channel::<Job<S>>(1);
+                    let (outbox, gaps) = sync_channel::<Option<S>>(1);
+                    scope.spawn(move || {
+                        for job in inbox {
+                            if outbox.send(job()).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    (jobs, gaps)
+                });
+                jobs.send(job).map_err(|_| worker_gone())?;
+                self.flush(recorder)?;
+                self.pending = Some(record);
+                Ok(())
+            }
+        }
+    }
+
+    /// Records the pending step, waiting for its gap.
+    fn flush(&mut self, recorder: &mut dyn Recorder<S>) -> Result<()> {
+        let Some(mut record) = self.pending.take() else {
+            return Ok(());
+        };
+        let (_, gaps) = self.worker.as_ref().ok_or_else(worker_gone)?;
+        record.gap = gaps.recv().map_err(|_| worker_gone())?;
+        recorder.step(record)
+    }
+}
+
+/// The gap thread ends only when the run drops its channel, or by panicking (which the scope
+/// re-raises when it joins), so this error is not expected to reach a caller.
+fn worker_gone() -> Error {
+    Error::unsupported("the thread computing exact gaps stopped")
 }
 
 /// The recorded step's query: the runner's buffers (left empty for the next step to refill), the

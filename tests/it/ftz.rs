@@ -20,7 +20,11 @@ use crate::formats::reference_bits;
 
 /// The test's own DAZ: a subnormal read as a zero of its sign.
 fn daz(x: f64) -> f64 {
-    if x.is_subnormal() { 0.0f64.copysign(x) } else { x }
+    if x.is_subnormal() {
+        0.0f64.copysign(x)
+    } else {
+        x
+    }
 }
 
 fn exact(x: f64) -> Rational {
@@ -179,7 +183,10 @@ fn signed_zeros_and_nan_follow_ieee_under_flush_to_zero() {
     assert_eq!((z(0.0) / &z(-3.0)).value().to_bits(), (-0.0f64).to_bits());
     // A subnormal operand is a signed zero (DAZ): −2⁻¹⁰⁷⁴ · 1 = −0, not −2⁻¹⁰⁷⁴.
     let smallest = f64::from_bits(1);
-    assert_eq!((z(-smallest) * &z(1.0)).value().to_bits(), (-0.0f64).to_bits());
+    assert_eq!(
+        (z(-smallest) * &z(1.0)).value().to_bits(),
+        (-0.0f64).to_bits()
+    );
     assert_eq!(z(smallest).value().to_bits(), 0);
     // NaN stays NaN whatever it meets (its exact value does not exist).
     assert!((z(f64::NAN) + &z(1.0)).value().is_nan());
@@ -214,7 +221,10 @@ fn tininess_is_decided_after_rounding() {
     let below_one = 1.0 - p(-53);
     assert_eq!(below_one * min, min);
     assert_eq!((z(below_one) * &z(min)).value().to_bits(), 0);
-    assert_eq!((z(-below_one) * &z(min)).value().to_bits(), (-0.0f64).to_bits());
+    assert_eq!(
+        (z(-below_one) * &z(min)).value().to_bits(),
+        (-0.0f64).to_bits()
+    );
     // Halving 2⁻¹⁰²² is exact in gradual underflow (a subnormal) and flushes to zero here.
     assert_eq!((z(-min) * &z(0.5)).value().to_bits(), (-0.0f64).to_bits());
     // The difference of two neighbours just above 2⁻¹⁰²² is one subnormal ulp: flushed.
@@ -244,7 +254,10 @@ fn the_other_operations_of_the_arithmetic() {
     assert_eq!(Ftz::new(-720.0).exp().map(|x| x.value().to_bits()), Some(0));
     assert_eq!(Ftz::new(1.0).ln().map(Ftz::value), Some(0.0));
     assert_eq!(Ftz::cos_pi(&Rational::from(1)).map(Ftz::value), Some(-1.0));
-    assert_eq!(Ftz::new(0.75).written(), momentum_oracle::arith::Written::Binary64(0.75));
+    assert_eq!(
+        Ftz::new(0.75).written(),
+        momentum_oracle::arith::Written::Binary64(0.75)
+    );
 }
 
 #[test]
@@ -253,7 +266,11 @@ fn an_ftz_matrix_multiplies_like_f64_away_from_underflow_and_flushes_near_it() {
     let rows = vec![
         vec![Rational::from((1, 2)), Rational::from(0), Rational::from(3)],
         vec![Rational::from(0); 3],
-        vec![Rational::from(0), Rational::from((-1, 4)), Rational::from(0)],
+        vec![
+            Rational::from(0),
+            Rational::from((-1, 4)),
+            Rational::from(0),
+        ],
     ];
     let q = QMat::from_rows(&rows).expect("a matrix");
     let m = FtzMat::from_exact(&q);
@@ -267,7 +284,10 @@ fn an_ftz_matrix_multiplies_like_f64_away_from_underflow_and_flushes_near_it() {
     let x = vec![Ftz::new(min), Ftz::new(0.0), Ftz::new(min)];
     let y: Vec<f64> = m.matvec(&x).into_iter().map(Ftz::value).collect();
     assert_eq!(y, vec![3.0 * min, 0.0, 0.0]);
-    assert!((0.5 * min + 3.0 * min) != 3.0 * min, "gradual underflow would keep the half");
+    assert!(
+        (0.5 * min + 3.0 * min) != 3.0 * min,
+        "gradual underflow would keep the half"
+    );
     // Entries converted with flush-to-zero: 2⁻¹⁰⁷⁰ is subnormal in f64 and becomes 0.
     let tiny = QMat::from_rows(&[vec![Rational::from(1) >> 1070u32]]).expect("a matrix");
     let t = FtzMat::from_exact(&tiny);

@@ -568,3 +568,215 @@ fn an_unplanned_divergent_step_is_recorded_as_in_the_full_run() {
         assert_eq!(t.steps.last(), f.steps.last(), "{spec}");
     }
 }
+
+/// An oracle that passes everything to the quadratic's and counts the gaps it packed as jobs for
+/// the second thread, so that a test of that thread can tell that it ran.
+struct CountingJobs<'a> {
+    inner: &'a mut dyn problem::Oracle<Rational>,
+    later: usize,
+}
+
+impl problem::Oracle<Rational> for CountingJobs<'_> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn value(
+        &mut self,
+        x: &momentum_oracle::arith::linalg::QVec,
+    ) -> momentum_oracle::error::Result<Rational> {
+        self.inner.value(x)
+    }
+    fn gradient(
+        &mut self,
+        x: &momentum_oracle::arith::linalg::QVec,
+    ) -> momentum_oracle::error::Result<momentum_oracle::arith::linalg::QVec> {
+        self.inner.gradient(x)
+    }
+    fn gradient_into(
+        &mut self,
+        x: &momentum_oracle::arith::linalg::QVec,
+        out: &mut momentum_oracle::arith::linalg::QVec,
+    ) -> momentum_oracle::error::Result<()> {
+        self.inner.gradient_into(x, out)
+    }
+    fn gap(
+        &mut self,
+        x: &momentum_oracle::arith::linalg::QVec,
+    ) -> momentum_oracle::error::Result<Option<Rational>> {
+        self.inner.gap(x)
+    }
+    fn gap_job(
+        &mut self,
+        x: &momentum_oracle::arith::linalg::QVec,
+    ) -> momentum_oracle::error::Result<problem::GapJob<Rational>> {
+        let job = self.inner.gap_job(x)?;
+        if matches!(job, problem::GapJob::Later(_)) {
+            self.later += 1;
+        }
+        Ok(job)
+    }
+}
+
+/// The exact trace of `optimizer` on a d = 6 quadratic, its gaps on a second thread from the
+/// first step (`parallel_gap_bits` 0) or never, and how many gaps went to that thread.
+fn exact_trace_with_gaps(
+    optimizer: &str,
+    parallel: bool,
+    keep_every: usize,
+    size_budget_bits: u64,
+) -> (
+    momentum_oracle::error::Result<trace::Trace<Rational>>,
+    usize,
+) {
+    let p = problem::from_spec("quadratic:dim=6,L=1,m=1/20,seed=4").unwrap();
+    let config = OptimizerConfig::from_spec(optimizer).unwrap();
+    let mut quadratic = Rational::oracle(p.as_ref()).unwrap();
+    let mut oracle = CountingJobs {
+        inner: quadratic.as_mut(),
+        later: 0,
+    };
+    let x0 = problem::to_vector::<Rational>(&p.initial_point());
+    let options = RunOptions {
+        keep_every,
+        size_budget_bits,
+        parallel_gap_bits: parallel.then_some(0),
+        ..RunOptions::default()
+    };
+    let t = momentum_oracle::with_optimizer!(&config, o => trace::run_with_oracle(
+        o, &mut oracle, &Schedule::constant(q(1, 2)), &x0, 40, &options, ("quadratic", optimizer)));
+    (t, oracle.later)
+}
+
+#[test]
+fn a_gap_computed_on_a_second_thread_is_the_serial_gap() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Heavy ball and PyTorch query the new iterate (the job gets the dot product only); both NAG
+    // forms query a look-ahead point (the job forms A(x − x*) too).
+    for optimizer in [
+        "heavy-ball:momentum=9/10",
+        "pytorch:momentum=9/10,dampening=1/10",
+        "nag:momentum=9/10",
+        "nag-pc:momentum=9/10",
+    ] {
+        for keep_every in [1, 3] {
+            let (serial, none) = exact_trace_with_gaps(optimizer, false, keep_every, 1 << 20);
+            let (parallel, later) = exact_trace_with_gaps(optimizer, true, keep_every, 1 << 20);
+            let (serial, parallel) = (serial.unwrap(), parallel.unwrap());
+            assert_eq!(none, 0, "{optimizer}: no job without the option");
+            // One job per kept step on a machine with a second core; none on one core, where the
+            // runner stays serial (then this test compares two serial runs, and says so).
+            // Every keep_every-th step and the last.
+            let kept = 40 / keep_every + usize::from(40 % keep_every != 0);
+            if cores > 1 {
+                assert_eq!(
+                    later,
+                    serial.steps.len(),
+                    "{optimizer}: every kept gap as a job"
+                );
+            } else {
+                eprintln!("one core: the second thread was not used");
+                assert_eq!(later, 0);
+            }
+            assert_eq!(serial.steps.len(), kept);
+            assert!(serial.steps.iter().all(|s| s.gap.is_some()));
+            assert_eq!(serial, parallel, "{optimizer}, keep every {keep_every}");
+        }
+    }
+}
+
+#[test]
+fn a_run_stopped_by_its_size_budget_records_the_same_steps_with_a_gap_thread() {
+    // The error comes while the previous step's gap is on the other thread: that step is still
+    // recorded, as a serial run records it.
+    #[derive(Default)]
+    struct Steps(Vec<(usize, Option<Rational>)>);
+    impl trace::Recorder<Rational> for Steps {
+        fn start(&mut self, _: &trace::Header<Rational>) -> momentum_oracle::error::Result<()> {
+            Ok(())
+        }
+        fn step(&mut self, r: trace::StepRecord<Rational>) -> momentum_oracle::error::Result<()> {
+            self.0.push((r.step, r.gap));
+            Ok(())
+        }
+        fn finish(&mut self, _: &Outcome) -> momentum_oracle::error::Result<()> {
+            self.0.push((0, None));
+            Ok(())
+        }
+    }
+    let p = problem::from_spec("quadratic:dim=6,L=1,m=1/20,seed=4").unwrap();
+    let hb = OptimizerConfig::from_spec("heavy-ball:momentum=9/10").unwrap();
+    let record = |parallel: bool| {
+        let mut steps = Steps::default();
+        let options = RunOptions {
+            size_budget_bits: 300,
+            parallel_gap_bits: parallel.then_some(0),
+            ..RunOptions::default()
+        };
+        let r = trace::record::<Rational>(
+            p.as_ref(),
+            &hb,
+            &Schedule::constant(q(1, 2)),
+            None,
+            200,
+            &options,
+            &mut steps,
+        );
+        (r, steps.0)
+    };
+    let (serial, serial_steps) = record(false);
+    let (parallel, parallel_steps) = record(true);
+    let Err(Error::SizeBudgetExceeded { step, .. }) = serial else {
+        panic!("expected the size budget to stop the run: {serial:?}")
+    };
+    assert!(matches!(parallel, Err(Error::SizeBudgetExceeded { step: s, .. }) if s == step));
+    assert_eq!(
+        serial_steps.len(),
+        step - 1,
+        "steps 1..{step} recorded, no finish"
+    );
+    assert_eq!(serial_steps, parallel_steps);
+}
+
+#[test]
+fn an_exact_quadratics_gap_job_is_its_gap() {
+    let p = problem::from_spec("quadratic:dim=5,L=1,m=1/10,seed=3").unwrap();
+    let mut oracle = Rational::oracle(p.as_ref()).unwrap();
+    let x = problem::to_vector::<Rational>(&[q(1, 3), q(-2, 7), q(5, 1), q(0, 1), q(9, 11)]);
+    let y = problem::to_vector::<Rational>(&[q(2, 3), q(1, 7), q(-1, 1), q(3, 5), q(1, 11)]);
+    let want_x = oracle.gap(&x).unwrap();
+    let want_y = oracle.gap(&y).unwrap();
+    // f(x) − f* by hand from the problem's data: ½(x − x*)ᵀA(x − x*) with A and x* from the oracle's
+    // own gradient (∇f(x*) = 0, ∇f(x) = A(x − x*)): ½ (x − x*)·∇f(x), an independent formula.
+    let exact_gap = |oracle: &mut dyn problem::Oracle<Rational>,
+                     v: &momentum_oracle::arith::linalg::QVec| {
+        let g = oracle.gradient(v).unwrap();
+        let x_star = problem::to_vector::<Rational>(p.minimizer().unwrap().as_slice());
+        let mut d = v.clone();
+        momentum_oracle::arith::linalg::Vector::sub_assign(&mut d, &x_star);
+        momentum_oracle::arith::linalg::Vector::dot(&d, &g) / Rational::from(2)
+    };
+    assert_eq!(want_x, Some(exact_gap(oracle.as_mut(), &x)));
+    // Both paths: after a gap whose product the next gradient used (heavy ball's pattern) the
+    // job carries the dot product; after one it did not (NAG's), the whole gap.
+    for (point, want) in [(&x, &want_x), (&y, &want_y), (&x, &want_x)] {
+        let job = oracle.gap_job(point).unwrap();
+        assert!(matches!(job, problem::GapJob::Later(_)));
+        assert_eq!(&job.compute(), want);
+        // The next gradient at the same point (the cached product) is the gradient.
+        let g = oracle.gradient(point).unwrap();
+        assert_eq!(g, {
+            let mut fresh = Rational::oracle(p.as_ref()).unwrap();
+            fresh.gradient(point).unwrap()
+        });
+    }
+    for (point, want) in [(&x, &want_x), (&y, &want_y)] {
+        let job = oracle.gap_job(point).unwrap();
+        // A gradient elsewhere first: the job must not depend on the oracle's later state.
+        let _ = oracle.gradient(&y).unwrap();
+        assert_eq!(&job.compute(), want);
+    }
+    // f64 gaps stay on the calling thread (their cost is that of the hand-over).
+    let mut f = f64::oracle(p.as_ref()).unwrap();
+    let xf = problem::to_vector::<f64>(&[q(1, 3), q(-2, 7), q(5, 1), q(0, 1), q(9, 11)]);
+    assert!(matches!(f.gap_job(&xf).unwrap(), problem::GapJob::Ready(_)));
+}
