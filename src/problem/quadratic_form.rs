@@ -139,6 +139,13 @@ impl QuadraticForm {
     }
 }
 
+/// `(A, x*, ½)`: what a gap job that forms `A(x − x*)` itself reads.
+type GapData<S> = (
+    <S as crate::arith::Number>::Matrix,
+    <S as crate::arith::Number>::Vector,
+    S,
+);
+
 /// [`QuadraticForm`]'s oracle in arithmetic `S`.
 ///
 /// f64 operation order (with [`Vector`]'s sequential sums): centred gradient `d = x ⊖ x̂*`,
@@ -162,7 +169,7 @@ pub struct QuadraticOracle<S: Scalar> {
     /// else leaves the whole gap to the job.
     product_reused: bool,
     /// `(A, x*, ½)` for jobs that form `A(x − x*)` themselves, shared rather than copied per job.
-    shared: Option<Arc<(S::Matrix, S::Vector, S)>>,
+    shared: Option<Arc<GapData<S>>>,
 }
 
 impl<S: Scalar> QuadraticOracle<S> {

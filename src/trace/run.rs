@@ -403,13 +403,16 @@ pub(crate) fn cores() -> usize {
 
 type Job<S> = Box<dyn FnOnce() -> Option<S> + Send>;
 
+/// The gap thread's ends: jobs out, gaps back.
+type Worker<S> = (SyncSender<Job<S>>, Receiver<Option<S>>);
+
 /// Kept steps on their way to the recorder, in order: a step whose gap is a job waits (one step
 /// at most) while a second thread computes the gap and this one computes the next step, then
 /// writes the previous record. Memory: one record and two jobs in flight, whatever the length.
 struct GapPipe<'scope, 'env, S: Number> {
     scope: &'scope std::thread::Scope<'scope, 'env>,
     /// Jobs out and gaps back, once the first job spawned the thread.
-    worker: Option<(SyncSender<Job<S>>, Receiver<Option<S>>)>,
+    worker: Option<Worker<S>>,
     /// The record whose gap the worker is computing.
     pending: Option<StepRecord<S>>,
 }

@@ -44,6 +44,9 @@ fn expected(operands: &[f64], native: f64, q: impl FnOnce() -> Option<Rational>)
     }
 }
 
+/// An operation in ℚ (`None` where it is undefined).
+type ExactOp = Box<dyn Fn(Rational, Rational) -> Option<Rational>>;
+
 fn same_bits(got: Ftz, want: u64) -> bool {
     let g = got.value();
     g.to_bits() == want || (g.is_nan() && f64::from_bits(want).is_nan())
@@ -101,7 +104,7 @@ proptest! {
         let (fa, fb) = (Ftz::new(a), Ftz::new(b));
         let (x, y) = (daz(a), daz(b));
         prop_assert_eq!(fa.value().to_bits(), x.to_bits(), "DAZ of {:e}", a);
-        let ops: [(&str, Ftz, f64, Box<dyn Fn(Rational, Rational) -> Option<Rational>>); 4] = [
+        let ops: [(&str, Ftz, f64, ExactOp); 4] = [
             ("+", fa + &fb, x + y, Box::new(|p, q| Some(p + q))),
             ("-", fa - &fb, x - y, Box::new(|p, q| Some(p - q))),
             ("*", fa * &fb, x * y, Box::new(|p, q| Some(p * q))),
