@@ -16,6 +16,7 @@ mod conformance_formats;
 mod conventions;
 mod coverage;
 mod diagnosis;
+mod envelope;
 mod exact_form;
 mod fixtures;
 mod float_text;
