@@ -164,7 +164,8 @@ impl QuadraticProblem {
         }
         let l_max = spectrum.iter().max().cloned().expect("non-empty");
         let a = QMat::from_rows(&m)?.with_norm_bound(l_max);
-        let form = QuadraticForm::new(a, minimizer, optimum, GradientForm::Centered)?;
+        let form = QuadraticForm::new(a, minimizer, optimum, GradientForm::Centered)?
+            .with_eigenbasis(&spectrum, &reflections);
         Ok(QuadraticProblem {
             spectrum,
             reflections,

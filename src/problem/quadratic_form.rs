@@ -7,7 +7,7 @@ use rug::Rational;
 
 use super::{GapJob, Oracle, check_dim, to_vector};
 use crate::arith::Scalar;
-use crate::arith::linalg::{Matrix, QMat, Vector};
+use crate::arith::linalg::{Matrix, QMat, QVec, Vector};
 use crate::error::{Error, Result};
 
 /// How the oracle forms the gradient. Both are `A(x − x*)` exactly; they differ in f64 rounding
@@ -31,6 +31,27 @@ pub struct QuadraticForm {
     f_star: Rational,
     b: Vec<Rational>,
     form: GradientForm,
+    /// `A = Q diag(λ) Qᵀ` when the form was built that way ([`QuadraticForm::with_eigenbasis`]).
+    eigen: Option<Arc<EigenForm>>,
+}
+
+/// `A = Q diag(λ) Qᵀ` with `Q = H₁⋯H_r` a product of Householder reflections
+/// `H = I − 2vvᵀ/(vᵀv)`: an exact gap is then ½ Σ λᵢ eᵢ² with `e = Qᵀ(x − x*)`, one weighted
+/// sum of squares and r cheap reflections (a reflection vector has small entries) where
+/// ½ dᵀ(Ad) multiplies two kilobit numerators per entry. The same rational either way.
+#[derive(Debug, PartialEq)]
+pub struct EigenForm {
+    spectrum: QVec,
+    /// The reflection vectors scaled to integers (the same reflections), in the order
+    /// `Qᵀ = H_r⋯H₁` applies them: H₁ first.
+    reflections: Vec<Vec<rug::Integer>>,
+}
+
+impl EigenForm {
+    /// `½ Σ λᵢ eᵢ²`, `e = Qᵀd`.
+    fn gap(&self, d: &QVec) -> Rational {
+        d.reflected_weighted_square_sum(&self.reflections, &self.spectrum) / 2u32
+    }
 }
 
 impl QuadraticForm {
@@ -65,7 +86,31 @@ impl QuadraticForm {
             f_star,
             b,
             form,
+            eigen: None,
         })
+    }
+
+    /// The same form, told that its Hessian is `H₁⋯H_r diag(spectrum) H_r⋯H₁` for the
+    /// Householder vectors `reflections` (the `quadratic` family builds it so). Exact gaps then use
+    /// the eigenbasis ([`EigenForm`]); nothing else changes, and floating oracles never use it.
+    ///
+    /// The caller vouches for the identity, which is not re-checked (`QuadraticProblem::new`
+    /// builds `A` from these very data; `tests/it/gradients.rs` compares the two gaps).
+    pub(crate) fn with_eigenbasis(
+        mut self,
+        spectrum: &[Rational],
+        reflections: &[Vec<Rational>],
+    ) -> Self {
+        // v and cv give the same reflection: the numerators over v's shared denominator.
+        let reflections = reflections
+            .iter()
+            .map(|v| QVec::from_scalars(v).numerators().to_vec())
+            .collect();
+        self.eigen = Some(Arc::new(EigenForm {
+            spectrum: QVec::from_scalars(spectrum),
+            reflections,
+        }));
+        self
     }
 
     /// The Hessian.
@@ -105,6 +150,11 @@ impl QuadraticForm {
             cache: None,
             product_reused: true,
             shared: None,
+            eigen: self
+                .eigen
+                .as_ref()
+                .filter(|_| S::EXACT)
+                .map(|e| (Arc::clone(e), Arc::new(QVec::from_scalars(&self.x_star)))),
         }
     }
 
@@ -170,9 +220,24 @@ pub struct QuadraticOracle<S: Scalar> {
     product_reused: bool,
     /// `(A, x*, ½)` for jobs that form `A(x − x*)` themselves, shared rather than copied per job.
     shared: Option<Arc<GapData<S>>>,
+    /// The eigenbasis and x*, for exact oracles of a form that has one.
+    eigen: Option<(Arc<EigenForm>, Arc<QVec>)>,
 }
 
 impl<S: Scalar> QuadraticOracle<S> {
+    /// The gap at `x` by the eigenbasis, as a job that owns what it reads: when the form has an
+    /// eigenbasis and the arithmetic is exact (`x` is then a [`QVec`]).
+    fn eigen_job(&self, x: &S::Vector) -> Option<impl FnOnce() -> S + Send + 'static> {
+        let (eigen, x_star) = self.eigen.as_ref()?;
+        let x = (x as &dyn std::any::Any).downcast_ref::<QVec>()?.clone();
+        let (eigen, x_star) = (Arc::clone(eigen), Arc::clone(x_star));
+        Some(move || {
+            let mut d = x;
+            d.sub_assign(&x_star);
+            S::from_rational(&eigen.gap(&d))
+        })
+    }
+
     /// `A(x − x*)`, from the cache when `x` is the point of the last gap.
     ///
     /// Only [`Oracle::gap`] fills the cache: along a run the gap is asked at the new iterate of a
@@ -232,6 +297,11 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
     }
     fn gap(&mut self, x: &S::Vector) -> Result<Option<S>> {
         check_dim::<S>("quadratic gap", self.dim(), x)?;
+        if let Some(job) = self.eigen_job(x) {
+            // Nothing cached: the next gradient forms A(x − x*) itself, the multiplication by
+            // small entries that the gap no longer needs.
+            return Ok(Some(job()));
+        }
         if let Some(form) = self.a.centered_form(x, &self.x_star) {
             // One pass, nothing cached: the next gradient's own pass costs no more than the
             // cache's copy of `x` and its comparison would.
@@ -252,6 +322,9 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
             return Ok(GapJob::Ready(self.gap(x)?));
         }
         check_dim::<S>("quadratic gap", self.dim(), x)?;
+        if let Some(job) = self.eigen_job(x) {
+            return Ok(GapJob::Later(Box::new(move || Some(job()))));
+        }
         if let Some(form) = self.a.centered_form(x, &self.x_star) {
             return Ok(GapJob::Ready(Some(form * &self.half)));
         }

@@ -104,14 +104,14 @@ proptest! {
             let eg = Envelope::from_rational(g);
             let fg = eg.v;
             // TF's θ update uses the old buffer: γ(g + μb) = γg + γμb.
-            tf.1 = tf.1 - (flr * fg + flr * fmu * tf.0);
+            tf.1 -= flr * fg + flr * fmu * tf.0;
             tf.0 = fmu * tf.0 + fg;
             b = Rational::from(&mu * &b) + g;
             theta -= Rational::from(&lr * &b);
             eb = eb.mul_add(&emu, &eg, Rounding::Naive);
             etheta = eb.mul_add(&(-elr), &etheta, Rounding::Naive);
             naive.0 = naive.0 * fmu + fg;
-            naive.1 = naive.1 + naive.0 * -flr;
+            naive.1 += naive.0 * -flr;
             fused.0 = fused.0.mul_add(fmu, fg);
             fused.1 = fused.0.mul_add(-flr, fused.1);
             prop_assert!(encloses(&eb, &b, naive.0) && encloses(&eb, &b, fused.0), "{:?}", eb);

@@ -864,3 +864,39 @@ fn quickcheck_rosenbrock_minimiser_is_an_exact_zero() {
         .tests(64)
         .quickcheck(zero as fn(Quick<RosenbrockProblem>) -> bool);
 }
+
+proptest! {
+    #![proptest_config(crate::common::config("gradients", 128))]
+
+    /// The exact quadratic's gap, computed in its eigenbasis (½ Σ λᵢ (Qᵀd)ᵢ², squares and the
+    /// Householder reflections, `QVec::reflected_weighted_square_sum`), is ½ dᵀAd with the dense
+    /// Hessian the problem built (`QuadraticForm::value_exact`, plain rationals), on the serial
+    /// path and as a job; and an oracle of a form without an eigenbasis agrees.
+    #[test]
+    fn the_exact_gap_in_the_eigenbasis_is_half_d_transpose_a_d(
+        p in quadratic(QuadraticParams { dim: (1, 7), max_reflections: 3, ..QuadraticParams::default() }),
+        x in rationals(7),
+    ) {
+        let n = p.dim();
+        let x = &x[..n];
+        let form = p.form();
+        let want = form.value_exact(x) - form.optimal_value();
+        let xv = momentum_oracle::problem::to_vector::<Rational>(x);
+        let mut oracle = Rational::oracle(&p).unwrap();
+        prop_assert_eq!(oracle.gap(&xv).unwrap(), Some(want.clone()));
+        prop_assert_eq!(oracle.gap_job(&xv).unwrap().compute(), Some(want.clone()));
+        // The same Hessian with no eigenbasis: the dot-product path.
+        let plain = momentum_oracle::problem::QuadraticForm::new(
+            form.hessian().clone(),
+            form.minimizer().to_vec(),
+            form.optimal_value().clone(),
+            momentum_oracle::problem::GradientForm::Centered,
+        )
+        .unwrap();
+        let mut plain_oracle = plain.oracle::<Rational>();
+        prop_assert_eq!(
+            momentum_oracle::problem::Oracle::gap(&mut plain_oracle, &xv).unwrap(),
+            Some(want)
+        );
+    }
+}

@@ -459,6 +459,82 @@ impl QVec {
     pub fn norm_sq(&self) -> Rational {
         self.dot(self)
     }
+
+    /// `Σ wᵢ xᵢ²`, exactly, in lowest terms.
+    ///
+    /// # Panics
+    /// If the lengths differ.
+    pub fn weighted_square_sum(&self, w: &QVec) -> Rational {
+        self.reflected_weighted_square_sum(&[], w)
+    }
+
+    /// `Σ wᵢ eᵢ²` for `e = H_r⋯H₁ x` (H₁ applied first), `H = I − 2vvᵀ/(vᵀv)` the Householder
+    /// reflection of each integer vector `v` of `reflections`, exactly, in lowest terms.
+    ///
+    /// The exact quadratic's gap ½ Σ λᵢ eᵢ² in its eigenbasis (`problem::QuadraticForm`): squaring
+    /// a numerator costs GMP about 0.6 of multiplying two (symmetry), the weights and the
+    /// reflection vectors are small, and e is never reduced: each reflection is
+    /// e ← (s·e − 2(vᵀe)·v)/s with s = vᵀv, numerators times small numbers over a denominator times
+    /// s; only the sum is brought to lowest terms.
+    ///
+    /// # Panics
+    /// If the lengths differ, or a reflection vector is zero.
+    pub fn reflected_weighted_square_sum(
+        &self,
+        reflections: &[Vec<Integer>],
+        w: &QVec,
+    ) -> Rational {
+        use rug::Assign;
+        assert_eq!(self.num.len(), w.num.len(), "vector length mismatch");
+        let mut num = std::borrow::Cow::Borrowed(&self.num);
+        let mut den = self.den.clone();
+        let mut primes = self.primes.clone();
+        for v in reflections {
+            assert_eq!(v.len(), num.len(), "vector length mismatch");
+            let s = v.iter().fold(Integer::new(), |s, vi| s + vi * vi);
+            assert!(s != 0, "a reflection vector must be non-zero");
+            let mut t = Integer::new();
+            for (n, vi) in num.iter().zip(v) {
+                t += n * vi;
+            }
+            t <<= 1;
+            for (n, vi) in num.to_mut().iter_mut().zip(v) {
+                *n *= &s;
+                *n -= &t * vi;
+            }
+            primes = union(&primes, &factor(&s));
+            den *= &s;
+        }
+        let mut sum = Integer::new();
+        let mut square = Integer::new();
+        for (x, wi) in num.iter().zip(&w.num) {
+            if *wi != 0 {
+                square.assign(x.square_ref());
+                sum += &square * wi;
+            }
+        }
+        let den = Integer::from(den.square_ref()) * &w.den;
+        lowest_terms(sum, den, union(&primes, &w.primes))
+    }
+}
+
+/// `s / den` in lowest terms, dividing out only the known `primes` of `den` when it has them (a
+/// gcd of big numbers costs as much as the products that made them), else by a gcd.
+fn lowest_terms(s: Integer, den: Integer, primes: Primes) -> Rational {
+    if primes.is_none() {
+        return Rational::from((s, den));
+    }
+    let g = common_factor(&s, &den, primes.as_deref());
+    let (s, den) = if g == 1 {
+        (s, den)
+    } else {
+        (s.div_exact(&g), den.div_exact(&g))
+    };
+    // SAFETY: `den` is positive (a product of positive denominators divided by a common factor)
+    // and coprime to `s`: every prime of `den` is in `primes` (those of the factors), and
+    // `common_factor` divided out each one's full common power.
+    debug_assert!(den > 0 && Integer::from(s.gcd_ref(&den)) == 1);
+    unsafe { Rational::from_canonical(s, den) }
 }
 
 impl Vector<Rational> for QVec {
@@ -545,21 +621,7 @@ impl Vector<Rational> for QVec {
         let den = Integer::from(&self.den * &x.den);
         // Lowest terms by the two denominators' known primes (a gap recorded at every step of an
         // exact trace: a big gcd there cost about as much as writing the step's vectors).
-        let primes = union(&self.primes, &x.primes);
-        if primes.is_none() {
-            return Rational::from((s, den));
-        }
-        let g = common_factor(&s, &den, primes.as_deref());
-        let (s, den) = if g == 1 {
-            (s, den)
-        } else {
-            (s.div_exact(&g), den.div_exact(&g))
-        };
-        // SAFETY: `den` is positive (a product of positive denominators divided by a common
-        // factor) and coprime to `s`: every prime of `den` is in `primes` (those of the two
-        // factors), and `common_factor` divided out each one's full common power.
-        debug_assert!(den > 0 && Integer::from(s.gcd_ref(&den)) == 1);
-        unsafe { Rational::from_canonical(s, den) }
+        lowest_terms(s, den, union(&self.primes, &x.primes))
     }
     fn is_finite(&self) -> bool {
         true
@@ -1231,6 +1293,81 @@ mod tests {
             unknown.primes = None;
             assert_eq!(u.dot(&unknown), want, "seed {seed}, primes unknown");
         }
+    }
+
+    /// `reflected_weighted_square_sum` is Σ wᵢ eᵢ² with e = H_r⋯H₁x computed entry by entry in
+    /// rug's rationals (H = I − 2vvᵀ/(vᵀv)), for no reflection, one, and two; with vᵀv small
+    /// (its primes known) and vᵀv above 2⁶⁴ (primes unknown: the gcd path).
+    #[test]
+    fn reflected_weighted_square_sum_is_the_rational_sum() {
+        let reflect = |x: &[Rational], v: &[Integer]| -> Vec<Rational> {
+            let s = v
+                .iter()
+                .fold(Rational::new(), |s, vi| s + Rational::from(vi * vi));
+            let t = x
+                .iter()
+                .zip(v)
+                .fold(Rational::new(), |t, (xi, vi)| t + Rational::from(xi * vi));
+            let c = Rational::from(2) * t / s;
+            x.iter()
+                .zip(v)
+                .map(|(xi, vi)| Rational::from(xi - Rational::from(&c * vi)))
+                .collect()
+        };
+        for seed in 0..30u64 {
+            let den = Integer::from(2u64.pow((seed % 6) as u32) * 3u64.pow((seed % 3) as u32) * 5);
+            let num: Vec<Integer> = (0..5).map(|j| big(seed * 17 + j, 120) * 3).collect();
+            let x = QVec::from_parts(num, den).unwrap();
+            let w = QVec::from_scalars(&[
+                Rational::from((1, 10)),
+                Rational::from((11, 20)),
+                Rational::from(0),
+                Rational::from((7, 16)),
+                Rational::from(1),
+            ]);
+            let mut v1: Vec<Integer> = (0..5).map(|j| Integer::from((seed + j) % 7) - 3).collect();
+            if v1.iter().all(|x| *x == 0) {
+                v1[0] = Integer::from(1);
+            }
+            let v2: Vec<Integer> = if seed % 3 == 0 {
+                // vᵀv = p² + 1 > 2⁶⁴ (p = 4 294 967 311, prime): no known primes.
+                let mut v = vec![Integer::new(); 5];
+                v[0] = Integer::from(4_294_967_311u64);
+                v[3] = Integer::from(1);
+                v
+            } else {
+                (0..5)
+                    .map(|j| Integer::from((seed * 3 + j) % 5) + 1)
+                    .collect()
+            };
+            let xs: Vec<Rational> = (0..5).map(|i| x.get(i)).collect();
+            let weighted = |e: &[Rational]| {
+                e.iter().enumerate().fold(Rational::new(), |s, (i, ei)| {
+                    s + Rational::from(ei * ei) * w.get(i)
+                })
+            };
+            assert_eq!(x.weighted_square_sum(&w), weighted(&xs), "seed {seed}");
+            let e1 = reflect(&xs, &v1);
+            assert_eq!(
+                x.reflected_weighted_square_sum(&[v1.clone()], &w),
+                weighted(&e1),
+                "seed {seed}"
+            );
+            let e2 = reflect(&e1, &v2);
+            assert_eq!(
+                x.reflected_weighted_square_sum(&[v1.clone(), v2.clone()], &w),
+                weighted(&e2),
+                "seed {seed}, two reflections"
+            );
+        }
+        // A reflection of a vector onto its own axis: e = −x there, the sum unchanged.
+        let x = QVec::from_scalars(&[Rational::from((3, 7)), Rational::from(0)]);
+        let w = QVec::from_scalars(&[Rational::from(1), Rational::from(1)]);
+        let v = vec![Integer::from(5), Integer::new()];
+        assert_eq!(
+            x.reflected_weighted_square_sum(&[v], &w),
+            Rational::from((9, 49))
+        );
     }
 
     /// Normalising by the known primes gives the same normal form as the gcd chain.
