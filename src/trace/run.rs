@@ -40,8 +40,11 @@ pub struct RunOptions {
     pub parallel_gap_bits: Option<u64>,
 }
 
-/// [`RunOptions::parallel_gap_bits`]' default: d · bits = 2¹⁵.
-pub const DEFAULT_PARALLEL_GAP_BITS: u64 = 1 << 15;
+/// [`RunOptions::parallel_gap_bits`]' default: d · bits = 2¹⁸ (entries of about 5 kbit at
+/// d = 50). Measured on the 2-core machine of README "Speed" (`compare trace`, heavy ball and NAG,
+/// d = 50): at k = 400 (entries ≈ 3 kbit) the thread cost 10–20 % more than it saved, at k = 1000
+/// (≈ 8 kbit) it saved 10–25 %.
+pub const DEFAULT_PARALLEL_GAP_BITS: u64 = 1 << 18;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -52,8 +55,8 @@ impl Default for RunOptions {
             size_budget_bits: 1 << 20,
             step_budget: 1_000_000,
             keep_every: 1,
-            // Below this a gap costs about what handing it to the other thread and back does
-            // (tens of microseconds).
+            // Below this a gap costs less than what handing it over and the contention of two
+            // threads allocating big numbers do.
             parallel_gap_bits: Some(DEFAULT_PARALLEL_GAP_BITS),
         }
     }
