@@ -49,8 +49,8 @@ pub struct EigenForm {
 
 impl EigenForm {
     /// `½ Σ λᵢ eᵢ²`, `e = Qᵀd`.
-    fn gap(&self, d: &QVec) -> Rational {
-        d.reflected_weighted_square_sum(&self.reflections, &self.spectrum) / 2u32
+    fn gap(&self, d: QVec) -> Rational {
+        d.into_reflected_weighted_square_sum(&self.reflections, &self.spectrum) / 2u32
     }
 }
 
@@ -234,7 +234,7 @@ impl<S: Scalar> QuadraticOracle<S> {
         Some(move || {
             let mut d = x;
             d.sub_assign(&x_star);
-            S::from_rational(&eigen.gap(&d))
+            S::from_rational(&eigen.gap(d))
         })
     }
 

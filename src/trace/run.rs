@@ -40,11 +40,11 @@ pub struct RunOptions {
     pub parallel_gap_bits: Option<u64>,
 }
 
-/// [`RunOptions::parallel_gap_bits`]' default: d · bits = 2¹⁸ (entries of about 5 kbit at
-/// d = 50). Measured on the 2-core machine of README "Speed" (`compare trace`, heavy ball and NAG,
-/// d = 50): at k = 400 (entries ≈ 3 kbit) the thread cost 10–20 % more than it saved, at k = 1000
-/// (≈ 8 kbit) it saved 10–25 %.
-pub const DEFAULT_PARALLEL_GAP_BITS: u64 = 1 << 18;
+/// [`RunOptions::parallel_gap_bits`]' default: d · bits = 2¹⁹ (at d = 50, numerator and
+/// denominator together about 10 kbit: heavy ball near step 600). Measured on the 2-core machine of
+/// README "Speed" (`compare trace`, heavy ball and NAG, d = 50, noisy to ±15 %): with the thread
+/// from 5 kbit on, k = 400 ran 0–35 % slower than serial; k = 1000 ran 10–40 % faster.
+pub const DEFAULT_PARALLEL_GAP_BITS: u64 = 1 << 19;
 
 impl Default for RunOptions {
     fn default() -> Self {

@@ -484,11 +484,27 @@ impl QVec {
         reflections: &[Vec<Integer>],
         w: &QVec,
     ) -> Rational {
+        self.clone()
+            .into_reflected_weighted_square_sum(reflections, w)
+    }
+
+    /// [`QVec::reflected_weighted_square_sum`], reflecting `self`'s own numerators in place (a
+    /// gap's `x − x*` is a new vector already: no second copy).
+    ///
+    /// # Panics
+    /// As [`QVec::reflected_weighted_square_sum`].
+    pub fn into_reflected_weighted_square_sum(
+        self,
+        reflections: &[Vec<Integer>],
+        w: &QVec,
+    ) -> Rational {
         use rug::Assign;
         assert_eq!(self.num.len(), w.num.len(), "vector length mismatch");
-        let mut num = std::borrow::Cow::Borrowed(&self.num);
-        let mut den = self.den.clone();
-        let mut primes = self.primes.clone();
+        let QVec {
+            mut num,
+            mut den,
+            mut primes,
+        } = self;
         for v in reflections {
             assert_eq!(v.len(), num.len(), "vector length mismatch");
             let s = v.iter().fold(Integer::new(), |s, vi| s + vi * vi);
@@ -498,7 +514,7 @@ impl QVec {
                 t += n * vi;
             }
             t <<= 1;
-            for (n, vi) in num.to_mut().iter_mut().zip(v) {
+            for (n, vi) in num.iter_mut().zip(v) {
                 *n *= &s;
                 *n -= &t * vi;
             }
