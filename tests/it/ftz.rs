@@ -256,6 +256,10 @@ fn the_other_operations_of_the_arithmetic() {
     assert!(f64::exp(-720.0).is_subnormal());
     assert_eq!(Ftz::new(-720.0).exp().map(|x| x.value().to_bits()), Some(0));
     assert_eq!(Ftz::new(1.0).ln().map(Ftz::value), Some(0.0));
+    // ln 10 ≈ 2.302585…: binary64's own (the crate's f64 logarithm), never tiny, never flushed.
+    let ln10 = Ftz::new(10.0).ln().map(Ftz::value);
+    assert_eq!(ln10, Number::ln(&10.0f64));
+    assert!(ln10.is_some_and(|l| (2.30..2.31).contains(&l)));
     assert_eq!(Ftz::cos_pi(&Rational::from(1)).map(Ftz::value), Some(-1.0));
     assert_eq!(
         Ftz::new(0.75).written(),
