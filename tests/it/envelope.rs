@@ -50,7 +50,7 @@ fn input() -> impl Strategy<Value = Rational> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(crate::common::config("envelope", 2000))]
 
     #[test]
     fn every_admitted_evaluation_of_one_operation_is_inside_the_envelope(

@@ -97,7 +97,7 @@ fn pair() -> impl Strategy<Value = (f64, f64)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #![proptest_config(crate::common::config("ftz", 4000))]
 
     #[test]
     fn every_operation_is_the_exactly_rounded_flush_to_zero_result((a, b) in pair()) {
