@@ -235,10 +235,12 @@ fn time_trace(args: &[String]) {
 }
 
 /// The f64 runner's seconds per step at `--dim` (the diagonal benchmark quadratic, fused rounding,
-/// only the last step kept), for PyTorch momentum, heavy ball and NAG, and the fused PyTorch
-/// update kernel's seconds per pass over arrays of the same length, alone and after a
-/// hand-written gradient pass of the same quadratic, in the same process: the best of `--repeats`
-/// runs each.
+/// only the last step kept), for PyTorch momentum, heavy ball and NAG — the marginal cost of a
+/// step, (T(5k) − T(k))/4k for k = `--steps`, and the run's average T(k)/k — and the fused
+/// PyTorch update kernel's seconds per pass over arrays of the same length, alone, after a
+/// hand-written gradient pass of the same quadratic, and fused with that gradient and a
+/// finiteness check in one hand-written pass, in the same process: the best of `--repeats` runs
+/// each.
 fn time_f64_trace(args: &[String]) {
     let dim: usize = num(args, "--dim", "1000000");
     let steps: usize = num(args, "--steps", "10");
@@ -256,23 +258,35 @@ fn time_f64_trace(args: &[String]) {
             })
             .fold(f64::INFINITY, f64::min)
     };
-    let mut per_step = |o: &dyn Fn(&mut dyn momentum_oracle::problem::Oracle<f64>) -> Vec<f64>| {
-        best(&mut || {
-            std::hint::black_box(o(&mut oracle));
-        }) / steps as f64
-    };
+    // Per step: the marginal cost (T(5k) − T(k))/4k, without what a run pays once whatever its
+    // length (x₀'s copy, first touches of fresh buffers, the first step, the recorded last one);
+    // the plain average T(k)/k is reported beside it.
+    let long = 5 * steps;
+    let mut per_step =
+        |o: &dyn Fn(&mut dyn momentum_oracle::problem::Oracle<f64>, usize) -> Vec<f64>| {
+            let short_run = best(&mut || {
+                std::hint::black_box(o(&mut oracle, steps));
+            });
+            let long_run = best(&mut || {
+                std::hint::black_box(o(&mut oracle, long));
+            });
+            (
+                (long_run - short_run) / (long - steps) as f64,
+                short_run / steps as f64,
+            )
+        };
     let fused = Rounding::Fused;
     let pytorch = momentum_oracle::optim::pytorch::PytorchSgd::momentum(mu.clone()).unwrap();
     let hb = HeavyBall::new(mu.clone()).unwrap();
     let nag = Nag::new(mu.clone()).unwrap();
-    let pytorch_s = per_step(&|or| {
-        benchmark::f64_final_iterate(&pytorch, or, &x0, &learning_rate, steps, fused).unwrap()
+    let pytorch_s = per_step(&|or, n| {
+        benchmark::f64_final_iterate(&pytorch, or, &x0, &learning_rate, n, fused).unwrap()
     });
-    let hb_s = per_step(&|or| {
-        benchmark::f64_final_iterate(&hb, or, &x0, &learning_rate, steps, fused).unwrap()
+    let hb_s = per_step(&|or, n| {
+        benchmark::f64_final_iterate(&hb, or, &x0, &learning_rate, n, fused).unwrap()
     });
-    let nag_s = per_step(&|or| {
-        benchmark::f64_final_iterate(&nag, or, &x0, &learning_rate, steps, fused).unwrap()
+    let nag_s = per_step(&|or, n| {
+        benchmark::f64_final_iterate(&nag, or, &x0, &learning_rate, n, fused).unwrap()
     });
     let g: Vec<f64> = (0..dim).map(|i| ((i % 97) as f64 - 48.0) / 64.0).collect();
     let mut theta: Vec<f64> = (0..dim).map(|i| ((i % 89) as f64) / 8.0).collect();
@@ -294,13 +308,47 @@ fn time_f64_trace(args: &[String]) {
         momentum_update_f64(&mut theta, &mut buf, &grad, [0.9, 1.0, -0.125], fused);
         std::hint::black_box(&theta);
     });
+    // The least a traced step could do if the gradient, the update and the finiteness check were
+    // one pass (not how the runner is built): read θ, b, the spectrum and x*, write θ and b.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn one_pass_fma(theta: &mut [f64], buf: &mut [f64], spectrum: &[f64], x_star: &[f64]) -> bool {
+        let mut bad = 0u64;
+        for (((t, b), a), c) in theta
+            .iter_mut()
+            .zip(buf.iter_mut())
+            .zip(spectrum)
+            .zip(x_star)
+        {
+            let g = 0.0 + a * (*t - c);
+            *b = f64::mul_add(g, 1.0, *b * 0.9);
+            *t = f64::mul_add(*b, -0.125, *t);
+            let e = 0x7ff0_0000_0000_0000u64;
+            bad |= u64::from((t.to_bits() & e == e) | (b.to_bits() & e == e));
+        }
+        bad == 0
+    }
+    let mut all_finite = true;
+    let one_pass = best(&mut || {
+        // SAFETY: run only where the CPU has AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            all_finite &= unsafe { one_pass_fma(&mut theta, &mut buf, &spectrum, &x_star) };
+        }
+        std::hint::black_box(&theta);
+    });
+    std::hint::black_box(all_finite);
     println!(
         "{}",
         json!({
             "dim": dim,
-            "pytorch_step_seconds": pytorch_s,
-            "heavy_ball_step_seconds": hb_s,
-            "nag_step_seconds": nag_s,
+            "one_pass_gradient_kernel_check_seconds": one_pass,
+            "pytorch_step_seconds": pytorch_s.0,
+            "heavy_ball_step_seconds": hb_s.0,
+            "nag_step_seconds": nag_s.0,
+            "pytorch_run_average_seconds": pytorch_s.1,
+            "heavy_ball_run_average_seconds": hb_s.1,
+            "nag_run_average_seconds": nag_s.1,
             "fused_kernel_seconds": kernel,
             "gradient_and_kernel_seconds": gradient_and_kernel,
         })

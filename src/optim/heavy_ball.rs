@@ -100,6 +100,33 @@ impl<S: Scalar> Optimizer<S> for HeavyBall {
         query: &mut Query<S>,
     ) -> Result<()> {
         let r = ctx.rounding;
+        if !ctx.record {
+            if let Some((diagonal, centre)) = oracle.diagonal_centered() {
+                // Not recorded, on a separable quadratic: the gradient, the update below and the
+                // finiteness check in one pass (f64), into θ₋'s storage as below.
+                let mu = S::from_rational(&self.momentum);
+                let neg_lr = -ctx.learning_rate.clone();
+                if let Some(finite) = state.previous.diagonal_heavy_ball_update(
+                    &state.params,
+                    diagonal,
+                    centre,
+                    &neg_lr,
+                    &mu,
+                    r,
+                ) {
+                    std::mem::swap(&mut state.previous, &mut state.params);
+                    if !finite {
+                        // A diverging step is recorded: its gradient at the query point (θ₋ now).
+                        oracle.gradient_into(&state.previous, &mut query.gradient)?;
+                    }
+                    query.checked = Some(StateCheck {
+                        finite,
+                        max_bits: state.params.max_bits().max(state.previous.max_bits()),
+                    });
+                    return Ok(());
+                }
+            }
+        }
         // The query point θ is θ₋ after the step (`query_point`): not copied into the query.
         oracle.gradient_into(&state.params, &mut query.gradient)?;
         let gradient = &query.gradient;

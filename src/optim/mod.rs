@@ -61,6 +61,10 @@ pub struct StepContext<'a, S: Number> {
     pub exact_learning_rate: schedule::ExactRate<'a>,
     /// The rounding model of floating runs.
     pub rounding: Rounding,
+    /// Whether the runner records this step: its query point and gradient must then be left in
+    /// the [`Query`]. An unrecorded step may skip storing them (a one-pass f64 step on a
+    /// separable quadratic, [`crate::problem::Oracle::diagonal_centered`]).
+    pub record: bool,
 }
 
 /// Where a step queried the gradient, and what it got.
@@ -76,6 +80,9 @@ pub struct Query<S: Number> {
     pub point: S::Vector,
     /// The oracle's gradient at that point (before weight decay, maximize or any other transform).
     pub gradient: S::Vector,
+    /// The check of the state after the step, when the step made it in its own pass (then the
+    /// runner does not call [`Optimizer::state_check`]); the runner takes it each step.
+    pub checked: Option<StateCheck>,
 }
 
 impl<S: Number> Query<S> {
@@ -85,6 +92,7 @@ impl<S: Number> Query<S> {
         Query {
             point: S::Vector::zeros(0),
             gradient: S::Vector::zeros(0),
+            checked: None,
         }
     }
 }

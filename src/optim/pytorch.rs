@@ -194,6 +194,42 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
         query: &mut Query<S>,
     ) -> Result<()> {
         let r = ctx.rounding;
+        if !ctx.record && self.momentum != 0 && !self.nesterov && !self.maximize {
+            if let (true, Some(b), Some((diagonal, centre))) = (
+                self.weight_decay == 0,
+                state.momentum_buffer.as_mut(),
+                oracle.diagonal_centered(),
+            ) {
+                // The common step on a separable quadratic, not recorded: gradient, update and
+                // finiteness check in one pass (f64), the same operations as below, the new θ
+                // into the query's point as below. The gradient is not kept.
+                let mu = S::from_rational(&self.momentum);
+                let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
+                let step = -ctx.learning_rate.clone();
+                if let Some(finite) = state.params.diagonal_momentum_update_into(
+                    &mut query.point,
+                    b,
+                    diagonal,
+                    centre,
+                    &mu,
+                    &one_minus_tau,
+                    &step,
+                    r,
+                ) {
+                    std::mem::swap(&mut state.params, &mut query.point);
+                    if !finite {
+                        // The runner records a diverging step: its gradient, at the old θ (the
+                        // query point now), is the one the pass used, bit for bit.
+                        oracle.gradient_into(&query.point, &mut query.gradient)?;
+                    }
+                    query.checked = Some(StateCheck {
+                        finite,
+                        max_bits: state.params.max_bits().max(b.max_bits()),
+                    });
+                    return Ok(());
+                }
+            }
+        }
         oracle.gradient_into(&state.params, &mut query.gradient)?;
         // The transformed gradient is a copy only when there is a transform.
         let transformed = (self.maximize || self.weight_decay != 0).then(|| {

@@ -69,6 +69,16 @@ pub trait Oracle<S: Number> {
     fn gap_job(&mut self, x: &S::Vector) -> Result<GapJob<S>> {
         Ok(GapJob::Ready(self.gap(x)?))
     }
+
+    /// `(a, c)` when the gradient is `0 ⊕ aᵢ ⊗ (xᵢ ⊖ cᵢ)` per entry, exactly the operations of
+    /// [`Oracle::gradient_into`] (the centred quadratic of an `f64` diagonal matrix): optimizers
+    /// then compute the gradient inside their own pass at the steps whose gradient nobody records
+    /// ([`crate::optim::StepContext::record`]). `None` (the default) for every other oracle, and
+    /// for any oracle that does more than compute the gradient (a wrapper that counts or
+    /// transforms): such an oracle must be asked.
+    fn diagonal_centered(&self) -> Option<(&S::Vector, &S::Vector)> {
+        None
+    }
 }
 
 /// A gap `f(x) − f*` that is either known or left to compute ([`Oracle::gap_job`]).

@@ -316,6 +316,12 @@ impl<S: Scalar> Oracle<S> for QuadraticOracle<S> {
         self.cache = Some((d, ad));
         Ok(Some(gap))
     }
+    fn diagonal_centered(&self) -> Option<(&S::Vector, &S::Vector)> {
+        match self.form {
+            GradientForm::Centered => self.a.diagonal().map(|a| (a, &self.x_star)),
+            GradientForm::Linear => None,
+        }
+    }
     fn gap_job(&mut self, x: &S::Vector) -> Result<GapJob<S>> {
         if !S::EXACT {
             // A floating gap costs about what handing it to another thread does.

@@ -328,14 +328,19 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
                 // the schedule holds it.
                 rates.advance();
                 let learning_rate: S = rates.learning_rate()?;
+                let kept = k % keep_every == 0 || k == steps;
                 let ctx = StepContext {
                     step: k,
                     learning_rate: &learning_rate,
                     exact_learning_rate: rates.current(),
                     rounding: options.rounding,
+                    record: kept,
                 };
                 optimizer.step(&mut state, &ctx, oracle, &mut query)?;
-                let check = optimizer.state_check(&state);
+                let check = query
+                    .checked
+                    .take()
+                    .unwrap_or_else(|| optimizer.state_check(&state));
                 if !check.finite {
                     let iterate = optimizer.iterate(&state).clone();
                     let record = optimizer.record(&state);
@@ -360,7 +365,7 @@ pub fn record_with_oracle<S: Scalar, O: Optimizer<S>>(
                         budget: options.size_budget_bits,
                     });
                 }
-                if k % keep_every == 0 || k == steps {
+                if kept {
                     // Copies of the iterate and state only for the steps the trace keeps.
                     let iterate = optimizer.iterate(&state).clone();
                     let record = optimizer.record(&state);

@@ -143,6 +143,7 @@ impl Property for OneStepFromMappedStates {
                 learning_rate: &now.learning_rate,
                 exact_learning_rate: exact_lr.as_ref().into(),
                 rounding,
+                record: true,
             };
             for correction in [false, true] {
                 let k = keras(&self.momentum, self.nesterov, correction);

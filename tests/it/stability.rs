@@ -31,6 +31,7 @@ fn ctx<'a>(k: usize, learning_rate: &'a Rational) -> StepContext<'a, Rational> {
         learning_rate: learning_rate,
         exact_learning_rate: Some(learning_rate).into(),
         rounding: Rounding::Naive,
+        record: true,
     }
 }
 

@@ -780,3 +780,144 @@ fn an_exact_quadratics_gap_job_is_its_gap() {
     let xf = problem::to_vector::<f64>(&[q(1, 3), q(-2, 7), q(5, 1), q(0, 1), q(9, 11)]);
     assert!(matches!(f.gap_job(&xf).unwrap(), problem::GapJob::Ready(_)));
 }
+
+/// The f64 quadratic oracle with its diagonal hidden: every gradient through `gradient_into`, so
+/// that no optimizer takes the one-pass step ([`problem::Oracle::diagonal_centered`]).
+struct Opaque<'a>(&'a mut dyn problem::Oracle<f64>);
+
+impl problem::Oracle<f64> for Opaque<'_> {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn value(&mut self, x: &Vec<f64>) -> momentum_oracle::error::Result<f64> {
+        self.0.value(x)
+    }
+    fn gradient(&mut self, x: &Vec<f64>) -> momentum_oracle::error::Result<Vec<f64>> {
+        self.0.gradient(x)
+    }
+    fn gradient_into(
+        &mut self,
+        x: &Vec<f64>,
+        out: &mut Vec<f64>,
+    ) -> momentum_oracle::error::Result<()> {
+        self.0.gradient_into(x, out)
+    }
+    fn gap(&mut self, x: &Vec<f64>) -> momentum_oracle::error::Result<Option<f64>> {
+        self.0.gap(x)
+    }
+}
+
+/// A run of `optimizer` in f64 on the diagonal benchmark quadratic (d = 37), with the oracle's
+/// diagonal offered or hidden, keeping every `keep_every`-th step.
+fn diagonal_run(
+    optimizer: &str,
+    lr: Rational,
+    rounding: Rounding,
+    steps: usize,
+    keep_every: usize,
+    hide: bool,
+) -> trace::Trace<f64> {
+    let (form, _) = momentum_oracle::benchmark::diagonal_quadratic(37);
+    // x₀ ≠ x* in every entry, and of both signs.
+    let x0: Vec<f64> = (0..37).map(|i| (i as f64 - 18.0) / 5.0).collect();
+    let mut quadratic = form.oracle::<f64>();
+    assert!(problem::Oracle::diagonal_centered(&quadratic).is_some());
+    let config = OptimizerConfig::from_spec(optimizer).unwrap();
+    let options = RunOptions {
+        keep_every,
+        ..RunOptions::with_rounding(rounding)
+    };
+    let schedule = Schedule::constant(lr);
+    let mut opaque = Opaque(&mut quadratic);
+    let oracle: &mut dyn problem::Oracle<f64> = if hide { &mut opaque } else { opaque.0 };
+    momentum_oracle::with_optimizer!(&config, o => trace::run_with_oracle(
+        o, oracle, &schedule, &x0, steps, &options, ("diagonal", optimizer)))
+    .unwrap()
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The one-pass f64 step (gradient, update and finiteness check in one pass over memory, taken at
+/// unrecorded steps on a separable quadratic) gives the bits of the separate passes: the same
+/// last step, iterate, state, query point and gradient, whether every step is recorded (no
+/// one-pass step), only the last (one-pass steps between), or the diagonal is hidden.
+#[test]
+fn the_one_pass_step_on_a_separable_quadratic_gives_the_bits_of_the_separate_passes() {
+    for optimizer in [
+        "pytorch:momentum=9/10",
+        "pytorch:momentum=9/10,dampening=1/10",
+        "heavy-ball:momentum=4/5",
+    ] {
+        for rounding in [Rounding::Naive, Rounding::Fused] {
+            let lr = q(3, 7);
+            let every = diagonal_run(optimizer, lr.clone(), rounding, 30, 1, false);
+            let last = diagonal_run(optimizer, lr.clone(), rounding, 30, 30, false);
+            let hidden = diagonal_run(optimizer, lr.clone(), rounding, 30, 30, true);
+            let (a, b, c) = (
+                every.steps.last().unwrap(),
+                last.steps.last().unwrap(),
+                hidden.steps.last().unwrap(),
+            );
+            assert_eq!(last.steps.len(), 1);
+            for (x, y) in [(a, b), (a, c)] {
+                assert_eq!(x.step, 30);
+                assert_eq!(
+                    bits(&x.iterate),
+                    bits(&y.iterate),
+                    "{optimizer} {rounding:?}"
+                );
+                assert_eq!(bits(&x.query), bits(&y.query), "{optimizer} {rounding:?}");
+                assert_eq!(
+                    bits(&x.gradient),
+                    bits(&y.gradient),
+                    "{optimizer} {rounding:?}"
+                );
+                assert_eq!(x.gap.map(f64::to_bits), y.gap.map(f64::to_bits));
+                for ((n1, v1), (n2, v2)) in x.state.vectors.iter().zip(&y.state.vectors) {
+                    assert_eq!(n1, n2);
+                    assert_eq!(bits(v1), bits(v2), "{optimizer} {rounding:?} {n1}");
+                }
+            }
+            // Not a vacuous comparison: the run moved.
+            assert_ne!(bits(&a.iterate), bits(&every.x0));
+        }
+    }
+}
+
+/// A one-pass step that leaves the finite range is recorded as the separate passes record it:
+/// the same step, the same quantity named, the same query point and gradient (recomputed at the
+/// old iterate, which the pass kept).
+#[test]
+fn a_one_pass_step_that_diverges_is_recorded_like_a_separate_one() {
+    // γ = 10⁶⁰ on eigenvalues up to 1: |1 − γλ| ≈ 10⁶⁰ per step, past f64's 10³⁰⁸ in a few steps.
+    let lr = Rational::from(rug::Integer::from(rug::Integer::u_pow_u(10, 60)));
+    for optimizer in ["pytorch:momentum=9/10", "heavy-ball:momentum=4/5"] {
+        for rounding in [Rounding::Naive, Rounding::Fused] {
+            let every = diagonal_run(optimizer, lr.clone(), rounding, 100, 1, false);
+            let last = diagonal_run(optimizer, lr.clone(), rounding, 100, 100, false);
+            let Outcome::Diverged { step, what } = &every.outcome else {
+                panic!(
+                    "{optimizer}: expected a divergence, got {:?}",
+                    every.outcome
+                )
+            };
+            assert!(*step > 2 && *step < 100, "{optimizer}: step {step}");
+            assert_eq!(
+                &last.outcome, &every.outcome,
+                "{optimizer} {rounding:?} ({what})"
+            );
+            let (a, b) = (every.steps.last().unwrap(), last.steps.last().unwrap());
+            assert_eq!(a.step, *step);
+            assert_eq!(b.step, *step);
+            for (x, y) in [
+                (&a.iterate, &b.iterate),
+                (&a.query, &b.query),
+                (&a.gradient, &b.gradient),
+            ] {
+                assert_eq!(bits(x), bits(y), "{optimizer} {rounding:?}");
+            }
+        }
+    }
+}

@@ -99,6 +99,74 @@ impl Vector<f64> for Vec<f64> {
             }
         });
     }
+    fn diagonal_momentum_update_into(
+        &self,
+        out: &mut Self,
+        buffer: &mut Self,
+        diagonal: &Self,
+        centre: &Self,
+        momentum: &f64,
+        gradient_scale: &f64,
+        minus_learning_rate: &f64,
+        rounding: Rounding,
+    ) -> Option<bool> {
+        check_len(self.len(), buffer.len());
+        check_len(self.len(), diagonal.len());
+        check_len(self.len(), centre.len());
+        out.resize(self.len(), 0.0);
+        let arrays = DiagonalStep {
+            out,
+            params: self,
+            buffer,
+            diagonal,
+            centre,
+        };
+        let coefficients = [*momentum, *gradient_scale, *minus_learning_rate];
+        let fused = rounding == Rounding::Fused;
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of
+                // the target features of `diagonal_momentum_fma`.
+                return Some(unsafe { diagonal_momentum_fma(arrays, coefficients, fused) });
+            }
+        }
+        Some(diagonal_momentum_generic(arrays, coefficients, fused))
+    }
+    fn diagonal_heavy_ball_update(
+        &mut self,
+        params: &Self,
+        diagonal: &Self,
+        centre: &Self,
+        minus_learning_rate: &f64,
+        momentum: &f64,
+        rounding: Rounding,
+    ) -> Option<bool> {
+        check_len(self.len(), params.len());
+        check_len(self.len(), diagonal.len());
+        check_len(self.len(), centre.len());
+        let arrays = DiagonalStep {
+            out: self,
+            params,
+            buffer: &mut [],
+            diagonal,
+            centre,
+        };
+        let coefficients = [*minus_learning_rate, *momentum];
+        let fused = rounding == Rounding::Fused;
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: as in `diagonal_momentum_update_into`.
+                return Some(unsafe { diagonal_heavy_ball_fma(arrays, coefficients, fused) });
+            }
+        }
+        Some(diagonal_heavy_ball_generic(arrays, coefficients, fused))
+    }
     fn assign_axpy(&mut self, a: &f64, x: &Self, y: &Self, rounding: Rounding) {
         check_len(x.len(), y.len());
         self.resize(y.len(), 0.0);
@@ -259,6 +327,14 @@ impl Vector<Float> for Vec<Float> {
     }
 }
 
+/// ∞ or NaN: the exponent field all ones. As a bit test rather than `!is_finite()` so that a loop
+/// that ORs it in compiles to vector compares.
+#[inline(always)]
+fn exponent_all_ones(x: f64) -> bool {
+    const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+    x.to_bits() & EXPONENT == EXPONENT
+}
+
 /// Runs `body(fused)` for the rounding model (`fused` for [`Rounding::Fused`]), compiled with
 /// AVX2 and FMA when the CPU has them, so that `f64::mul_add` is one instruction and the loop
 /// vectorises; without them it is libm's `fma` per element. Both round once: the bits are the
@@ -338,6 +414,106 @@ fn momentum_update_fma(
     rounding: Rounding,
 ) {
     momentum_update_generic(params, buffer, gradient, coefficients, rounding);
+}
+
+/// The arrays of a one-pass step on a separable quadratic: the new iterate goes to `out` (heavy
+/// ball: θ₋'s storage, read first), from `params`, the optimizer's `buffer` (PyTorch's b; unused
+/// by heavy ball), the quadratic's `diagonal` and `centre` (x*).
+struct DiagonalStep<'a> {
+    out: &'a mut [f64],
+    params: &'a [f64],
+    buffer: &'a mut [f64],
+    diagonal: &'a [f64],
+    centre: &'a [f64],
+}
+
+// As `momentum_update_fma`: with FMA the loops vectorise and `mul_add` is one instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn diagonal_momentum_fma(arrays: DiagonalStep<'_>, coefficients: [f64; 3], fused: bool) -> bool {
+    diagonal_momentum_generic(arrays, coefficients, fused)
+}
+
+/// `matvec_centered_into`'s gradient `0 ⊕ a ⊗ (θ ⊖ x*)`, then `momentum_update_into`'s
+/// operations, per element; whether the new θ and b are all finite, as integer flags OR-ed in a
+/// local (branch-free: the loop vectorises).
+#[inline(always)]
+fn diagonal_momentum_generic(
+    DiagonalStep {
+        out,
+        params,
+        buffer,
+        diagonal,
+        centre,
+    }: DiagonalStep<'_>,
+    [mu, c, a]: [f64; 3],
+    fused: bool,
+) -> bool {
+    let elements = out
+        .iter_mut()
+        .zip(params)
+        .zip(buffer.iter_mut())
+        .zip(diagonal)
+        .zip(centre);
+    let mut flags = 0u64;
+    if fused {
+        for ((((o, t), b), d), x_star) in elements {
+            let g = 0.0 + d * (t - x_star);
+            *b *= mu;
+            *b = f64::mul_add(g, c, *b);
+            *o = f64::mul_add(*b, a, *t);
+            flags |= u64::from(exponent_all_ones(*o) | exponent_all_ones(*b));
+        }
+    } else {
+        for ((((o, t), b), d), x_star) in elements {
+            let g = 0.0 + d * (t - x_star);
+            *b *= mu;
+            *b += g * c;
+            *o = t + *b * a;
+            flags |= u64::from(exponent_all_ones(*o) | exponent_all_ones(*b));
+        }
+    }
+    flags == 0
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn diagonal_heavy_ball_fma(arrays: DiagonalStep<'_>, coefficients: [f64; 2], fused: bool) -> bool {
+    diagonal_heavy_ball_generic(arrays, coefficients, fused)
+}
+
+/// `matvec_centered_into`'s gradient, then `heavy_ball_update`'s operations, per element, the new
+/// iterate over θ₋ in `out`; whether it and θ are all finite.
+#[inline(always)]
+fn diagonal_heavy_ball_generic(
+    DiagonalStep {
+        out,
+        params,
+        diagonal,
+        centre,
+        ..
+    }: DiagonalStep<'_>,
+    [a, mu]: [f64; 2],
+    fused: bool,
+) -> bool {
+    let elements = out.iter_mut().zip(params).zip(diagonal).zip(centre);
+    let mut flags = 0u64;
+    if fused {
+        for (((p, t), dg), x_star) in elements {
+            let g = 0.0 + dg * (t - x_star);
+            let d = t - *p;
+            *p = f64::mul_add(d, mu, f64::mul_add(g, a, *t));
+            flags |= u64::from(exponent_all_ones(*p) | exponent_all_ones(*t));
+        }
+    } else {
+        for (((p, t), dg), x_star) in elements {
+            let g = 0.0 + dg * (t - x_star);
+            let d = t - *p;
+            *p = d * mu + (g * a + t);
+            flags |= u64::from(exponent_all_ones(*p) | exponent_all_ones(*t));
+        }
+    }
+    flags == 0
 }
 
 #[inline(always)]
@@ -477,6 +653,9 @@ impl Matrix<f64> for F64Mat {
         // One pass, the difference rounded first as in the default (`d = x ⊖ c`, then `0 ⊕ a·d`).
         out.clear();
         out.extend(a.iter().zip(x).zip(c).map(|((a, x), c)| 0.0 + a * (x - c)));
+    }
+    fn diagonal(&self) -> Option<&Vec<f64>> {
+        self.diagonal.as_ref()
     }
     fn centered_form(&self, x: &Vec<f64>, c: &Vec<f64>) -> Option<f64> {
         check_len(self.cols, x.len());

@@ -205,6 +205,60 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
         self.add_assign(velocity);
     }
 
+    /// [`Vector::momentum_update_into`] with the gradient of a separable quadratic computed in
+    /// the same pass: per element `g = 0 ⊕ a ⊗ (θ ⊖ c)` (the diagonal [`Matrix::matvec_centered_into`]'s
+    /// operations), then the update's. Returns whether θ after the step and b are all finite,
+    /// checked in the pass; the gradient itself is not stored.
+    ///
+    /// `None` (the default) where the arithmetic has no such pass: callers then take the gradient
+    /// and the update separately, which give the same bits. `f64` has one (the runner's unrecorded
+    /// steps at d = 10⁶, where three passes over memory cost twice one).
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    #[allow(clippy::too_many_arguments)] // the update's coefficients plus the quadratic's data
+    fn diagonal_momentum_update_into(
+        &self,
+        out: &mut Self,
+        buffer: &mut Self,
+        diagonal: &Self,
+        centre: &Self,
+        momentum: &S,
+        gradient_scale: &S,
+        minus_learning_rate: &S,
+        rounding: Rounding,
+    ) -> Option<bool> {
+        let _ = (out, buffer, diagonal, centre, momentum, gradient_scale);
+        let _ = (minus_learning_rate, rounding);
+        None
+    }
+
+    /// [`Vector::heavy_ball_update`] with the gradient of a separable quadratic computed in the
+    /// same pass, as [`Vector::diagonal_momentum_update_into`]: `Some(finite)` of θ and θ₊
+    /// where the arithmetic has such a pass, `None` (the default) otherwise.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    fn diagonal_heavy_ball_update(
+        &mut self,
+        params: &Self,
+        diagonal: &Self,
+        centre: &Self,
+        minus_learning_rate: &S,
+        momentum: &S,
+        rounding: Rounding,
+    ) -> Option<bool> {
+        let _ = (
+            params,
+            diagonal,
+            centre,
+            minus_learning_rate,
+            momentum,
+            rounding,
+        );
+        None
+    }
+
     /// `self ← a·self`.
     fn scale(&mut self, a: &S);
 
@@ -279,6 +333,13 @@ pub trait Matrix<S: Number>: Clone + Debug + Send + Sync + 'static {
     /// As [`Matrix::matvec_centered`].
     fn centered_form(&self, x: &S::Vector, c: &S::Vector) -> Option<S> {
         let _ = (x, c);
+        None
+    }
+
+    /// The diagonal, for a matrix stored as one (`f64` diagonal matrices): then
+    /// [`Matrix::matvec_centered_into`] is `0 ⊕ aᵢ ⊗ (xᵢ ⊖ cᵢ)` per entry, which one-pass steps
+    /// ([`Vector::diagonal_momentum_update_into`]) compute themselves. `None` for the others.
+    fn diagonal(&self) -> Option<&S::Vector> {
         None
     }
 }
