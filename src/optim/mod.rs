@@ -83,6 +83,9 @@ pub struct Query<S: Number> {
     /// The check of the state after the step, when the step made it in its own pass (then the
     /// runner does not call [`Optimizer::state_check`]); the runner takes it each step.
     pub checked: Option<StateCheck>,
+    /// What the last one-pass step saw ([`crate::arith::linalg::Vector::diagonal_momentum_update`]),
+    /// for the next one's overflow test; runner-owned like the rest.
+    pub magnitudes: Option<crate::arith::linalg::Magnitudes>,
 }
 
 impl<S: Number> Query<S> {
@@ -93,6 +96,7 @@ impl<S: Number> Query<S> {
             point: S::Vector::zeros(0),
             gradient: S::Vector::zeros(0),
             checked: None,
+            magnitudes: None,
         }
     }
 }

@@ -206,17 +206,21 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                 let mu = S::from_rational(&self.momentum);
                 let one_minus_tau = S::one() - &S::from_rational(&self.dampening);
                 let step = -ctx.learning_rate.clone();
-                if let Some(finite) = state.params.diagonal_momentum_update_into(
+                if let Some(pass) = state.params.diagonal_momentum_update(
                     &mut query.point,
                     b,
                     diagonal,
                     centre,
-                    &mu,
-                    &one_minus_tau,
-                    &step,
+                    [&mu, &one_minus_tau, &step],
                     r,
+                    &mut query.magnitudes,
                 ) {
-                    std::mem::swap(&mut state.params, &mut query.point);
+                    // In place only when no value could overflow (then no divergence to record,
+                    // and the stale query point is never read); otherwise into the query's point.
+                    if !pass.in_place {
+                        std::mem::swap(&mut state.params, &mut query.point);
+                    }
+                    let finite = pass.finite;
                     if !finite {
                         // The runner records a diverging step: its gradient, at the old θ (the
                         // query point now), is the one the pass used, bit for bit.

@@ -2,7 +2,7 @@
 
 use rug::Float;
 
-use super::{Matrix, QMat, Vector};
+use super::{Magnitudes, Matrix, OnePass, QMat, Vector};
 use crate::arith::{Number, Rounding, mpfr_precision};
 
 use super::check_len;
@@ -99,41 +99,40 @@ impl Vector<f64> for Vec<f64> {
             }
         });
     }
-    fn diagonal_momentum_update_into(
-        &self,
+    fn diagonal_momentum_update(
+        &mut self,
         out: &mut Self,
         buffer: &mut Self,
         diagonal: &Self,
         centre: &Self,
-        momentum: &f64,
-        gradient_scale: &f64,
-        minus_learning_rate: &f64,
+        coefficients: [&f64; 3],
         rounding: Rounding,
-    ) -> Option<bool> {
+        magnitudes: &mut Option<Magnitudes>,
+    ) -> Option<OnePass> {
         check_len(self.len(), buffer.len());
         check_len(self.len(), diagonal.len());
         check_len(self.len(), centre.len());
-        out.resize(self.len(), 0.0);
-        let arrays = DiagonalStep {
-            out,
+        let coefficients = coefficients.map(|x| *x);
+        let in_place = magnitudes.is_some_and(|m| cannot_overflow(m, coefficients));
+        let out = if in_place {
+            None
+        } else {
+            out.resize(self.len(), 0.0);
+            Some(out.as_mut_slice())
+        };
+        let pass = MomentumPass {
             params: self,
+            out,
             buffer,
             diagonal,
             centre,
+            coefficients,
+            fused: rounding == Rounding::Fused,
+            previous: if in_place { *magnitudes } else { None },
         };
-        let coefficients = [*momentum, *gradient_scale, *minus_learning_rate];
-        let fused = rounding == Rounding::Fused;
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of
-                // the target features of `diagonal_momentum_fma`.
-                return Some(unsafe { diagonal_momentum_fma(arrays, coefficients, fused) });
-            }
-        }
-        Some(diagonal_momentum_generic(arrays, coefficients, fused))
+        let (finite, seen) = diagonal_momentum(pass);
+        *magnitudes = finite.then_some(seen);
+        Some(OnePass { finite, in_place })
     }
     fn diagonal_heavy_ball_update(
         &mut self,
@@ -150,7 +149,6 @@ impl Vector<f64> for Vec<f64> {
         let arrays = DiagonalStep {
             out: self,
             params,
-            buffer: &mut [],
             diagonal,
             centre,
         };
@@ -416,64 +414,143 @@ fn momentum_update_fma(
     momentum_update_generic(params, buffer, gradient, coefficients, rounding);
 }
 
-/// The arrays of a one-pass step on a separable quadratic: the new iterate goes to `out` (heavy
-/// ball: θ₋'s storage, read first), from `params`, the optimizer's `buffer` (PyTorch's b; unused
-/// by heavy ball), the quadratic's `diagonal` and `centre` (x*).
+/// The arrays of a one-pass heavy-ball step on a separable quadratic: the new iterate goes to
+/// `out` (θ₋'s storage, read first), from `params`, the quadratic's `diagonal` and `centre` (x*).
 struct DiagonalStep<'a> {
     out: &'a mut [f64],
     params: &'a [f64],
+    diagonal: &'a [f64],
+    centre: &'a [f64],
+}
+
+/// One PyTorch step on a separable quadratic: θ (`params`), written in place or into `out`, the
+/// buffer b, the quadratic's diagonal and centre, the coefficients `[μ, 1 − τ, −γ]`.
+struct MomentumPass<'a> {
+    params: &'a mut [f64],
+    out: Option<&'a mut [f64]>,
     buffer: &'a mut [f64],
     diagonal: &'a [f64],
     centre: &'a [f64],
+    coefficients: [f64; 3],
+    fused: bool,
+    /// The previous step's magnitudes when the step is in place (the diagonal's and the centre's
+    /// carry over: same oracle).
+    previous: Option<Magnitudes>,
+}
+
+/// Whether a step from values within `m` can overflow: the largest gradient, buffer and iterate
+/// it could form, bounded in f64 with a factor 16 to spare for the rounding of both the bound
+/// and the step (each a handful of operations, relative error far below 2⁻⁴⁰).
+fn cannot_overflow(m: Magnitudes, [mu, c, a]: [f64; 3]) -> bool {
+    let gradient = m.diagonal * (m.params + m.centre);
+    let buffer = mu.abs() * m.buffer + c.abs() * gradient;
+    let params = m.params + a.abs() * buffer;
+    params.is_finite() && buffer.is_finite() && params.max(buffer) <= f64::MAX / 16.0
+}
+
+fn diagonal_momentum(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
+            // target features of `diagonal_momentum_fma`.
+            return unsafe { diagonal_momentum_fma(pass) };
+        }
+    }
+    diagonal_momentum_generic(pass)
 }
 
 // As `momentum_update_fma`: with FMA the loops vectorise and `mul_add` is one instruction.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn diagonal_momentum_fma(arrays: DiagonalStep<'_>, coefficients: [f64; 3], fused: bool) -> bool {
-    diagonal_momentum_generic(arrays, coefficients, fused)
+fn diagonal_momentum_fma(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
+    diagonal_momentum_generic(pass)
 }
 
-/// `matvec_centered_into`'s gradient `0 ⊕ a ⊗ (θ ⊖ x*)`, then `momentum_update_into`'s
-/// operations, per element; whether the new θ and b are all finite, as integer flags OR-ed in a
-/// local (branch-free: the loop vectorises).
+/// The high word of |x| as a non-negative `i32`: sign cleared, exponent and the top 20 fraction
+/// bits. Its maximum over a slice bounds the slice's magnitudes ([`magnitude_of_high_word`]) and,
+/// unlike `f64::max` (NaN rules), compiles to vector integer maxima.
 #[inline(always)]
-fn diagonal_momentum_generic(
-    DiagonalStep {
-        out,
+fn high_word(x: f64) -> i32 {
+    ((x.to_bits() >> 32) as u32 & 0x7fff_ffff) as i32
+}
+
+/// The largest |x| whose [`high_word`] is `h`: an upper bound on every |x| with a high word ≤ h.
+fn magnitude_of_high_word(h: i32) -> f64 {
+    f64::from_bits((u64::from(h as u32) << 32) | 0xffff_ffff)
+}
+
+/// `matvec_centered_into`'s gradient `0 ⊕ a ⊗ (θ ⊖ c)`, then `momentum_update_into`'s
+/// operations, per element; whether the new θ and b are all finite (integer flags OR-ed in a
+/// local, branch-free, so that the loop vectorises) and bounds on the magnitudes seen (the
+/// diagonal's and centre's only on a step into `out`: in place, they are the previous step's).
+#[inline(always)]
+fn diagonal_momentum_generic(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
+    let MomentumPass {
         params,
+        out,
         buffer,
         diagonal,
         centre,
-    }: DiagonalStep<'_>,
-    [mu, c, a]: [f64; 3],
-    fused: bool,
-) -> bool {
-    let elements = out
-        .iter_mut()
-        .zip(params)
-        .zip(buffer.iter_mut())
-        .zip(diagonal)
-        .zip(centre);
-    let mut flags = 0u64;
-    if fused {
-        for ((((o, t), b), d), x_star) in elements {
-            let g = 0.0 + d * (t - x_star);
-            *b *= mu;
-            *b = f64::mul_add(g, c, *b);
-            *o = f64::mul_add(*b, a, *t);
-            flags |= u64::from(exponent_all_ones(*o) | exponent_all_ones(*b));
+        coefficients: [mu, c, a],
+        fused,
+        previous,
+    } = pass;
+    let (mut flags, mut high_t, mut high_b, mut high_d, mut high_c) =
+        (0u64, 0i32, 0i32, 0i32, 0i32);
+    // One body for the four loops (in place or not, fused or not): `$o` is where θ goes.
+    macro_rules! body {
+        ($o:expr, $t:expr, $b:expr, $d:expr, $x:expr, $fused:expr) => {{
+            let g = 0.0 + $d * ($t - $x);
+            *$b *= mu;
+            let o = if $fused {
+                *$b = f64::mul_add(g, c, *$b);
+                f64::mul_add(*$b, a, $t)
+            } else {
+                *$b += g * c;
+                $t + *$b * a
+            };
+            *$o = o;
+            flags |= u64::from(exponent_all_ones(o) | exponent_all_ones(*$b));
+            high_t = high_t.max(high_word(o));
+            high_b = high_b.max(high_word(*$b));
+        }};
+    }
+    match (out, fused) {
+        (Some(out), fused) => {
+            let elements = out
+                .iter_mut()
+                .zip(&*params)
+                .zip(buffer)
+                .zip(diagonal)
+                .zip(centre);
+            for ((((o, t), b), d), x) in elements {
+                body!(o, *t, b, d, x, fused);
+                high_d = high_d.max(high_word(*d));
+                high_c = high_c.max(high_word(*x));
+            }
         }
-    } else {
-        for ((((o, t), b), d), x_star) in elements {
-            let g = 0.0 + d * (t - x_star);
-            *b *= mu;
-            *b += g * c;
-            *o = t + *b * a;
-            flags |= u64::from(exponent_all_ones(*o) | exponent_all_ones(*b));
+        (None, true) => {
+            for (((t, b), d), x) in params.iter_mut().zip(buffer).zip(diagonal).zip(centre) {
+                let old = *t;
+                body!(t, old, b, d, x, true);
+            }
+        }
+        (None, false) => {
+            for (((t, b), d), x) in params.iter_mut().zip(buffer).zip(diagonal).zip(centre) {
+                let old = *t;
+                body!(t, old, b, d, x, false);
+            }
         }
     }
-    flags == 0
+    let seen = Magnitudes {
+        params: magnitude_of_high_word(high_t),
+        buffer: magnitude_of_high_word(high_b),
+        diagonal: previous.map_or(magnitude_of_high_word(high_d), |m| m.diagonal),
+        centre: previous.map_or(magnitude_of_high_word(high_c), |m| m.centre),
+    };
+    (flags == 0, seen)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -491,7 +568,6 @@ fn diagonal_heavy_ball_generic(
         params,
         diagonal,
         centre,
-        ..
     }: DiagonalStep<'_>,
     [a, mu]: [f64; 2],
     fused: bool,
@@ -717,6 +793,56 @@ impl Matrix<Float> for MpfrMat {
 
 #[cfg(test)]
 mod tests {
+
+    /// The high word's bound is never below |x| and is within a factor 1 + 2⁻²⁰ of it; over a
+    /// slice, the maximum of high words bounds the maximum magnitude.
+    #[test]
+    fn the_high_word_bounds_the_magnitude() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x = x.rotate_left(13).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            let v = f64::from_bits(x);
+            if !v.is_finite() {
+                continue;
+            }
+            let bound = magnitude_of_high_word(high_word(v));
+            assert!(bound >= v.abs(), "{v:e}");
+            assert!(bound <= v.abs() * (1.0 + 2f64.powi(-20)) || v.abs() < f64::MIN_POSITIVE);
+        }
+        let xs = [-3.5, 1e300, -2e-300, 0.0, 7.0];
+        let h = xs.iter().map(|x| high_word(*x)).max().unwrap();
+        assert!(magnitude_of_high_word(h) >= 1e300);
+    }
+
+    /// The overflow test: by hand, θ, b, a, c ≤ 1 and γ = 2⁹⁰⁰ give θ' ≤ 1 + 2⁹⁰⁰·(0.9 + 2)·...
+    /// far below f64::MAX/16 ≈ 2¹⁰²⁰; γ = 2¹⁰¹⁹ does not pass.
+    #[test]
+    fn the_overflow_test_passes_only_what_cannot_overflow() {
+        let m = Magnitudes {
+            params: 1.0,
+            buffer: 1.0,
+            diagonal: 1.0,
+            centre: 1.0,
+        };
+        // gradient ≤ 1·(1 + 1) = 2, buffer ≤ 0.9 + 2 = 2.9, θ ≤ 1 + γ·2.9.
+        assert!(cannot_overflow(m, [0.9, 1.0, -(2f64.powi(900))]));
+        assert!(!cannot_overflow(m, [0.9, 1.0, -(2f64.powi(1019))]));
+        assert!(!cannot_overflow(
+            Magnitudes {
+                params: f64::MAX,
+                ..m
+            },
+            [0.9, 1.0, -1.0]
+        ));
+        assert!(!cannot_overflow(
+            Magnitudes {
+                diagonal: f64::INFINITY,
+                ..m
+            },
+            [0.9, 1.0, -1.0]
+        ));
+    }
+
     use super::*;
 
     fn data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {

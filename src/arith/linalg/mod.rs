@@ -49,6 +49,29 @@ use rug::Rational;
 
 use crate::arith::{Number, Rounding};
 
+/// What a one-pass step ([`Vector::diagonal_momentum_update`]) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OnePass {
+    /// Whether every value the step wrote is finite.
+    pub finite: bool,
+    /// Whether the new iterate went into the iterate's own storage (else into `out`).
+    pub in_place: bool,
+}
+
+/// Upper bounds on the magnitudes of the entries a one-pass step read or wrote (θ and b after it,
+/// the quadratic's diagonal and centre), kept for the next step's overflow test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Magnitudes {
+    /// max |θᵢ| after the step.
+    pub params: f64,
+    /// max |bᵢ| after the step.
+    pub buffer: f64,
+    /// max |aᵢ|.
+    pub diagonal: f64,
+    /// max |cᵢ|.
+    pub centre: f64,
+}
+
 /// A vector in one arithmetic. See the [module documentation](self) for the floating-point order.
 pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
     /// The vector with the given entries.
@@ -206,9 +229,12 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
     }
 
     /// [`Vector::momentum_update_into`] with the gradient of a separable quadratic computed in
-    /// the same pass: per element `g = 0 ⊕ a ⊗ (θ ⊖ c)` (the diagonal [`Matrix::matvec_centered_into`]'s
-    /// operations), then the update's. Returns whether θ after the step and b are all finite,
-    /// checked in the pass; the gradient itself is not stored.
+    /// the same pass: per element `g = 0 ⊕ a ⊗ (θ ⊖ c)` (the diagonal
+    /// [`Matrix::matvec_centered_into`]'s operations), then the update's, with `self` = θ. The
+    /// new θ goes to `out` as there, or into `self` when `magnitudes` (what the previous such
+    /// step saw) prove that no value can overflow, so that θ stays finite and the old θ is not
+    /// needed for a record of divergence; the result says which and whether θ and b are all
+    /// finite, checked in the pass. The gradient itself is not stored. `magnitudes` is updated.
     ///
     /// `None` (the default) where the arithmetic has no such pass: callers then take the gradient
     /// and the update separately, which give the same bits. `f64` has one (the runner's unrecorded
@@ -217,19 +243,25 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
     /// # Panics
     /// Panics if a length differs.
     #[allow(clippy::too_many_arguments)] // the update's coefficients plus the quadratic's data
-    fn diagonal_momentum_update_into(
-        &self,
+    fn diagonal_momentum_update(
+        &mut self,
         out: &mut Self,
         buffer: &mut Self,
         diagonal: &Self,
         centre: &Self,
-        momentum: &S,
-        gradient_scale: &S,
-        minus_learning_rate: &S,
+        coefficients: [&S; 3],
         rounding: Rounding,
-    ) -> Option<bool> {
-        let _ = (out, buffer, diagonal, centre, momentum, gradient_scale);
-        let _ = (minus_learning_rate, rounding);
+        magnitudes: &mut Option<Magnitudes>,
+    ) -> Option<OnePass> {
+        let _ = (
+            out,
+            buffer,
+            diagonal,
+            centre,
+            coefficients,
+            rounding,
+            magnitudes,
+        );
         None
     }
 
