@@ -211,6 +211,33 @@ impl<S: Scalar> Optimizer<S> for Nag {
                 r,
             );
         }
+        if !ctx.record {
+            if let Some((diagonal, centre)) = oracle.diagonal_centered() {
+                // Not recorded, on a separable quadratic: the query point, the gradient there and
+                // the update below in one pass (f64), the query point kept only where the step
+                // could diverge (`Vector::diagonal_nag_update`).
+                if let Some(pass) = state.params.diagonal_nag_update(
+                    &mut state.second,
+                    &mut query.point,
+                    diagonal,
+                    centre,
+                    [&mu, &neg_lr],
+                    r,
+                    &mut query.magnitudes,
+                ) {
+                    if !pass.finite {
+                        // A diverging step is recorded: its gradient at its query point, which
+                        // the pass kept (it was not in place), bit for bit the pass's.
+                        oracle.gradient_into(&query.point, &mut query.gradient)?;
+                    }
+                    query.checked = Some(StateCheck {
+                        finite: pass.finite,
+                        max_bits: state.params.max_bits().max(state.second.max_bits()),
+                    });
+                    return Ok(());
+                }
+            }
+        }
         // The documented order (point = θ, point += μv; v = μv, v += −γg; θ += v), each line
         // one pass for f64 into storage the run reuses.
         let velocity = &mut state.second;

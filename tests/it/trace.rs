@@ -849,6 +849,7 @@ fn the_one_pass_step_on_a_separable_quadratic_gives_the_bits_of_the_separate_pas
         "pytorch:momentum=9/10",
         "pytorch:momentum=9/10,dampening=1/10",
         "heavy-ball:momentum=4/5",
+        "nag:momentum=9/10",
     ] {
         for rounding in [Rounding::Naive, Rounding::Fused] {
             let lr = q(3, 7);
@@ -895,7 +896,11 @@ fn the_one_pass_step_on_a_separable_quadratic_gives_the_bits_of_the_separate_pas
 fn a_one_pass_step_that_diverges_is_recorded_like_a_separate_one() {
     let fast = Rational::from(rug::Integer::from(rug::Integer::u_pow_u(10, 60)));
     for lr in [fast, Rational::from(5)] {
-        for optimizer in ["pytorch:momentum=9/10", "heavy-ball:momentum=9/10"] {
+        for optimizer in [
+            "pytorch:momentum=9/10",
+            "heavy-ball:momentum=9/10",
+            "nag:momentum=9/10",
+        ] {
             for rounding in [Rounding::Naive, Rounding::Fused] {
                 let every = diagonal_run(optimizer, lr.clone(), rounding, 1000, 1, false);
                 let last = diagonal_run(optimizer, lr.clone(), rounding, 1000, 1000, false);

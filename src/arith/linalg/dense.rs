@@ -134,6 +134,41 @@ impl Vector<f64> for Vec<f64> {
         *magnitudes = finite.then_some(seen);
         Some(OnePass { finite, in_place })
     }
+    fn diagonal_nag_update(
+        &mut self,
+        velocity: &mut Self,
+        point: &mut Self,
+        diagonal: &Self,
+        centre: &Self,
+        coefficients: [&f64; 2],
+        rounding: Rounding,
+        magnitudes: &mut Option<Magnitudes>,
+    ) -> Option<OnePass> {
+        check_len(self.len(), velocity.len());
+        check_len(self.len(), diagonal.len());
+        check_len(self.len(), centre.len());
+        let [mu, a] = coefficients.map(|x| *x);
+        let in_place = magnitudes.is_some_and(|m| nag_cannot_overflow(m, [mu, a]));
+        let point = if in_place {
+            None
+        } else {
+            point.resize(self.len(), 0.0);
+            Some(point.as_mut_slice())
+        };
+        let pass = NagPass {
+            params: self,
+            velocity,
+            point,
+            diagonal,
+            centre,
+            coefficients: [mu, a],
+            fused: rounding == Rounding::Fused,
+            previous: if in_place { *magnitudes } else { None },
+        };
+        let (finite, seen) = diagonal_nag(pass);
+        *magnitudes = finite.then_some(seen);
+        Some(OnePass { finite, in_place })
+    }
     fn diagonal_heavy_ball_update(
         &mut self,
         params: &Self,
@@ -547,6 +582,121 @@ fn diagonal_momentum_generic(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
     let seen = Magnitudes {
         params: magnitude_of_high_word(high_t),
         buffer: magnitude_of_high_word(high_b),
+        diagonal: previous.map_or(magnitude_of_high_word(high_d), |m| m.diagonal),
+        centre: previous.map_or(magnitude_of_high_word(high_c), |m| m.centre),
+    };
+    (flags == 0, seen)
+}
+
+/// One look-ahead NAG step on a separable quadratic: θ and v in place, the query point into
+/// `point` (or not kept), the quadratic's diagonal and centre, the coefficients `[μ, −γ]`.
+struct NagPass<'a> {
+    params: &'a mut [f64],
+    velocity: &'a mut [f64],
+    point: Option<&'a mut [f64]>,
+    diagonal: &'a [f64],
+    centre: &'a [f64],
+    coefficients: [f64; 2],
+    fused: bool,
+    previous: Option<Magnitudes>,
+}
+
+/// [`cannot_overflow`] for NAG: y ≤ θ + μv, g ≤ a(y + c), v' ≤ μv + γg, θ' ≤ θ + v'.
+fn nag_cannot_overflow(m: Magnitudes, [mu, a]: [f64; 2]) -> bool {
+    let point = m.params + mu.abs() * m.buffer;
+    let gradient = m.diagonal * (point + m.centre);
+    let velocity = mu.abs() * m.buffer + a.abs() * gradient;
+    let params = m.params + velocity;
+    params.is_finite() && point.is_finite() && params.max(point).max(velocity) <= f64::MAX / 16.0
+}
+
+fn diagonal_nag(pass: NagPass<'_>) -> (bool, Magnitudes) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
+            // target features of `diagonal_nag_fma`.
+            return unsafe { diagonal_nag_fma(pass) };
+        }
+    }
+    diagonal_nag_generic(pass)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn diagonal_nag_fma(pass: NagPass<'_>) -> (bool, Magnitudes) {
+    diagonal_nag_generic(pass)
+}
+
+/// `assign_axpy`'s query point, `matvec_centered_into`'s gradient there, then `velocity_update`'s
+/// operations (the momentum kernel with `[μ, −γ, 1]`), per element; the finiteness of θ and v,
+/// and bounds on the magnitudes seen.
+#[inline(always)]
+fn diagonal_nag_generic(pass: NagPass<'_>) -> (bool, Magnitudes) {
+    let NagPass {
+        params,
+        velocity,
+        point,
+        diagonal,
+        centre,
+        coefficients: [mu, a],
+        fused,
+        previous,
+    } = pass;
+    let (mut flags, mut high_t, mut high_v, mut high_d, mut high_c) =
+        (0u64, 0i32, 0i32, 0i32, 0i32);
+    macro_rules! body {
+        ($t:expr, $v:expr, $d:expr, $x:expr, $fused:expr) => {{
+            let y = if $fused {
+                f64::mul_add(*$v, mu, *$t)
+            } else {
+                *$v * mu + *$t
+            };
+            let g = 0.0 + $d * (y - $x);
+            *$v *= mu;
+            if $fused {
+                *$v = f64::mul_add(g, a, *$v);
+                *$t = f64::mul_add(*$v, 1.0, *$t);
+            } else {
+                *$v += g * a;
+                *$t += *$v * 1.0;
+            }
+            // The state's finiteness, as `state_check` has it (a non-finite y makes v so).
+            flags |= u64::from(exponent_all_ones(*$t) | exponent_all_ones(*$v));
+            high_t = high_t.max(high_word(*$t));
+            high_v = high_v.max(high_word(*$v));
+            y
+        }};
+    }
+    match point {
+        Some(point) => {
+            let elements = params
+                .iter_mut()
+                .zip(velocity)
+                .zip(point)
+                .zip(diagonal)
+                .zip(centre);
+            for ((((t, v), p), d), x) in elements {
+                *p = body!(t, v, d, x, fused);
+                high_d = high_d.max(high_word(*d));
+                high_c = high_c.max(high_word(*x));
+            }
+        }
+        None if fused => {
+            for (((t, v), d), x) in params.iter_mut().zip(velocity).zip(diagonal).zip(centre) {
+                body!(t, v, d, x, true);
+            }
+        }
+        None => {
+            for (((t, v), d), x) in params.iter_mut().zip(velocity).zip(diagonal).zip(centre) {
+                body!(t, v, d, x, false);
+            }
+        }
+    }
+    let seen = Magnitudes {
+        params: magnitude_of_high_word(high_t),
+        buffer: magnitude_of_high_word(high_v),
         diagonal: previous.map_or(magnitude_of_high_word(high_d), |m| m.diagonal),
         centre: previous.map_or(magnitude_of_high_word(high_c), |m| m.centre),
     };

@@ -265,6 +265,38 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
         None
     }
 
+    /// Look-ahead NAG's step with `self` = θ and the gradient of a separable quadratic computed in
+    /// the same pass: per element the query point `y = θ ⊕ μ ⊗ v` ([`Vector::assign_axpy`]'s
+    /// operation), `g = 0 ⊕ a ⊗ (y ⊖ c)`, then [`Vector::velocity_update`]'s operations on θ and v
+    /// in place. The query point goes to `point` unless `magnitudes` prove that no value can
+    /// overflow (then a diverging step, which needs it, cannot happen), as in
+    /// [`Vector::diagonal_momentum_update`]. `None` (the default) where there is no such pass.
+    ///
+    /// # Panics
+    /// Panics if a length differs.
+    #[allow(clippy::too_many_arguments)] // the update's coefficients plus the quadratic's data
+    fn diagonal_nag_update(
+        &mut self,
+        velocity: &mut Self,
+        point: &mut Self,
+        diagonal: &Self,
+        centre: &Self,
+        coefficients: [&S; 2],
+        rounding: Rounding,
+        magnitudes: &mut Option<Magnitudes>,
+    ) -> Option<OnePass> {
+        let _ = (
+            velocity,
+            point,
+            diagonal,
+            centre,
+            coefficients,
+            rounding,
+            magnitudes,
+        );
+        None
+    }
+
     /// [`Vector::heavy_ball_update`] with the gradient of a separable quadratic computed in the
     /// same pass, as [`Vector::diagonal_momentum_update_into`]: `Some(finite)` of θ and θ₊
     /// where the arithmetic has such a pass, `None` (the default) otherwise.
