@@ -41,7 +41,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext};
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Scalar, rational_sqrt};
 use crate::error::{Error, Result};
@@ -257,20 +257,25 @@ impl<S: Scalar> Optimizer<S> for Fista {
         let (beta, t, t_next) = self.coefficients::<S>(ctx.step, state.t_next.as_ref())?;
         query.point.clone_from(&state.extrapolated);
         oracle.gradient_into(&query.point, &mut query.gradient)?;
-        let mut x = query.point.clone();
-        x.axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
-        let mut y = x.clone();
+        // x = y − γg into x₋'s storage, which then swaps with x: x₋ is the old x without a copy.
+        state.previous.clone_from(&query.point);
+        state
+            .previous
+            .axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
+        std::mem::swap(&mut state.previous, &mut state.params);
+        let (x, x_previous) = (&state.params, &state.previous);
+        let y = &mut state.extrapolated;
+        y.clone_from(x);
         if S::EXACT {
             // In ℚ: y₊ = x + βx − βx₋ as one linear combination, normalised once.
             let neg_beta = -beta.clone();
-            y.axpy_chain(&[(&beta, &x), (&neg_beta, &state.params)], r);
+            y.axpy_chain(&[(&beta, x), (&neg_beta, x_previous)], r);
         } else {
-            let mut d = x.clone();
-            d.sub_assign(&state.params);
-            y.axpy(&beta, &d, r);
+            let d = &mut query.scratch[0];
+            d.clone_from(x);
+            d.sub_assign(x_previous);
+            y.axpy(&beta, d, r);
         }
-        state.previous = std::mem::replace(&mut state.params, x);
-        state.extrapolated = y;
         state.t = t;
         state.t_next = t_next;
         Ok(())
@@ -278,6 +283,17 @@ impl<S: Scalar> Optimizer<S> for Fista {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        // What the default finds in `record`, without copying the state.
+        let mut check =
+            StateCheck::of_vectors([&state.params, &state.previous, &state.extrapolated]);
+        if let Some(t) = &state.t {
+            check.finite &= t.is_finite();
+            check.max_bits = check.max_bits.max(t.size_bits());
+        }
+        check
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

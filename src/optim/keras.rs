@@ -49,7 +49,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv};
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Scalar, round_to_f32};
 use crate::error::{Error, Result};
@@ -262,10 +262,11 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
         let gradient = &query.gradient;
         let learning_rate = self.applied_learning_rate(ctx)?;
         let minus_lr = -learning_rate.clone();
+        let work = &mut query.scratch[0];
         if self.weight_decay != 0 {
-            let mut w = state.params.clone();
-            w.scale(&S::from_rational(&self.weight_decay));
-            state.params.axpy(&minus_lr, &w, r);
+            work.clone_from(&state.params);
+            work.scale(&S::from_rational(&self.weight_decay));
+            state.params.axpy(&minus_lr, work, r);
         }
         match state.velocity.as_mut() {
             None => state.params.axpy(&minus_lr, gradient, r),
@@ -297,10 +298,10 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
                         .params
                         .axpy_chain(&[(&mu, &*v), (&minus_lr, gradient)], r);
                 } else if self.nesterov {
-                    let mut u = v.clone();
-                    u.scale(&mu);
-                    u.axpy(&minus_lr, gradient, r);
-                    state.params.add_assign(&u);
+                    work.clone_from(v);
+                    work.scale(&mu);
+                    work.axpy(&minus_lr, gradient, r);
+                    state.params.add_assign(work);
                 } else {
                     state.params.add_assign(v);
                 }
@@ -312,6 +313,10 @@ impl<S: Scalar> Optimizer<S> for KerasSgd {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors(std::iter::once(&state.params).chain(&state.velocity))
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

@@ -86,6 +86,10 @@ pub struct Query<S: Number> {
     /// What the last one-pass step saw ([`crate::arith::linalg::Vector::diagonal_momentum_update`]),
     /// for the next one's overflow test; runner-owned like the rest.
     pub magnitudes: Option<crate::arith::linalg::Magnitudes>,
+    /// Working vectors a step may use for its intermediates (PyTorch's transformed gradient,
+    /// Keras's decay term, FISTA's and OGM's differences), runner-owned for the same reason as
+    /// the rest: an f64 step then allocates nothing. Never recorded; any length when a step starts.
+    pub scratch: [S::Vector; 2],
 }
 
 impl<S: Number> Query<S> {
@@ -97,6 +101,7 @@ impl<S: Number> Query<S> {
             gradient: S::Vector::zeros(0),
             checked: None,
             magnitudes: None,
+            scratch: [S::Vector::zeros(0), S::Vector::zeros(0)],
         }
     }
 }

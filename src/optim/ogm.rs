@@ -42,7 +42,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext};
 use crate::arith::linalg::Vector;
 use crate::arith::{Number, Scalar};
 use crate::error::{Error, Result};
@@ -222,23 +222,33 @@ impl<S: Scalar> Optimizer<S> for Ogm {
 
         query.point.clone_from(&state.params);
         oracle.gradient_into(&query.point, &mut query.gradient)?;
-        let mut y_next = query.point.clone();
+        let [y_next, d1] = &mut query.scratch;
+        y_next.clone_from(&query.point);
         y_next.axpy(&-ctx.learning_rate.clone(), &query.gradient, r);
-        let mut d1 = y_next.clone();
+        d1.clone_from(y_next);
         d1.sub_assign(&state.y);
-        let mut d2 = y_next.clone();
-        d2.sub_assign(&state.params);
-        let mut x_next = y_next.clone();
-        x_next.axpy(&a, &d1, r);
-        x_next.axpy(&b, &d2, r);
-        state.params = x_next;
-        state.y = y_next;
+        // d2 = y₊ − x into y's storage (y is not read again), then x₊ = y₊ + a·d1 + b·d2 into
+        // x's, and y₊ swaps into y: the run's working vectors, no copy left behind.
+        state.y.clone_from(y_next);
+        state.y.sub_assign(&state.params);
+        state.params.clone_from(y_next);
+        state.params.axpy(&a, d1, r);
+        state.params.axpy(&b, &state.y, r);
+        std::mem::swap(&mut state.y, y_next);
         state.theta = theta_next;
         Ok(())
     }
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        // What the default finds in `record`, without copying the state.
+        let mut check = StateCheck::of_vectors([&state.params, &state.y]);
+        check.finite &= state.theta.is_finite();
+        check.max_bits = check.max_bits.max(state.theta.size_bits());
+        check
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

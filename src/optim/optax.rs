@@ -32,7 +32,7 @@
 
 use rug::Rational;
 
-use super::{Optimizer, Query, StateRecord, StepContext, kv};
+use super::{Optimizer, Query, StateCheck, StateRecord, StepContext, kv};
 use crate::arith::Scalar;
 use crate::arith::linalg::Vector;
 use crate::error::Result;
@@ -141,10 +141,12 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
         oracle.gradient_into(&query.point, &mut query.gradient)?;
         let gradient = &query.gradient;
         let mu = S::from_rational(&self.momentum);
-        // t ← mul_add(t, μ, g): the accumulator is the multiplicand, so build it from g.
-        let mut t = gradient.clone();
-        t.axpy(&mu, &state.trace, r);
-        state.trace = t;
+        // t ← mul_add(t, μ, g): the accumulator is the multiplicand, so build it from g, in a
+        // working vector that then swaps with t.
+        let work = &mut query.scratch[0];
+        work.clone_from(gradient);
+        work.axpy(&mu, &state.trace, r);
+        std::mem::swap(&mut state.trace, work);
         let minus_lr = -ctx.learning_rate.clone();
         if self.nesterov && S::EXACT {
             // In ℚ: θ ← θ − γg − γμt as one linear combination, normalised once.
@@ -153,9 +155,9 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
                 .params
                 .axpy_chain(&[(&minus_lr, gradient), (&minus_lr_mu, &state.trace)], r);
         } else if self.nesterov {
-            let mut u = gradient.clone();
-            u.axpy(&mu, &state.trace, r);
-            state.params.axpy(&minus_lr, &u, r);
+            work.clone_from(gradient);
+            work.axpy(&mu, &state.trace, r);
+            state.params.axpy(&minus_lr, work, r);
         } else {
             state.params.axpy(&minus_lr, &state.trace, r);
         }
@@ -164,6 +166,10 @@ impl<S: Scalar> Optimizer<S> for OptaxSgd {
 
     fn iterate<'s>(&self, state: &'s Self::State) -> &'s S::Vector {
         &state.params
+    }
+
+    fn state_check(&self, state: &Self::State) -> StateCheck {
+        StateCheck::of_vectors([&state.params, &state.trace])
     }
 
     fn record(&self, state: &Self::State) -> StateRecord<S> {

@@ -235,18 +235,21 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
             }
         }
         oracle.gradient_into(&state.params, &mut query.gradient)?;
-        // The transformed gradient is a copy only when there is a transform.
-        let transformed = (self.maximize || self.weight_decay != 0).then(|| {
-            let mut g = query.gradient.clone();
+        // The transformed gradient is a copy only when there is a transform, into a working
+        // vector of the run's.
+        let [transformed, direction] = &mut query.scratch;
+        let g = if self.maximize || self.weight_decay != 0 {
+            transformed.clone_from(&query.gradient);
             if self.maximize {
-                g.negate();
+                transformed.negate();
             }
             if self.weight_decay != 0 {
-                g.axpy(&S::from_rational(&self.weight_decay), &state.params, r);
+                transformed.axpy(&S::from_rational(&self.weight_decay), &state.params, r);
             }
-            g
-        });
-        let g = transformed.as_ref().unwrap_or(&query.gradient);
+            &*transformed
+        } else {
+            &query.gradient
+        };
         if !(self.momentum != 0 && !self.nesterov && state.momentum_buffer.is_some()) {
             // Every other step updates θ in place: the query point is a copy.
             query.point.clone_from(&state.params);
@@ -300,9 +303,9 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
             // The step direction: g + μb (nesterov) or b.
             let minus_lr = -ctx.learning_rate.clone();
             if self.nesterov {
-                let mut u = g.clone();
-                u.axpy(&mu, buf, r);
-                state.params.axpy(&minus_lr, &u, r);
+                direction.clone_from(g);
+                direction.axpy(&mu, buf, r);
+                state.params.axpy(&minus_lr, direction, r);
             } else {
                 state.params.axpy(&minus_lr, buf, r);
             }

@@ -527,6 +527,8 @@ fn take_query<S: Scalar, O: Optimizer<S>>(
     query: &mut Query<S>,
 ) -> Query<S> {
     let mut taken = std::mem::replace(query, Query::empty());
+    // The working vectors stay with the run: the next step reuses them.
+    std::mem::swap(&mut query.scratch, &mut taken.scratch);
     if let Some(point) = optimizer.query_point(state) {
         taken.point = point.clone();
     }

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod allocation;
 mod architecture;
 mod bad_input;
 mod check;

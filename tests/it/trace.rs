@@ -809,7 +809,7 @@ impl problem::Oracle<f64> for Opaque<'_> {
 
 /// A run of `optimizer` in f64 on the diagonal benchmark quadratic (d = 37), with the oracle's
 /// diagonal offered or hidden, keeping every `keep_every`-th step.
-fn diagonal_run(
+pub(crate) fn diagonal_run(
     optimizer: &str,
     lr: Rational,
     rounding: Rounding,
