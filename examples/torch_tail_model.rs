@@ -1,10 +1,12 @@
 //! The crate's predictions for `examples/python/torch_tail.py`: reads cases as JSON lines on
 //! stdin, writes one line per case on stdout: the PyTorch model's trace as bits, once with every element on the vector
-//! path ([`run`]) and once with the tail on the scalar path ([`run_tensor`], AVX-512).
+//! path ([`run`]) and once with the tail on the scalar path ([`run_tensor`], for the capability
+//! torch reported: `AVX2` or `AVX512`).
 //!
 //! ```text
 //! {"kernel": "fused", "storage": "bfloat16", "lr": 0.1, "momentum": 0.9, "dampening": 0.0,
-//!  "weight_decay": 0.0, "nesterov": false, "initial": [bits], "gradients": [[bits], …]}
+//!  "weight_decay": 0.0, "nesterov": false, "capability": "AVX2", "initial": [bits],
+//!  "gradients": [[bits], …]}
 //! → {"vector": [{"params": [bits], "state": [bits] | null}, …], "tensor": […]}
 //! ```
 
@@ -23,6 +25,7 @@ struct Case {
     dampening: f64,
     weight_decay: f64,
     nesterov: bool,
+    capability: String,
     initial: Vec<u64>,
     gradients: Vec<Vec<u64>>,
 }
@@ -89,7 +92,12 @@ fn predict(case: &Case) -> Result<Out, Box<dyn std::error::Error>> {
         &hyper,
         &case.initial,
         &case.gradients,
-        Capability::Avx512,
+        Capability::parse(&case.capability).ok_or_else(|| {
+            format!(
+                "no tail model for capability {:?} (AVX2 and AVX512 were measured)",
+                case.capability
+            )
+        })?,
     )?)?;
     Ok(Out { vector, tensor })
 }

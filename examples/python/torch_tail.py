@@ -5,14 +5,14 @@ tensor (pytorch `aten/src/ATen/native/cpu/Loops.h` `vectorized_loop`: the last
 `numel mod 2·Vectorized::size()` elements through `basic_loop`; `FusedSGDKernel.cpp` `sgd_math`:
 the last `numel mod Vectorized::size()` through its scalar `for`). This script runs
 `torch.optim.SGD` (foreach=False, foreach=True, fused=True) on float32, bfloat16 and float16
-tensors of 1, 7, 31, 33, 47 elements (all tail or body + tail on AVX-512: 16 binary32 or 32
-bfloat16/binary16 lanes) for four configurations (momentum; nesterov + weight decay;
+tensors of 1, 7, 31, 33, 47 elements (all tail or body + tail on AVX-512 and AVX2: 16 or 8
+binary32, 32 or 16 bfloat16/binary16 lanes) for four configurations (momentum; nesterov + weight decay;
 dampening + weight decay; weight decay without momentum; PyTorch refuses nesterov with
 dampening), three steps each, with random
 normal inputs (whose products are inexact, so that an FMA and a rounded product + sum differ),
 one thread. The crate's predictions come from `cargo run --release --example torch_tail_model`:
 `vector` (every element on the vector body's model, `kernel::run`) and `tensor` (the tail on the
-scalar path, `kernel::run_tensor` with `Capability::Avx512`). Printed per (format, kernel,
+scalar path, `kernel::run_tensor` with the `Capability` torch reports: AVX512 or AVX2). Printed per (format, kernel,
 configuration): mismatching values of body and tail elements under each prediction.
 
 Run by hand (not part of `cargo test`):
@@ -75,6 +75,8 @@ def main():
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}  cpu capability {torch.backends.cpu.get_cpu_capability()}"
           f"  threads {torch.get_num_threads()}  trials {args.trials}  steps {STEPS}")
+    capability = torch.backends.cpu.get_cpu_capability()
+    width = {"AVX512": 512, "AVX2": 256}[capability]
     rng = np.random.default_rng(15)
     cases, runs = [], []
     for fmt in args.formats.split(","):
@@ -85,7 +87,7 @@ def main():
                         mk = lambda: bits(torch.from_numpy(rng.standard_normal(n)).to(DTYPES[fmt]), fmt)
                         initial, grads = mk(), [mk() for _ in range(STEPS)]
                         cases.append(dict(kernel=kernel, storage=fmt, lr=LR, initial=initial,
-                                          gradients=grads, **cfg))
+                                          gradients=grads, capability=capability, **cfg))
                         runs.append((fmt, kernel, cname, n, torch_run(fmt, kernel, cfg, initial, grads)))
     env = dict(os.environ)
     res = subprocess.run(
@@ -100,9 +102,11 @@ def main():
     for (fmt, kernel, cname, n, real), pred in zip(runs, preds):
         for which in ("vector", "tensor"):
             row = table.setdefault((fmt, kernel, cname), {}).setdefault(which, [0, 0, 0, 0])
-            # The body as kernel::path_of has it (fused: its 256-bit epilogue counted as tail here).
-            lanes = 512 // (32 if fmt == "binary32" else 16)
-            body = n - n % lanes if kernel == "fused" else n - n % 32
+            # The body as kernel::path_of has it (fused on AVX-512: its 256-bit epilogue counted
+            # as tail here).
+            lanes = width // (32 if fmt == "binary32" else 16)
+            period = 2 * width // 32 if fmt == "binary32" else 32
+            body = n - n % lanes if kernel == "fused" else n - n % period
             for k in range(STEPS):
                 for key in ("params", "state"):
                     r, m = real[k][key], pred[which][k][key]

@@ -50,8 +50,9 @@
 //! # The scalar tail (PyTorch)
 //!
 //! These sequences are the `Vectorized` body's. A tensor's last elements go through a scalar
-//! loop ([`path_of`] says which), where two things change (measured on torch 2.15 AVX-512,
-//! `examples/python/torch_tail.py`, 0 mismatches of 449,820 values; README "Low precision"):
+//! loop ([`path_of`] says which), where two things change (measured on torch 2.15 with AVX-512
+//! and with AVX2, `examples/python/torch_tail.py`, 0 mismatches of 449,820 values on each;
+//! README "Low precision"):
 //! in `single`/`foreach` on bfloat16/binary16 every `fma(x, y, z)` becomes
 //! `r_S(z + r_S(x·y))` (`self + alpha*other` in `c10::BFloat16`/`Half` arithmetic); in `fused`
 //! the buffer contracts the other product, `b = fma(b, μ, g·(1−τ))`. Binary32 `single`/`foreach`
@@ -578,34 +579,53 @@ pub enum Path {
 /// it fixes the `Vectorized` width and so which elements are in the scalar tail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Capability {
-    /// `AVX512`: 512-bit `Vectorized`, 16 binary32 or 32 bfloat16/binary16 lanes. The only
-    /// capability whose tail was measured (`examples/python/torch_tail.py`).
+    /// `AVX2`: 256-bit `Vectorized`, 8 binary32 or 16 bfloat16/binary16 lanes. Measured
+    /// (`examples/python/torch_tail.py`, torch 2.15 on an AVX2 CPU without AVX-512).
+    Avx2,
+    /// `AVX512`: 512-bit `Vectorized`, 16 binary32 or 32 bfloat16/binary16 lanes. Measured on
+    /// an AVX-512 CPU.
     Avx512,
 }
 
 impl Capability {
     /// Lanes of one `Vectorized<S>`.
     fn lanes(self, storage: Format) -> usize {
-        match self {
-            Capability::Avx512 => (512 / storage.bits()) as usize,
+        let width = match self {
+            Capability::Avx2 => 256,
+            Capability::Avx512 => 512,
+        };
+        (width / storage.bits()) as usize
+    }
+
+    /// The capability `torch.backends.cpu.get_cpu_capability()` names (`"AVX2"`, `"AVX512"`);
+    /// `None` for the others (`"DEFAULT"`, `"ZVECTOR"`, …), whose tails nobody measured.
+    pub fn parse(name: &str) -> Option<Capability> {
+        match name {
+            "AVX2" => Some(Capability::Avx2),
+            "AVX512" => Some(Capability::Avx512),
+            _ => None,
         }
     }
 }
 
 /// The path that element `i` of a tensor of `numel` elements takes in `model`'s kernel, one
 /// thread (`torch.set_num_threads(1)`: the fused kernel's work, split into cache lines, is then
-/// one `sgd_math` call over the whole tensor), measured on torch 2.15 AVX-512
+/// one `sgd_math` call over the whole tensor), measured on torch 2.15 with AVX-512 and with AVX2
 /// (`examples/python/torch_tail.py`, README "Low precision"):
 ///
 /// - `single`, `foreach`, `no-fma`, `mixed`: `cpu_kernel_vec` (pytorch
 ///   `aten/src/ATen/native/cpu/Loops.h` `vectorized_loop`) runs two `Vectorized` per iteration
-///   and the rest through `basic_loop`: the last `numel mod 32` elements are scalar, in every
-///   format (for binary32 two 16-lane vectors; bfloat16/binary16 measured with the same period).
+///   and the rest through `basic_loop`: the last `numel mod 32` elements of a bfloat16/binary16
+///   tensor are scalar on both capabilities (measured); for binary32 the period is two
+///   `Vectorized<float>` (32 on AVX-512, 16 on AVX2), which no measurement can confirm, because
+///   binary32's scalar loop rounds like the body.
 /// - `fused`: `sgd_math` (`aten/src/ATen/native/cpu/FusedSGDKernel.cpp`) runs
 ///   `size − size mod L` elements (L lanes of `Vectorized<S>`) in the body and the rest in its
-///   scalar `for`, which the compiler vectorises once more with 256-bit vectors (8 binary32 or
-///   16 bfloat16/binary16 lanes): when that many elements remain, the first of them follow the
-///   body's arithmetic, the others the scalar loop's.
+///   scalar `for`. On AVX-512 the compiler vectorises that loop once more with 256-bit vectors
+///   (8 binary32 or 16 bfloat16/binary16 lanes): when that many elements remain, the first of
+///   them follow the body's arithmetic, the others the scalar loop's. On AVX2 the body is
+///   256-bit and the remainder is scalar throughout. Both give the same paths for every `numel`
+///   (a body of 2L lanes plus an epilogue of L when L remain is a body of L lanes).
 /// - Keras and Optax: [`Path::Vector`] (no tail in these models).
 pub fn path_of(model: &Model, capability: Capability, numel: usize, i: usize) -> Path {
     if model.family != Family::Pytorch {
@@ -618,7 +638,10 @@ pub fn path_of(model: &Model, capability: Capability, numel: usize, i: usize) ->
     let (body, epilogue) = match model.kernel {
         Kernel::Fused => {
             let body = numel - numel % capability.lanes(storage);
-            let epilogue = (256 / storage.bits()) as usize;
+            let epilogue = match capability {
+                Capability::Avx2 => 0,
+                Capability::Avx512 => Capability::Avx2.lanes(storage),
+            };
             (
                 body,
                 if numel - body >= epilogue {
@@ -629,7 +652,10 @@ pub fn path_of(model: &Model, capability: Capability, numel: usize, i: usize) ->
             )
         }
         _ => {
-            let period = 2 * capability.lanes(Format::Binary32);
+            let period = match storage {
+                Format::Binary32 => 2 * capability.lanes(Format::Binary32),
+                _ => 32,
+            };
             (numel - numel % period, 0)
         }
     };
