@@ -459,3 +459,31 @@ fn avx2_and_avx512_put_the_same_elements_on_the_scalar_path_where_it_rounds_diff
     assert_eq!(Capability::parse("AVX512"), Some(Capability::Avx512));
     assert_eq!(Capability::parse("DEFAULT"), None);
 }
+
+/// `kernel::envelope::up` is the smallest f64 at or above a non-negative rational, the rounding
+/// under which envelope widths are written: exact values stay, a rational that the nearest f64
+/// undershoots goes one ulp up, one that it overshoots stays on it. Bit patterns by hand: 1/3 and
+/// 2/3 round down to …5555 (the dropped tail 0.0101…₂ of an ulp is below a half), 1/10 rounds up
+/// to 0x3FB999999999999A (0.1000000000000000055…), 2⁻¹⁰⁷⁵ ties to even at 0.
+#[test]
+fn envelope_widths_round_up_to_the_next_f64() {
+    use momentum_oracle::optim::kernel::envelope::up;
+    let bits = |q: Rational| up(&q).to_bits();
+    assert_eq!(bits(Rational::from(0)), 0);
+    assert_eq!(bits(Rational::from(1)), 1.0f64.to_bits());
+    assert_eq!(bits(Rational::from((3, 4))), 0.75f64.to_bits());
+    assert_eq!(bits(Rational::from((1, 3))), 0x3FD5_5555_5555_5556);
+    assert_eq!(bits(Rational::from((2, 3))), 0x3FE5_5555_5555_5556);
+    assert_eq!(bits(Rational::from((1, 10))), 0x3FB9_9999_9999_999A);
+    assert_eq!(bits(Rational::from(1) >> 1075u32), 1);
+    // Every result is at or above its rational, and its predecessor below it.
+    for (n, d) in [(1u32, 3u32), (2, 3), (1, 10), (7, 9), (123_456, 789)] {
+        let q = Rational::from((n, d));
+        let x = up(&q);
+        assert!(Rational::from_f64(x).unwrap() >= q, "{n}/{d}");
+        assert!(
+            Rational::from_f64(f64::from_bits(x.to_bits() - 1)).unwrap() < q,
+            "{n}/{d}"
+        );
+    }
+}
