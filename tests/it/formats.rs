@@ -872,6 +872,52 @@ mod f32_scalar {
     }
 }
 
+/// Encoding never rounds and never wraps: the largest binade's power of two encodes with the
+/// largest finite biased exponent (binary32 2¹²⁷ = 0x7F000000, binary16 2¹⁵ = 0x7800, bfloat16
+/// 2¹²⁷ = 0x7F00, by hand from the field layouts), and the next power of two, of either sign, is
+/// refused (as is a value below the smallest subnormal, which no significand can hold). Written
+/// for the mutant that joined the two range tests with `&&`: 2^(emax+1) then encoded as a
+/// pattern whose exponent spills into the sign bit.
+#[test]
+fn encoding_refuses_a_value_beyond_the_largest_binade() {
+    let pow2 = |e: i32| {
+        if e >= 0 {
+            Rational::from(1) << e as u32
+        } else {
+            Rational::from(1) >> (-e) as u32
+        }
+    };
+    for (format, emax, top, min_subnormal) in [
+        (Format::Binary32, 127, 0x7F00_0000u64, -149),
+        (Format::Binary16, 15, 0x7800, -24),
+        (Format::Bfloat16, 127, 0x7F00, -133),
+    ] {
+        let finite = |q: Rational| Rounded::Finite(q);
+        assert_eq!(
+            format.to_bits(&finite(pow2(emax))).unwrap(),
+            top,
+            "{format:?}"
+        );
+        assert!(
+            format.to_bits(&finite(pow2(emax + 1))).is_err(),
+            "{format:?}"
+        );
+        assert!(
+            format.to_bits(&finite(-pow2(emax + 1))).is_err(),
+            "{format:?}"
+        );
+        assert_eq!(
+            format.to_bits(&finite(pow2(min_subnormal))).unwrap(),
+            1,
+            "{format:?}"
+        );
+        assert!(
+            format.to_bits(&finite(pow2(min_subnormal - 1))).is_err(),
+            "{format:?}"
+        );
+    }
+}
+
 /// A zero given as `Rounded::Finite(0)` (which `round` never makes, but a caller may) has no sign:
 /// `to_bits` encodes it as `+0` (all bits clear, IEEE 754-2008 §3.4), so its sign bit, which
 /// `is_negative` reports, is clear too — for the zero and for no other finite value of either
