@@ -472,7 +472,7 @@ impl<'scope, 'env, S: Number> GapPipe<'scope, 'env, S> {
                 self.pending.push_back((record, true));
             }
         }
-        let keep = if self.pending.len() > Self::DEPTH {
+        let keep = if self.pending.len() >= Self::DEPTH {
             Self::DEPTH / 2
         } else {
             usize::MAX

@@ -1,9 +1,11 @@
 //! Memory traffic of a run: an unrecorded step allocates nothing (README, "Speed"; docs/design.md,
 //! "The run loop"), whatever the optimizer and whichever of its paths a configuration takes.
 //!
-//! The binary's global allocator counts the allocations of each thread through Rust's allocator
-//! (GMP and MPFR allocate with `malloc` and are not counted: f64 runs with rational
-//! hyper-parameters and constant rates do not use them per step). A thread-local counter, so
+//! The binary's global allocator counts the allocations of each thread through Rust's allocator:
+//! vectors, boxes, strings. GMP and MPFR allocate with `malloc` and are not counted — and an f64
+//! step still uses them: the rate cursor hands over the exact rate (a `Rational` clone) and the
+//! hyper-parameters are rounded to f64 through MPFR at every step, a few small allocations whose
+//! size does not grow with the dimension. A thread-local counter, so
 //! that the tests running beside this one in other threads do not disturb it; the counter has no
 //! destructor and a constant initialiser, so reading it from inside the allocator cannot
 //! allocate or recurse.

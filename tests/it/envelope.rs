@@ -118,6 +118,7 @@ proptest! {
             prop_assert!(encloses(&eb, &b, tf.0));
             prop_assert!(encloses(&etheta, &theta, naive.1), "naive {:?}", etheta);
             prop_assert!(encloses(&etheta, &theta, fused.1), "fused {:?}", etheta);
+            prop_assert!(encloses(&etheta, &theta, tf.1), "tf {:?}", etheta);
         }
         // The value is the naive order's.
         prop_assert_eq!(eb.v.to_bits(), naive.0.to_bits());

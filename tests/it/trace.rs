@@ -876,6 +876,7 @@ fn the_one_pass_step_on_a_separable_quadratic_gives_the_bits_of_the_separate_pas
                     "{optimizer} {rounding:?}"
                 );
                 assert_eq!(x.gap.map(f64::to_bits), y.gap.map(f64::to_bits));
+                assert_eq!(x.state.vectors.len(), y.state.vectors.len());
                 for ((n1, v1), (n2, v2)) in x.state.vectors.iter().zip(&y.state.vectors) {
                     assert_eq!(n1, n2);
                     assert_eq!(bits(v1), bits(v2), "{optimizer} {rounding:?} {n1}");
@@ -925,6 +926,7 @@ fn a_one_pass_step_that_diverges_is_recorded_like_a_separate_one() {
                 ] {
                     assert_eq!(bits(x), bits(y), "{optimizer} γ = {lr} {rounding:?}");
                 }
+                assert_eq!(a.state.vectors.len(), b.state.vectors.len());
                 for ((n1, v1), (n2, v2)) in a.state.vectors.iter().zip(&b.state.vectors) {
                     assert_eq!(
                         (n1, bits(v1)),

@@ -194,7 +194,8 @@ impl Vector<f64> for Vec<f64> {
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
-                // SAFETY: as in `diagonal_momentum_update_into`.
+                // SAFETY: the CPU has AVX2 and FMA (checked just above), the only
+                // requirement of the target features of `diagonal_heavy_ball_fma`.
                 return Some(unsafe { diagonal_heavy_ball_fma(arrays, coefficients, fused) });
             }
         }

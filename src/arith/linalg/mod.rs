@@ -298,7 +298,7 @@ pub trait Vector<S>: Clone + Debug + PartialEq + Send + Sync + 'static {
     }
 
     /// [`Vector::heavy_ball_update`] with the gradient of a separable quadratic computed in the
-    /// same pass, as [`Vector::diagonal_momentum_update_into`]: `Some(finite)` of θ and θ₊
+    /// same pass, as [`Vector::diagonal_momentum_update`]: `Some(finite)` of θ and θ₊
     /// where the arithmetic has such a pass, `None` (the default) otherwise.
     ///
     /// # Panics
@@ -402,7 +402,7 @@ pub trait Matrix<S: Number>: Clone + Debug + Send + Sync + 'static {
 
     /// The diagonal, for a matrix stored as one (`f64` diagonal matrices): then
     /// [`Matrix::matvec_centered_into`] is `0 ⊕ aᵢ ⊗ (xᵢ ⊖ cᵢ)` per entry, which one-pass steps
-    /// ([`Vector::diagonal_momentum_update_into`]) compute themselves. `None` for the others.
+    /// ([`Vector::diagonal_momentum_update`]) compute themselves. `None` for the others.
     fn diagonal(&self) -> Option<&S::Vector> {
         None
     }
