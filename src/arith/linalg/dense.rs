@@ -22,17 +22,14 @@ impl Vector<f64> for Vec<f64> {
     }
     fn axpy(&mut self, a: &f64, x: &Self, rounding: Rounding) {
         check_len(self.len(), x.len());
-        #[cfg(target_arch = "x86_64")]
-        {
-            if rounding == Rounding::Fused
-                && std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement
-                // of `axpy_fused_fma`'s target features.
-                unsafe { axpy_fused_fma(self, *a, x) };
-                return;
-            }
+        if rounding == Rounding::Fused {
+            // One rounding per element, as `Number::mul_add`'s; vectorised where the CPU has FMA.
+            vectorised(|| {
+                for (y, xi) in self.iter_mut().zip(x) {
+                    *y = f64::mul_add(*xi, *a, *y);
+                }
+            });
+            return;
         }
         for (y, xi) in self.iter_mut().zip(x) {
             *y = Number::mul_add(xi, a, y, rounding);
@@ -130,7 +127,7 @@ impl Vector<f64> for Vec<f64> {
             fused: rounding == Rounding::Fused,
             previous: if in_place { *magnitudes } else { None },
         };
-        let (finite, seen) = diagonal_momentum(pass);
+        let (finite, seen) = vectorised(|| diagonal_momentum_generic(pass));
         *magnitudes = finite.then_some(seen);
         Some(OnePass { finite, in_place })
     }
@@ -165,7 +162,7 @@ impl Vector<f64> for Vec<f64> {
             fused: rounding == Rounding::Fused,
             previous: if in_place { *magnitudes } else { None },
         };
-        let (finite, seen) = diagonal_nag(pass);
+        let (finite, seen) = vectorised(|| diagonal_nag_generic(pass));
         *magnitudes = finite.then_some(seen);
         Some(OnePass { finite, in_place })
     }
@@ -188,18 +185,9 @@ impl Vector<f64> for Vec<f64> {
             centre,
         };
         let coefficients = [*minus_learning_rate, *momentum];
-        let fused = rounding == Rounding::Fused;
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU has AVX2 and FMA (checked just above), the only
-                // requirement of the target features of `diagonal_heavy_ball_fma`.
-                return Some(unsafe { diagonal_heavy_ball_fma(arrays, coefficients, fused) });
-            }
-        }
-        Some(diagonal_heavy_ball_generic(arrays, coefficients, fused))
+        Some(elementwise(rounding, |fused| {
+            diagonal_heavy_ball_generic(arrays, coefficients, fused)
+        }))
     }
     fn assign_axpy(&mut self, a: &f64, x: &Self, y: &Self, rounding: Rounding) {
         check_len(x.len(), y.len());
@@ -370,39 +358,36 @@ fn exponent_all_ones(x: f64) -> bool {
 }
 
 /// Runs `body(fused)` for the rounding model (`fused` for [`Rounding::Fused`]), compiled with
-/// AVX2 and FMA when the CPU has them, so that `f64::mul_add` is one instruction and the loop
-/// vectorises; without them it is libm's `fma` per element. Both round once: the bits are the
-/// same. The model is chosen once, outside the loop, so that each loop is branch-free.
+/// AVX2 and FMA when the CPU has them ([`vectorised`]). The model is chosen once, outside the
+/// loop, so that each loop is branch-free.
 #[inline(always)]
-fn elementwise(rounding: Rounding, body: impl FnOnce(bool)) {
+fn elementwise<R>(rounding: Rounding, body: impl FnOnce(bool) -> R) -> R {
     let fused = rounding == Rounding::Fused;
+    vectorised(|| body(fused))
+}
+
+/// Runs `body` compiled with AVX2 and FMA when the CPU has them, so that `f64::mul_add` is one
+/// instruction and its loops vectorise; without them `mul_add` is libm's `fma` per element. Both
+/// round once: the bits are the same. `body` must be inlined into it (the kernels it runs are
+/// `#[inline(always)]`) for the target features to reach the loops.
+#[inline(always)]
+fn vectorised<R>(body: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of
             // `with_fma`'s target features.
-            unsafe { with_fma(fused, body) };
-            return;
+            return unsafe { with_fma(body) };
         }
     }
-    body(fused);
+    body()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn with_fma(fused: bool, body: impl FnOnce(bool)) {
-    body(fused);
-}
-
-/// `y_i ← fma(x_i, a, y_i)` with the FMA instruction (one rounding, as libm's `fma` that the
-/// portable path calls per element: the same bits, vectorised).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn axpy_fused_fma(y: &mut [f64], a: f64, x: &[f64]) {
-    for (y, xi) in y.iter_mut().zip(x) {
-        *y = f64::mul_add(*xi, a, *y);
-    }
+fn with_fma<R>(body: impl FnOnce() -> R) -> R {
+    body()
 }
 
 /// One pass of PyTorch's momentum update over slices, per element in the order of
@@ -423,31 +408,7 @@ pub fn momentum_update_f64(
 ) {
     check_len(params.len(), buffer.len());
     check_len(params.len(), gradient.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
-            // target features of `momentum_update_fma`.
-            unsafe { momentum_update_fma(params, buffer, gradient, coefficients, rounding) };
-            return;
-        }
-    }
-    momentum_update_generic(params, buffer, gradient, coefficients, rounding);
-}
-
-// With the FMA feature `f64::mul_add` is one `vfmadd` instruction and the loop vectorises;
-// without it, it is a call to libm's `fma` per element. Both round once: the bits are the same.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn momentum_update_fma(
-    params: &mut [f64],
-    buffer: &mut [f64],
-    gradient: &[f64],
-    coefficients: [f64; 3],
-    rounding: Rounding,
-) {
-    momentum_update_generic(params, buffer, gradient, coefficients, rounding);
+    vectorised(|| momentum_update_generic(params, buffer, gradient, coefficients, rounding));
 }
 
 /// The arrays of a one-pass heavy-ball step on a separable quadratic: the new iterate goes to
@@ -482,26 +443,6 @@ fn cannot_overflow(m: Magnitudes, [mu, c, a]: [f64; 3]) -> bool {
     let buffer = mu.abs() * m.buffer + c.abs() * gradient;
     let params = m.params + a.abs() * buffer;
     params.is_finite() && buffer.is_finite() && params.max(buffer) <= f64::MAX / 16.0
-}
-
-fn diagonal_momentum(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
-            // target features of `diagonal_momentum_fma`.
-            return unsafe { diagonal_momentum_fma(pass) };
-        }
-    }
-    diagonal_momentum_generic(pass)
-}
-
-// As `momentum_update_fma`: with FMA the loops vectorise and `mul_add` is one instruction.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn diagonal_momentum_fma(pass: MomentumPass<'_>) -> (bool, Magnitudes) {
-    diagonal_momentum_generic(pass)
 }
 
 /// The high word of |x| as a non-negative `i32`: sign cleared, exponent and the top 20 fraction
@@ -611,25 +552,6 @@ fn nag_cannot_overflow(m: Magnitudes, [mu, a]: [f64; 2]) -> bool {
     params.is_finite() && point.is_finite() && params.max(point).max(velocity) <= f64::MAX / 16.0
 }
 
-fn diagonal_nag(pass: NagPass<'_>) -> (bool, Magnitudes) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
-            // target features of `diagonal_nag_fma`.
-            return unsafe { diagonal_nag_fma(pass) };
-        }
-    }
-    diagonal_nag_generic(pass)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn diagonal_nag_fma(pass: NagPass<'_>) -> (bool, Magnitudes) {
-    diagonal_nag_generic(pass)
-}
-
 /// `assign_axpy`'s query point, `matvec_centered_into`'s gradient there, then `velocity_update`'s
 /// operations (the momentum kernel with `[μ, −γ, 1]`), per element; the finiteness of θ and v,
 /// and bounds on the magnitudes seen.
@@ -702,12 +624,6 @@ fn diagonal_nag_generic(pass: NagPass<'_>) -> (bool, Magnitudes) {
         centre: previous.map_or(magnitude_of_high_word(high_c), |m| m.centre),
     };
     (flags == 0, seen)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn diagonal_heavy_ball_fma(arrays: DiagonalStep<'_>, coefficients: [f64; 2], fused: bool) -> bool {
-    diagonal_heavy_ball_generic(arrays, coefficients, fused)
 }
 
 /// `matvec_centered_into`'s gradient, then `heavy_ball_update`'s operations, per element, the new
