@@ -238,6 +238,9 @@ impl<S: Scalar> Optimizer<S> for Nag {
                 }
             }
         }
+        // The separate passes change the state without measuring it: the next one-pass step
+        // must not trust the magnitudes of the last.
+        query.magnitudes = None;
         // The documented order (point = θ, point += μv; v = μv, v += −γg; θ += v), each line
         // one pass for f64 into storage the run reuses.
         let velocity = &mut state.second;

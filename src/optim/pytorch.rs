@@ -234,6 +234,9 @@ impl<S: Scalar> Optimizer<S> for PytorchSgd {
                 }
             }
         }
+        // The separate passes change the state without measuring it: the next one-pass step
+        // must not trust the magnitudes of the last.
+        query.magnitudes = None;
         oracle.gradient_into(&state.params, &mut query.gradient)?;
         // The transformed gradient is a copy only when there is a transform, into a working
         // vector of the run's.

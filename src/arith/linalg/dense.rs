@@ -437,12 +437,21 @@ struct MomentumPass<'a> {
 
 /// Whether a step from values within `m` can overflow: the largest gradient, buffer and iterate
 /// it could form, bounded in f64 with a factor 16 to spare for the rounding of both the bound
-/// and the step (each a handful of operations, relative error far below 2⁻⁴⁰).
+/// and the step (each a handful of operations, relative error far below 2⁻⁴⁰). Every
+/// intermediate is tested, the gradient too, so that the argument does not rest on an infinite
+/// gradient bound turning the buffer's into NaN when c = 0 (dampening 1).
 fn cannot_overflow(m: Magnitudes, [mu, c, a]: [f64; 3]) -> bool {
     let gradient = m.diagonal * (m.params + m.centre);
     let buffer = mu.abs() * m.buffer + c.abs() * gradient;
     let params = m.params + a.abs() * buffer;
-    params.is_finite() && buffer.is_finite() && params.max(buffer) <= f64::MAX / 16.0
+    within_sixteenth_of_max(&[gradient, buffer, params])
+}
+
+/// All finite and at most `f64::MAX / 16` (the overflow tests' margin).
+fn within_sixteenth_of_max(bounds: &[f64]) -> bool {
+    bounds
+        .iter()
+        .all(|b| b.is_finite() && *b <= f64::MAX / 16.0)
 }
 
 /// The high word of |x| as a non-negative `i32`: sign cleared, exponent and the top 20 fraction
@@ -549,7 +558,7 @@ fn nag_cannot_overflow(m: Magnitudes, [mu, a]: [f64; 2]) -> bool {
     let gradient = m.diagonal * (point + m.centre);
     let velocity = mu.abs() * m.buffer + a.abs() * gradient;
     let params = m.params + velocity;
-    params.is_finite() && point.is_finite() && params.max(point).max(velocity) <= f64::MAX / 16.0
+    within_sixteenth_of_max(&[point, gradient, velocity, params])
 }
 
 /// `assign_axpy`'s query point, `matvec_centered_into`'s gradient there, then `velocity_update`'s
@@ -908,6 +917,16 @@ mod tests {
             },
             [0.9, 1.0, -1.0]
         ));
+        // Dampening 1 (c = 0): nothing of the gradient reaches the buffer's bound, but the
+        // gradient's own, 2¹⁰²⁰·(1 + 1), is beyond the margin: refused.
+        let steep = Magnitudes {
+            diagonal: 2f64.powi(1020),
+            ..m
+        };
+        assert!(!cannot_overflow(steep, [0.9, 0.0, -1.0]));
+        // The same for NAG: its gradient at y ≤ 1 + 0.9 is bounded by 2¹⁰²⁰·2.9.
+        assert!(!nag_cannot_overflow(steep, [0.9, -1.0]));
+        assert!(nag_cannot_overflow(m, [0.9, -1.0]));
     }
 
     use super::*;
