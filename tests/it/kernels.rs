@@ -487,3 +487,151 @@ fn envelope_widths_round_up_to_the_next_f64() {
         );
     }
 }
+
+/// x86 FTZ flushes a result that is tiny *after* rounding to 24 bits with an unbounded exponent,
+/// and DAZ reads a subnormal operand as a signed zero; the boundary cases, derived by hand, in
+/// both the exact engine and the native emulation (`NativeF32::ftz_result`'s TwoSum test):
+///
+/// * `a·b = (2²⁵ − 1)·2⁻¹⁵¹ = 2⁻¹²⁶ − 2⁻¹⁵¹` (`18631·2⁻¹⁵ × 1801·2⁻¹³⁶`, both normal;
+///   2²⁵ − 1 = 31·601·1801) is the tie between `2⁻¹²⁶ − 2⁻¹⁵⁰` (odd significand) and `2⁻¹²⁶`
+///   (even): it rounds to `2⁻¹²⁶`, so it is not tiny and stays `2⁻¹²⁶`;
+/// * `fma(a, b, −2⁻¹²⁶)` with `a·b = (2⁴⁶ + 1)·2⁻¹⁹⁷` (`8392705·2⁻⁴⁹ × 8384513·2⁻¹⁴⁸`) is
+///   `−(2⁻¹²⁶ − 2⁻¹⁵¹ − 2⁻¹⁹⁷)`: just inside the tie, so 24 bits give `2⁻¹²⁶ − 2⁻¹⁵⁰`, tiny,
+///   flushed to `−0` — while the gradual binary32 result is `−2⁻¹²⁶` (the subnormal grid's
+///   midpoint is `2⁻¹²⁶ − 2⁻¹⁵⁰`) and the double nearest to the exact sum is the tie itself: only
+///   TwoSum's low part (`+2⁻¹⁹⁷`, against the sign) tells the two apart. Mirrored: `+0`.
+/// * DAZ: `2⁻¹²⁶` is normal and read as itself; `2⁻¹²⁶ − 2⁻¹⁴⁹` (the largest subnormal) as `0`.
+#[test]
+fn ftz_flushes_exactly_the_results_tiny_after_rounding_and_daz_exactly_the_subnormals() {
+    let exact = Exact {
+        work: Format::Binary32,
+        ftz: true,
+    };
+    let native = NativeF32 { ftz: true };
+    // 2^e from its bit pattern (powi may go through 2^|e|, which overflows binary32).
+    let p2 = |e: i32| {
+        if e >= -126 {
+            f32::from_bits(((e + 127) as u32) << 23)
+        } else {
+            f32::from_bits(1u32 << (e + 149))
+        }
+    };
+    let min_normal = f32::MIN_POSITIVE;
+    let largest_subnormal = f32::from_bits(0x007F_FFFF);
+    assert_eq!(largest_subnormal, min_normal - p2(-126 - 23));
+
+    // Each case: the operands, the result's expected binary32 bits, what it is.
+    let cases: Vec<(Vec<f32>, u32, &str)> = vec![
+        (
+            vec![18631.0 * p2(-15), 1801.0 * p2(-136)],
+            0x0080_0000,
+            "tie at the threshold: 2^-126",
+        ),
+        (
+            vec![8_392_705.0 * p2(-49), 8_384_513.0 * p2(-148), -min_normal],
+            0x8000_0000,
+            "fma just inside the tie: -0",
+        ),
+        (
+            vec![-8_392_705.0 * p2(-49), 8_384_513.0 * p2(-148), min_normal],
+            0x0000_0000,
+            "mirrored: +0",
+        ),
+        (
+            vec![
+                8_392_705.0 * p2(-49),
+                8_384_513.0 * p2(-148),
+                -(min_normal + p2(-149)),
+            ],
+            0x8080_0001,
+            "above the threshold with the low part against the sign: not flushed",
+        ),
+        (vec![min_normal, 1.0], 0x0080_0000, "DAZ keeps 2^-126"),
+        (
+            vec![largest_subnormal, 1.0],
+            0x0000_0000,
+            "DAZ flushes the largest subnormal",
+        ),
+        (
+            vec![-largest_subnormal, 1.0],
+            0x8000_0000,
+            "DAZ keeps the sign",
+        ),
+    ];
+    for (ops, expected, what) in cases {
+        let e: Vec<Decoded> = ops
+            .iter()
+            .map(|x| exact.input(u64::from(x.to_bits()), Format::Binary32))
+            .collect();
+        let (eb, nb) = if ops.len() == 2 {
+            (exact.mul(&e[0], &e[1]), native.mul(&ops[0], &ops[1]))
+        } else {
+            (
+                exact.fma(&e[0], &e[1], &e[2]),
+                native.fma(&ops[0], &ops[1], &ops[2]),
+            )
+        };
+        assert_eq!(
+            exact.bits(&eb, Format::Binary32).unwrap(),
+            u64::from(expected),
+            "exact: {what}"
+        );
+        assert_eq!(nb.to_bits(), expected, "native: {what}");
+    }
+    // The products are what the derivation says, exactly.
+    assert_eq!(
+        Rational::from_f32(18631.0 * p2(-15)).unwrap()
+            * Rational::from_f32(1801.0 * p2(-136)).unwrap(),
+        (Rational::from(1) << 25u32) - 1u32 >> 151u32
+    );
+    assert_eq!(
+        Rational::from_f32(8_392_705.0 * p2(-49)).unwrap()
+            * Rational::from_f32(8_384_513.0 * p2(-148)).unwrap(),
+        ((Rational::from(1) << 46u32) + 1u32) >> 197u32
+    );
+    // Without FTZ the same fma is the gradual −2^-126, and a subnormal operand is itself.
+    let gradual = NativeF32 { ftz: false };
+    let r = gradual.fma(
+        &(8_392_705.0 * p2(-49)),
+        &(8_384_513.0 * p2(-148)),
+        &-min_normal,
+    );
+    assert_eq!(r.to_bits(), 0x8080_0000);
+    assert_eq!(gradual.mul(&largest_subnormal, &1.0).to_bits(), 0x007F_FFFF);
+}
+
+/// The canonical quiet NaN each format stores for a NaN result: exponent all ones and the top
+/// trailing-significand bit (IEEE 754-2008 §6.2.1; x86 SSE's "QNaN floating-point indefinite" is
+/// the same pattern with the sign set, Intel SDM Vol. 1 Table 4-3 — the sign is not compared).
+#[test]
+fn a_nan_is_stored_as_the_canonical_quiet_nan_of_its_format() {
+    use momentum_oracle::optim::kernel::arith::quiet_nan;
+    assert_eq!(quiet_nan(Format::Binary64), 0x7FF8_0000_0000_0000);
+    assert_eq!(quiet_nan(Format::Binary32), 0x7FC0_0000);
+    assert_eq!(quiet_nan(Format::Bfloat16), 0x7FC0);
+    assert_eq!(quiet_nan(Format::Binary16), 0x7E00);
+    assert_eq!(f32::NAN.to_bits(), 0x7FC0_0000);
+    let nan = Exact {
+        work: Format::Binary32,
+        ftz: false,
+    }
+    .mul(
+        &Decoded::Nan,
+        &Decoded::Number(Rounded::Zero { negative: false }),
+    );
+    for f in [Format::Binary32, Format::Bfloat16, Format::Binary16] {
+        assert_eq!(
+            Exact {
+                work: Format::Binary32,
+                ftz: false
+            }
+            .bits(&nan, f)
+            .unwrap(),
+            quiet_nan(f)
+        );
+        assert_eq!(
+            NativeF32 { ftz: false }.bits(&f32::NAN, f).unwrap(),
+            quiet_nan(f)
+        );
+    }
+}
