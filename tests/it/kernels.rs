@@ -712,3 +712,48 @@ fn the_exact_engine_meets_ieee_special_cases_exactly_as_the_hardware_does() {
     assert_eq!(bits(exact.fma(&v(-0.0), &v(1.0), &v(-0.0))), 0x8000_0000);
     assert_eq!(bits(exact.mul(&v(-1.0), &v(0.0))), 0x8000_0000);
 }
+
+/// A hyper-parameter goes through its rounding chain as the native conversions take it: a zero
+/// keeps its sign (a schedule at `−0.0`, a negated zero learning rate), what underflows becomes a
+/// zero of its sign, what overflows an infinity, NaN stays NaN.
+#[test]
+fn hyper_parameters_round_through_their_chain_as_the_native_conversions_do() {
+    let chains: [&[Format]; 4] = [
+        &[],
+        &[Format::Binary32],
+        &[Format::Bfloat16],
+        &[Format::Binary32, Format::Binary16],
+    ];
+    for ftz in [false, true] {
+        let exact = Exact {
+            work: Format::Binary32,
+            ftz,
+        };
+        let native = NativeF32 { ftz };
+        for x in [0.0, 1e-300, 0.1, 1e300, 1e-40, f64::INFINITY] {
+            for x in [x, -x] {
+                for chain in chains {
+                    let eb = exact
+                        .bits(&exact.konst(x, chain), Format::Binary32)
+                        .unwrap();
+                    let nb = native
+                        .bits(&native.konst(x, chain), Format::Binary32)
+                        .unwrap();
+                    assert_eq!(eb, nb, "{x} through {chain:?} (ftz {ftz})");
+                }
+            }
+        }
+        let nan = exact.konst(f64::NAN, &[Format::Binary32]);
+        assert_eq!(nan, Decoded::Nan);
+    }
+    let exact = Exact {
+        work: Format::Binary32,
+        ftz: false,
+    };
+    assert_eq!(
+        exact
+            .bits(&exact.konst(-0.0, &[]), Format::Binary32)
+            .unwrap(),
+        0x8000_0000
+    );
+}

@@ -156,6 +156,10 @@ impl KernelArith for Exact {
                 negative: x.is_sign_negative(),
             },
             Some(q) => Rounded::Finite(q),
+            // An infinite double converts to an infinity of its sign, not to NaN (§5.4.2).
+            None if x.is_infinite() => Rounded::Infinite {
+                negative: x.is_sign_negative(),
+            },
             None => return Decoded::Nan,
         };
         for f in chain.iter().chain([&self.work]) {
