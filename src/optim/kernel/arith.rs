@@ -59,8 +59,6 @@ pub trait Stored: KernelArith {
     /// # Errors
     /// [`Error::Unsupported`] if `a` is not a number of `format` (round it first).
     fn bits(&self, a: &Self::V, format: Format) -> Result<u64>;
-    /// Whether two values are the same stored number (NaNs equal each other, `±0` differ).
-    fn same(&self, a: &Self::V, b: &Self::V) -> bool;
 }
 
 /// The canonical quiet NaN of `format`: exponent all ones, the top trailing-significand bit set.
@@ -227,9 +225,6 @@ impl Stored for Exact {
             Decoded::Number(r) => format.to_bits(r),
         }
     }
-    fn same(&self, a: &Decoded, b: &Decoded) -> bool {
-        a == b
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,9 +345,6 @@ impl Stored for NativeF32 {
         }
         Ok(bits)
     }
-    fn same(&self, a: &f32, b: &f32) -> bool {
-        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-    }
 }
 
 /// The hardware's `f64` (working format binary64), gradual underflow only.
@@ -405,9 +397,6 @@ impl Stored for NativeF64 {
             return Err(Error::unsupported(format!("{a} is not a {format} number")));
         }
         Ok(bits)
-    }
-    fn same(&self, a: &f64, b: &f64) -> bool {
-        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
     }
 }
 
