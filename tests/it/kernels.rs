@@ -500,6 +500,10 @@ fn envelope_widths_round_up_to_the_next_f64() {
 ///   flushed to `−0` — while the gradual binary32 result is `−2⁻¹²⁶` (the subnormal grid's
 ///   midpoint is `2⁻¹²⁶ − 2⁻¹⁵⁰`) and the double nearest to the exact sum is the tie itself: only
 ///   TwoSum's low part (`+2⁻¹⁹⁷`, against the sign) tells the two apart. Mirrored: `+0`.
+///   With `a·b = (2²³ + 1)(2²³ − 1)·2⁻¹⁹⁷ = 2⁻¹⁵¹ − 2⁻¹⁹⁷` the sum is just outside the tie (the
+///   double nearest is again the tie, the low part `−2⁻¹⁹⁷` along the sign): `−2⁻¹²⁶`, not
+///   flushed. (`examples/python/twosum_mutants.py` samples 20,000 such cases for the mutants of
+///   TwoSum; the two that never change a decision are listed in docs/mutants.md.)
 /// * DAZ: `2⁻¹²⁶` is normal and read as itself; `2⁻¹²⁶ − 2⁻¹⁴⁹` (the largest subnormal) as `0`.
 #[test]
 fn ftz_flushes_exactly_the_results_tiny_after_rounding_and_daz_exactly_the_subnormals() {
@@ -536,6 +540,11 @@ fn ftz_flushes_exactly_the_results_tiny_after_rounding_and_daz_exactly_the_subno
             vec![-8_392_705.0 * p2(-49), 8_384_513.0 * p2(-148), min_normal],
             0x0000_0000,
             "mirrored: +0",
+        ),
+        (
+            vec![8_388_609.0 * p2(-49), 8_388_607.0 * p2(-148), -min_normal],
+            0x8080_0000,
+            "fma just outside the tie, the low part along the sign: -2^-126",
         ),
         (
             vec![
