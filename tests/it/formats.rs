@@ -921,13 +921,14 @@ fn encoding_refuses_a_value_beyond_the_largest_binade() {
 /// A zero given as `Rounded::Finite(0)` (which `round` never makes, but a caller may) has no sign:
 /// `to_bits` encodes it as `+0` (all bits clear, IEEE 754-2008 §3.4), so its sign bit, which
 /// `is_negative` reports, is clear too — for the zero and for no other finite value of either
-/// sign.
+/// sign; denormals-are-zero (`flush_input`) reads it as that `+0`.
 #[test]
 fn a_finite_zero_is_not_negative() {
     for format in Format::ALL {
         let zero = Rounded::Finite(Rational::new());
         assert_eq!(format.to_bits(&zero).unwrap(), 0);
         assert!(!zero.is_negative());
+        assert_eq!(format.flush_input(&zero), Rounded::Zero { negative: false });
         assert!(Rounded::Finite(Rational::from(-1)).is_negative());
         assert!(!Rounded::Finite(Rational::from(1)).is_negative());
     }
