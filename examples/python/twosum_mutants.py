@@ -17,10 +17,6 @@ T = 2.0**-126 * (1 - 2.0**-25)
 def div(x,y):
     try: return x/y
     except ZeroDivisionError: return math.copysign(math.inf, x) if x!=0 else math.nan
-M = {
- 'L251 - -> +': lambda a,b,hi: (hi+a, None),
- 'L251 - -> /': lambda a,b,hi: (div(hi,a), None),
-}
 def lo_of(a,b,hi,bb,m):
     t1 = {'c23+':hi+bb,'c23/':div(hi,bb)}.get(m, hi-bb)
     f = {'c17+':a+t1,'c17/':div(a,t1)}.get(m, a-t1)

@@ -880,13 +880,6 @@ mod f32_scalar {
 /// pattern whose exponent spills into the sign bit.
 #[test]
 fn encoding_refuses_a_value_beyond_the_largest_binade() {
-    let pow2 = |e: i32| {
-        if e >= 0 {
-            Rational::from(1) << e as u32
-        } else {
-            Rational::from(1) >> (-e) as u32
-        }
-    };
     for (format, emax, top, min_subnormal) in [
         (Format::Binary32, 127, 0x7F00_0000u64, -149),
         (Format::Binary16, 15, 0x7800, -24),
