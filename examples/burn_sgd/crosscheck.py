@@ -1,18 +1,19 @@
 """Independent cross-check of the burn traces, without the oracle (python3, standard library only).
 
-For every trace in /work/burn-traces (and maximize-negated/), recompute the run from the fixture
+For every trace in TRACE_DIR (default /tmp/burn-traces, and its maximize-negated/), recompute the run from the fixture
 with PyTorch's update order, binary32-rounded momentum and weight decay (burn's f32 fields),
 binary64 dampening and learning rate, in two arithmetics:
   no-fma: every multiply and add rounded to binary64 (what burn-ndarray's separate ops do);
   fma:    torch's binary64 kernel (docs/research/frameworks.md §1), to show the fixtures tell them apart.
-Prints, per model, how many traces it reproduces bit for bit.  Run from anywhere:
-  python3 examples/burn_sgd/crosscheck.py
+Prints, per model, how many traces it reproduces bit for bit; exits 1 when there is no trace to
+compare (nothing checked is not a result) or when the no-fma model misses one.  Run from anywhere:
+  python3 examples/burn_sgd/crosscheck.py [TRACE_DIR]
 """
-import glob, json, math, os, struct
+import glob, json, math, os, struct, sys
 from fractions import Fraction
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "replay")
-TRACES = "/work/burn-traces"
+TRACES = sys.argv[1] if len(sys.argv) > 1 else "/tmp/burn-traces"
 
 def f64(b): return struct.unpack(">d", bytes.fromhex(b))[0]
 def f32(x): return struct.unpack("f", struct.pack("f", x))[0]
@@ -48,11 +49,16 @@ def run(fx, negate, use_fma):
     return out
 
 traces = sorted(glob.glob(TRACES + "/*.json") + glob.glob(TRACES + "/maximize-negated/*.json"))
+if not traces:
+    sys.exit(f"no burn traces under {TRACES}: nothing compared (run burn_sgd first)")
+reproduced = {}
 for use_fma in (False, True):
     same = 0
     for tr in traces:
         fx = json.load(open(os.path.join(FIXTURES, os.path.basename(tr))))
         got = [s["params"] for s in json.load(open(tr))["steps"]]
         same += got == run(fx, "maximize-negated" in tr, use_fma)
+    reproduced[use_fma] = same
     print(f"{'fma' if use_fma else 'no-fma'} model, binary32 momentum/weight decay: "
           f"reproduces {same} of {len(traces)} burn traces bit for bit")
+sys.exit(0 if reproduced[False] == len(traces) else 1)

@@ -138,14 +138,18 @@ fn main() {
         .expect("configure ndarray for f64");
     let device = device.autodiff();
 
-    let mut names: Vec<_> = std::fs::read_dir(fixtures)
-        .expect("fixture dir")
+    let entries = std::fs::read_dir(fixtures).unwrap_or_else(|e| {
+        eprintln!("cannot read the fixture directory {fixtures}: {e}");
+        std::process::exit(2);
+    });
+    let mut names: Vec<_> = entries
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     names.sort();
     std::fs::create_dir_all(out).expect("trace dir");
 
+    let mut written = 0usize;
     for path in names {
         let fixture: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
@@ -175,5 +179,12 @@ fn main() {
         )
         .expect("write");
         println!("wrote {name}: {} steps", steps.len());
+        written += 1;
     }
+    // A run that wrote nothing (wrong directory, every fixture skipped) is not a result.
+    if written == 0 {
+        eprintln!("no trace written: no fixture under {fixtures} was run");
+        std::process::exit(1);
+    }
+    println!("{written} traces written to {out}");
 }
