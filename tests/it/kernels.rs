@@ -31,7 +31,7 @@ fn models(family: Family, storage: Format) -> Vec<Model> {
         for ftz in [false, true] {
             for hyper in [
                 HyperPrecision::EXACT,
-                HyperPrecision::keras_default(),
+                HyperPrecision::binary32_learning_rate(),
                 HyperPrecision::all(Format::Bfloat16),
             ] {
                 let mut m = base;
@@ -237,7 +237,7 @@ fn keras_with_a_binary32_learning_rate_is_named_apart_from_the_exact_one_in_bina
     let mut keras = Model::new(Family::Keras, Kernel::Jit, Format::Binary64);
     let exact = |m: &Model| params_after(&m.exact(), m, &hy, 1.0, &[1.0])[0];
     assert_eq!(exact(&keras), 0x3feccccccccccccd);
-    keras.hyper = HyperPrecision::keras_default();
+    keras.hyper = HyperPrecision::binary32_learning_rate();
     let want = Rational::from(1) - Rational::from_f32(0.1f32).unwrap();
     assert_eq!(
         Format::Binary64.from_bits(exact(&keras)).unwrap(),
@@ -248,6 +248,120 @@ fn keras_with_a_binary32_learning_rate_is_named_apart_from_the_exact_one_in_bina
             .describe()
             .contains("learning rate rounded to binary32")
     );
+}
+
+/// θ after each step of an Optax model on one 16-bit element (bfloat16 or binary16 bits).
+fn optax_steps(model: &Model, hy: &Hyper, x0: u64, g: &[u64]) -> Vec<u64> {
+    let grads: Vec<Vec<u64>> = g.iter().map(|x| vec![*x]).collect();
+    let (exact, native) = (model.exact(), NativeF32 { ftz: true });
+    let e: Vec<u64> = run(&exact, model, hy, &[x0], &grads)
+        .unwrap()
+        .iter()
+        .map(|s| exact.bits(&s.params[0], model.storage).unwrap())
+        .collect();
+    let n: Vec<u64> = run(&native, model, hy, &[x0], &grads)
+        .unwrap()
+        .iter()
+        .map(|s| native.bits(&s.params[0], model.storage).unwrap())
+        .collect();
+    assert_eq!(e, n, "{}", model.describe());
+    e
+}
+
+fn optax_model(kernel: Kernel, storage: Format, binary32_lr: bool) -> Model {
+    let mut m = Model::new(Family::Optax, kernel, storage);
+    if binary32_lr {
+        m.hyper = HyperPrecision::binary32_learning_rate();
+    }
+    m
+}
+
+#[test]
+fn optax_with_a_binary32_learning_rate_adds_a_binary32_update_to_bf16_parameters() {
+    // θ₀ = 1, g = 1, μ = 0, γ = 5·2⁻⁹ + 5·2⁻²⁴ (a binary32 number; bfloat16 keeps 8 significant
+    // bits, so c_S(γ) = 5·2⁻⁹). The bfloat16 grid on [1/2, 1) is 2⁻⁸.
+    // Promoted: θ₁ = st(1 − γ) = st(253.5·2⁻⁸ − 5·2⁻²⁴), below the tie: 253·2⁻⁸ (0x3f7d).
+    // Constant γ: θ₁ = st(1 − st(c_S(γ))) = st(253.5·2⁻⁸), a tie, to even: 254·2⁻⁸ (0x3f7e).
+    let lr = 5.0 / 512.0 + 5.0 / 16_777_216.0;
+    let hy = h(lr, 0.0);
+    for kernel in [Kernel::Eager, Kernel::JitUpdate, Kernel::Jit] {
+        let promoted = optax_model(kernel, Format::Bfloat16, true);
+        assert!(promoted.promotes_update());
+        assert_eq!(optax_steps(&promoted, &hy, 0x3f80, &[0x3f80]), vec![0x3f7d]);
+        let constant = optax_model(kernel, Format::Bfloat16, false);
+        assert!(!constant.promotes_update());
+        assert_eq!(optax_steps(&constant, &hy, 0x3f80, &[0x3f80]), vec![0x3f7e]);
+    }
+    // Only Optax, only on the 16-bit formats: binary32 parameters meet γ in their own format.
+    assert!(!optax_model(Kernel::Jit, Format::Binary32, true).promotes_update());
+    let mut keras = Model::new(Family::Keras, Kernel::Jit, Format::Bfloat16);
+    keras.hyper = HyperPrecision::binary32_learning_rate();
+    assert!(!keras.promotes_update());
+    let d = optax_model(Kernel::Jit, Format::Bfloat16, true).describe();
+    assert!(d.contains("learning rate a binary32 array"), "{d}");
+    assert!(!d.contains("rounded to"), "{d}");
+}
+
+#[test]
+fn optax_under_jit_keeps_the_bf16_sum_that_meets_the_learning_rate_in_binary32() {
+    // θ₀ = 1 + 2⁻⁷, g = (1, 1), γ = (0, 1), μ = 2⁻⁹. Step 1: t₁ = 1, θ₁ = θ₀ + (−0)·u = θ₀.
+    // Step 2: s = 1 + st(2⁻⁹·1) = 1 + 2⁻⁹ (binary32), t₂ = st(s) = 1 (a quarter ulp of
+    // bfloat16 at 1); nesterov's u = 1 + st(2⁻⁹·t₂) is the same sum.
+    // eager: u = st(s) = 1, θ₂ = st(2⁻⁷) = 0x3c00.
+    // jit-update / jit (excess precision): u = s, θ₂ = 2⁻⁷ − 2⁻⁹ = 3·2⁻⁹ = 0x3bc0.
+    let mut hy = h(0.0, 1.0 / 512.0);
+    hy.learning_rates = vec![0.0, 1.0];
+    for nesterov in [false, true] {
+        hy.nesterov = nesterov;
+        for (kernel, want) in [
+            (Kernel::Eager, 0x3c00),
+            (Kernel::JitUpdate, 0x3bc0),
+            (Kernel::Jit, 0x3bc0),
+        ] {
+            let m = optax_model(kernel, Format::Bfloat16, true);
+            assert_eq!(
+                optax_steps(&m, &hy, 0x3f81, &[0x3f80, 0x3f80]),
+                vec![0x3f81, want],
+                "{kernel:?} nesterov {nesterov}"
+            );
+        }
+    }
+    // binary16 keeps every rounding: θ₀ = 1 + 2⁻¹⁰, μ = 2⁻¹², s = 1 + 2⁻¹² rounds to 1, and
+    // θ₂ = 2⁻¹⁰ (0x1400) in every kernel; the bfloat16 sequence would give 3·2⁻¹² (0x1200).
+    let mut hy = h(0.0, 1.0 / 4096.0);
+    hy.learning_rates = vec![0.0, 1.0];
+    for nesterov in [false, true] {
+        hy.nesterov = nesterov;
+        for kernel in [Kernel::Eager, Kernel::JitUpdate, Kernel::Jit] {
+            let m = optax_model(kernel, Format::Binary16, true);
+            assert_eq!(
+                optax_steps(&m, &hy, 0x3c01, &[0x3c00, 0x3c00]),
+                vec![0x3c01, 0x1400],
+                "{kernel:?} nesterov {nesterov}"
+            );
+        }
+    }
+}
+
+#[test]
+fn optax_under_jit_contracts_the_promoted_update_into_one_fma() {
+    // θ₀ = g = 1 + 2⁻⁷, μ = 0, γ = 1 − 2⁻²⁴ (binary32). γ·u = 1 + 2⁻⁷ − 2⁻²⁴ − 2⁻³¹.
+    // jit: θ₁ = st(θ₀ − γ·u) = st(2⁻²⁴ + 2⁻³¹) = 2⁻²⁴(1 + 2⁻⁷), a bfloat16 number (0x3381).
+    // eager / jit-update: r₃₂(γ·u) = 1 + 2⁻⁷ − 2⁻²³ (the error 2⁻²⁴ + 2⁻³¹ exceeds half an
+    // ulp, 2⁻²⁴), θ₁ = st(2⁻²³) = 0x3400.
+    let hy = h(1.0 - 1.0 / 16_777_216.0, 0.0);
+    for (kernel, want) in [
+        (Kernel::Eager, 0x3400),
+        (Kernel::JitUpdate, 0x3400),
+        (Kernel::Jit, 0x3381),
+    ] {
+        let m = optax_model(kernel, Format::Bfloat16, true);
+        assert_eq!(
+            optax_steps(&m, &hy, 0x3f81, &[0x3f81]),
+            vec![want],
+            "{kernel:?}"
+        );
+    }
 }
 
 #[test]

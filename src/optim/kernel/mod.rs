@@ -66,8 +66,8 @@
 //! (`_apply_weight_decay`: `θ −= θ·λ·γ` before the step; the learning rate is a
 //! `backend.Variable` of dtype `floatx()`, binary32 by default). Measured: frameworks.md §3.
 //! Constants `c_S` (cast to the variable's dtype); the default configuration's binary32
-//! learning rate is [`HyperPrecision::keras_default`], an axis of its own. XLA:CPU runs with
-//! FTZ+DAZ, eagerly and under `jit`, in binary64 too.
+//! learning rate is [`HyperPrecision::binary32_learning_rate`], an axis of its own. XLA:CPU
+//! runs with FTZ+DAZ, eagerly and under `jit`, in binary64 too.
 //! ```text
 //! eager:  θ = st(θ − st(st(θ·λ)·γ))                     if λ ≠ 0
 //!         θ = st(θ − st(g·γ))                           if μ = 0, and nothing below
@@ -81,8 +81,8 @@
 //! bfloat16/binary16 Keras and Optax are these sequences with `st` after every operation in
 //! binary32. Measured (README "Low precision", `examples/python/replay_formats.py`): Keras 3 on
 //! bfloat16/binary16 variables matches `eager` both eagerly and under `jit` (XLA does not form
-//! the `jit` model's FMAs there); Optax driven through `inject_hyperparams` matches neither, its
-//! float32 learning rate promoting the update to binary32 (`examples/python/optax_lowprec_promotion.py`).
+//! the `jit` model's FMAs there); Optax with a float32 learning rate (any schedule) matches neither,
+//! its update promoted to binary32: "Optax with a binary32 learning rate" below.
 //!
 //! # Optax (`optax.sgd`)
 //!
@@ -95,6 +95,31 @@
 //! jit-update:  t = st(fma(μ, t, g));  u = st(fma(μ, t, g)) if nesterov, else t;  θ = st(θ + st(−γ·u))
 //! jit:         as jit-update, θ = st(fma(−γ, u, θ))
 //! ```
+//!
+//! # Optax with a binary32 learning rate, on bfloat16/binary16
+//!
+//! Any optax schedule returns a float32 array, and so does `inject_hyperparams` fed one; JAX
+//! promotes a float32 array times a bfloat16/binary16 array to binary32. So `scale`
+//! (`optax/_src/transform.py`: `step_size * g`) makes `−γ·u` a binary32 product, never rounded to
+//! storage, and `apply_updates` (`optax/_src/update.py`: `(p + u).astype(p.dtype)`) adds it to θ
+//! in binary32 and rounds once. μ stays `c_S(μ)` (a Python float, or `inject_hyperparams`'
+//! array of the parameters' dtype). This is the model [`Model::promotes_update`] selects: the
+//! family's own, with [`HyperPrecision`]`::learning_rate` binary32 (the diagnosis accepts it).
+//! Under `jit` XLA:CPU computes bfloat16 in binary32 and, allowed excess precision
+//! (`xla_allow_excess_precision`, on by default), drops a rounding to storage whose only reader
+//! converts the value back to binary32 — the sum that meets −γ; the optimised HLO shows it
+//! (`jax.jit(...).lower(...).compile().as_text()`, jax 0.10.2). binary16 stays binary16 in the
+//! HLO and every operation is rounded, so all three kernels are `eager` there but for `jit`'s
+//! FMA (which the 11 binary16 fixtures do not tell from `θ + (−γ·u)`):
+//! ```text
+//! eager:       t = st(g + st(μ·t));  u = st(g + st(μ·t)) if nesterov, else t;  θ = st(θ + (−γ)·u)
+//! jit-update:  bfloat16: s = g + st(μ·t);  t = st(s);  u = g + st(μ·t) if nesterov, else s
+//!              binary16: as eager;                              θ = st(θ + (−γ)·u)
+//! jit:         as jit-update, θ = st(fma(−γ, u, θ))
+//! ```
+//! Measured: every Optax fixture of `fixtures/replay-bfloat16/` and `fixtures/replay-binary16/`
+//! in the three modes, 66 of 66 bit-exact (`examples/python/optax_lowprec_traces.py` writes the
+//! traces; `check` passes each under this model; README "Low precision").
 //!
 //! # burn
 //!
@@ -242,8 +267,10 @@ impl HyperPrecision {
         dampening: None,
         weight_decay: None,
     };
-    /// Keras 3 default (`floatx` float32): the learning rate is a binary32 variable.
-    pub fn keras_default() -> Self {
+    /// The learning rate a binary32 number: Keras 3's default (`floatx` float32, the learning
+    /// rate a binary32 variable), and Optax with a schedule (a float32 array; on
+    /// bfloat16/binary16 it promotes the update, [`Model::promotes_update`]).
+    pub fn binary32_learning_rate() -> Self {
         HyperPrecision {
             learning_rate: Some(Format::Binary32),
             ..Self::EXACT
@@ -448,6 +475,15 @@ impl Model {
             .collect()
     }
 
+    /// Optax on bfloat16/binary16 with its learning rate a binary32 array (any optax schedule,
+    /// or `inject_hyperparams` fed a float32 array): JAX promotes `−γ·u` to binary32, and
+    /// `apply_updates` adds it to θ in binary32 and rounds once (module documentation).
+    pub fn promotes_update(&self) -> bool {
+        self.family == Family::Optax
+            && self.hyper.learning_rate == Some(Format::Binary32)
+            && matches!(self.storage, Format::Bfloat16 | Format::Binary16)
+    }
+
     /// The working format.
     pub fn work(&self) -> Format {
         if self.storage == Format::Binary64 {
@@ -491,7 +527,20 @@ impl Model {
                 Decay::Decoupled => "with decoupled weight decay (θ −= γλθ)".to_string(),
             });
         }
-        if !self.hyper.is_exact() {
+        if self.promotes_update() {
+            let rest = HyperPrecision {
+                learning_rate: None,
+                ..self.hyper
+            };
+            notes.push(
+                "with its learning rate a binary32 array (an optax schedule or inject_hyperparams), \
+                 −γ·u promoted to binary32"
+                    .into(),
+            );
+            if !rest.is_exact() {
+                notes.push(format!("with {}", rest.describe()));
+            }
+        } else if !self.hyper.is_exact() {
             notes.push(format!("with {}", self.hyper.describe()));
         }
         if let Some((which, ulps)) = self.nudge {
@@ -776,7 +825,8 @@ fn run_paths<A: KernelArith>(
                 let chain = model.chain(false);
                 Constants {
                     lr: a.konst(lr, &chain),
-                    minus_lr: a.konst(-lr, &chain),
+                    // A binary32 learning rate that promotes is never converted to storage.
+                    minus_lr: a.konst(-lr, &model.chain(model.promotes_update())),
                     mom_mul: a.konst(mu, &chain),
                     mom_nest: a.konst(mu, &chain),
                     one_minus_damp: a.complement(tau, one_minus_tau, &chain),
@@ -793,7 +843,7 @@ fn run_paths<A: KernelArith>(
             match model.family {
                 Family::Pytorch => pytorch(a, model, hyper, mu, wd, &c, el, g, path(i)),
                 Family::Keras => keras(a, model, hyper, mu, wd, &c, el, g),
-                Family::Optax => optax(a, model, hyper, mu, &c, el, g),
+                Family::Optax => optax(a, model, hyper, &c, el, g),
             }
             if model.kernel == Kernel::Mixed {
                 params.push(a.round_to(&el.param, s));
@@ -954,13 +1004,15 @@ fn optax<A: KernelArith>(
     a: &A,
     model: &Model,
     h: &Hyper,
-    mu: f64,
     c: &Constants<A::V>,
     el: &mut Element<A::V>,
     g: A::V,
 ) {
     let f = st_format(model);
     let t = el.state.clone().unwrap_or_else(|| a.zero());
+    if model.promotes_update() {
+        return optax_promoted(a, model, h, c, el, g, &t);
+    }
     let accumulate = |t: &A::V| {
         if model.kernel == Kernel::Eager {
             st(a, f, a.add(&g, &st(a, f, a.mul(&c.mom_mul, t))))
@@ -968,7 +1020,6 @@ fn optax<A: KernelArith>(
             st(a, f, a.fma(&c.mom_mul, t, &g))
         }
     };
-    let _ = mu;
     let t = accumulate(&t);
     let u = if h.nesterov {
         accumulate(&t)
@@ -979,6 +1030,39 @@ fn optax<A: KernelArith>(
         st(a, f, a.fma(&c.minus_lr, &u, &el.param))
     } else {
         st(a, f, a.add(&el.param, &st(a, f, a.mul(&c.minus_lr, &u))))
+    };
+    el.state = Some(t);
+}
+
+/// Optax on bfloat16/binary16 with a binary32 learning rate (module documentation, "Optax with a
+/// binary32 learning rate").
+fn optax_promoted<A: KernelArith>(
+    a: &A,
+    model: &Model,
+    h: &Hyper,
+    c: &Constants<A::V>,
+    el: &mut Element<A::V>,
+    g: A::V,
+    t: &A::V,
+) {
+    let f = st_format(model);
+    // XLA:CPU computes bfloat16 in binary32 and, allowed excess precision, drops a rounding to
+    // storage whose only reader converts back to binary32: the sum that meets −γ under jit.
+    // binary16 stays binary16 in the HLO, and each operation is rounded.
+    let excess = model.storage == Format::Bfloat16 && model.kernel != Kernel::Eager;
+    let sum = |t: &A::V| a.add(&g, &st(a, f, a.mul(&c.mom_mul, t)));
+    let unrounded = sum(t);
+    let t = st(a, f, unrounded.clone());
+    let u = match (h.nesterov, excess) {
+        (true, true) => sum(&t),
+        (true, false) => st(a, f, sum(&t)),
+        (false, true) => unrounded,
+        (false, false) => t.clone(),
+    };
+    el.param = if model.kernel == Kernel::Jit {
+        st(a, f, a.fma(&c.minus_lr, &u, &el.param))
+    } else {
+        st(a, f, a.add(&el.param, &a.mul(&c.minus_lr, &u)))
     };
     el.state = Some(t);
 }
