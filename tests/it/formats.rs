@@ -775,6 +775,31 @@ mod f32_scalar {
         f32::from_bits(reference_bits(Format::Binary32, q, Subnormals::Gradual) as u32)
     }
 
+    #[test]
+    fn f32_from_float_keeps_the_sign_of_zero_and_sends_far_values_to_zero_or_infinity() {
+        let bits = |x: Float| <f32 as Number>::from_float(&x).unwrap().to_bits();
+        let zero = Float::with_val(53, 0);
+        assert_eq!(bits(zero.clone()), 0);
+        assert_eq!(bits(-zero), 0x8000_0000);
+        // 2^-301 and 2^-400 lie far below half the least subnormal (2^-150): ±0, sign kept.
+        for e in [301u32, 400] {
+            let tiny = Float::with_val(53, 1) >> e;
+            assert_eq!(bits(tiny.clone()), 0, "2^-{e}");
+            assert_eq!(bits(-tiny), 0x8000_0000, "-2^-{e}");
+        }
+        // 2^299 and 2^400 lie past the overflow threshold (2 − 2^-24)·2^127: ±∞.
+        for e in [299u32, 400] {
+            let huge = Float::with_val(53, 1) << e;
+            assert_eq!(bits(huge.clone()), f32::INFINITY.to_bits(), "2^{e}");
+            assert_eq!(bits(-huge), f32::NEG_INFINITY.to_bits(), "-2^{e}");
+        }
+        // In range it is the one rounding of the value: 1/3 at 100 bits → 0x3eaaaaab, and its
+        // negation the same bits with the sign set.
+        let third = Float::with_val(100, 1) / 3u32;
+        assert_eq!(bits(third.clone()), 0x3eaa_aaab);
+        assert_eq!(bits(-third), 0xbeaa_aaab);
+    }
+
     proptest! {
         #![proptest_config(crate::common::config("formats", 2048))]
 

@@ -250,6 +250,39 @@ fn keras_with_a_binary32_learning_rate_is_named_apart_from_the_exact_one_in_bina
     );
 }
 
+#[test]
+fn every_kernel_name_parses_back_to_its_kernel_and_an_unknown_one_is_refused() {
+    let all = [
+        Kernel::Single,
+        Kernel::Foreach,
+        Kernel::Fused,
+        Kernel::NoFma,
+        Kernel::Mixed,
+        Kernel::Eager,
+        Kernel::Jit,
+        Kernel::JitUpdate,
+    ];
+    for k in all {
+        assert_eq!(Kernel::parse(k.name()).unwrap(), k);
+    }
+    let err = Kernel::parse("jit-fused").unwrap_err().to_string();
+    assert!(
+        err.contains("jit-fused") && err.contains("jit-update"),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_rounds_every_hyper_parameter_to_the_one_format() {
+    let h = HyperPrecision::all(Format::Bfloat16);
+    let b = Some(Format::Bfloat16);
+    assert_eq!(
+        (h.learning_rate, h.momentum, h.dampening, h.weight_decay),
+        (b, b, b, b)
+    );
+    assert_eq!(h.describe(), "its hyper-parameters rounded to bfloat16");
+}
+
 /// θ after each step of an Optax model on one 16-bit element (bfloat16 or binary16 bits).
 fn optax_steps(model: &Model, hy: &Hyper, x0: u64, g: &[u64]) -> Vec<u64> {
     let grads: Vec<Vec<u64>> = g.iter().map(|x| vec![*x]).collect();

@@ -146,6 +146,14 @@ fn a_tie_takes_the_exact_fallback_and_rounds_to_even<S: Number>(t: u32) {
     let above = Rational::from(&three_60 * &format_number);
     let (got, path) = nearest_power::<S>(&above, &factor, 60);
     assert_eq!(path, Path::Enclosure, "t = {t}");
+    assert_eq!(got.to_rational(), Some(format_number.clone()), "t = {t}");
+
+    // 2^-(t+56) above the tie: far below a t-bit format's resolution, yet decided by the
+    // enclosure, whose t + 70 bits (a few ulps of error after ~12 products) resolve it; an
+    // enclosure built for fewer target bits could not, and would fall back.
+    let near = Rational::from(1) + (Rational::from(1) >> t) + (Rational::from(1) >> (t + 56));
+    let (got, path) = nearest_power::<S>(&Rational::from(&three_60 * &near), &factor, 60);
+    assert_eq!(path, Path::Enclosure, "t = {t}");
     assert_eq!(got.to_rational(), Some(format_number), "t = {t}");
 }
 
