@@ -118,7 +118,7 @@
 //! jit:         as jit-update, θ = st(fma(−γ, u, θ))
 //! ```
 //! Measured: every Optax fixture of `fixtures/replay-bfloat16/` and `fixtures/replay-binary16/`
-//! in the three modes, 66 of 66 bit-exact (`examples/python/optax_lowprec_traces.py` writes the
+//! in the three modes, 66 of 66 bit-exact (`examples/python/optax_lowprec.py OUTDIR` writes the
 //! traces; `check` passes each under this model; README "Low precision").
 //!
 //! # burn
