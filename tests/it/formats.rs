@@ -756,7 +756,7 @@ mod f32_scalar {
     use super::*;
     use momentum_oracle::arith::format::F32Mat;
     use momentum_oracle::arith::linalg::{Matrix, QMat, Vector};
-    use momentum_oracle::arith::{Number, Rounding};
+    use momentum_oracle::arith::{Number, Rounding, round_to_f32};
     use rug::Float;
 
     fn finite_f32() -> impl Strategy<Value = f32> {
@@ -865,6 +865,41 @@ mod f32_scalar {
                 prop_assert!(Rational::from(&lo - &slack) <= w && w <= Rational::from(&hi + &slack), "{x}: {r}");
             }
         }
+    }
+
+    #[test]
+    fn f32_cos_pi_is_exact_at_rational_points_and_correctly_rounded_at_algebraic_ones() {
+        let q = |n: i64, d: u64| Rational::from((n, d));
+        for (x, want) in [
+            (q(1, 3), 0.5f32),
+            (q(1, 2), 0.0),
+            (q(1, 1), -1.0),
+            (q(-2, 3), -0.5),
+        ] {
+            assert_eq!(<f32 as Number>::cos_pi(&x), Some(want), "cos(π·{x})");
+        }
+        // cos(π/5) = (1 + √5)/4 and cos(π/4) = √2/2: the algebraic values at 200 bits, rounded
+        // once, not through a cosine.
+        let root = |n: u32| Float::with_val(200, n).sqrt();
+        let fifth = round_to_f32(&((root(5) + 1u32) / 4u32).to_rational().unwrap());
+        let quarter = round_to_f32(&(root(2) / 2u32).to_rational().unwrap());
+        for (x, want) in [
+            (q(1, 5), fifth.clone()),
+            (q(4, 5), -fifth),
+            (q(1, 4), quarter.clone()),
+            (q(7, 4), quarter),
+        ] {
+            let got = <f32 as Number>::cos_pi(&x).expect("defined");
+            assert_eq!(exact(got), want, "cos(π·{x})");
+        }
+    }
+
+    #[test]
+    fn f32_ln_is_undefined_at_zero_and_below() {
+        for x in [0.0f32, -0.0, -1.0, f32::NEG_INFINITY] {
+            assert_eq!(Number::ln(&x), None, "ln({x})");
+        }
+        assert_eq!(Number::ln(&1.0f32), Some(0.0));
     }
 
     #[test]
