@@ -635,6 +635,88 @@ fn envelope_widths_round_up_to_the_next_f64() {
     }
 }
 
+/// The envelope's arithmetic (`kernel::arith::Bound`) in binary16, `u = 2⁻¹¹`, `η = 2⁻¹⁴`, on
+/// inputs 3 and 5 (error `η` each, DAZ) and the constant 3/4 (error `2u·3/4`, two conversions),
+/// each result worked out by hand from the rule in its doc: an operation's error is the
+/// propagated one plus `2(u(m + e) + η)`, a product propagates `(m_a + e_a)e_b + m_b·e_a`.
+///
+/// * `3·5`: m = 15, propagated `(3 + η)η + 5η = 8η + η²`;
+/// * `3 + 5`: m = 8, propagated `2η`;
+/// * `fma(3, 5, 3/4)`: m = 15¾, propagated `8η + η² + 3u/2`;
+///
+/// and negation and storing charge nothing.
+#[test]
+fn the_envelope_charges_each_operation_one_rounding_in_the_work_and_one_in_storage() {
+    use momentum_oracle::optim::kernel::arith::{Bound, Bounds};
+    let q = |n: i64, d: u64| Rational::from((n, d));
+    let u = q(1, 2048);
+    let eta = q(1, 16384);
+    let rule = |m: Rational, propagated: Rational| {
+        let extra = u.clone() * (m.clone() + propagated.clone()) + &eta;
+        Bounds {
+            e: propagated + Rational::from(2) * extra,
+            m,
+        }
+    };
+    let b = Bound::new(Format::Binary16);
+    let three = b.input(0x4200, Format::Binary16);
+    let five = b.input(0x4500, Format::Binary16);
+    assert_eq!(
+        three,
+        Bounds {
+            m: q(3, 1),
+            e: eta.clone()
+        }
+    );
+    let c = b.konst(0.75, &[Format::Binary32, Format::Binary16]);
+    assert_eq!(
+        c,
+        Bounds {
+            m: q(3, 4),
+            e: q(3, 2) * u.clone()
+        }
+    );
+    let eta2 = eta.clone() * eta.clone();
+    assert_eq!(
+        b.mul(&three, &five),
+        rule(q(15, 1), q(8, 1) * eta.clone() + eta2.clone())
+    );
+    assert_eq!(b.add(&three, &five), rule(q(8, 1), q(2, 1) * eta.clone()));
+    assert_eq!(
+        b.fma(&three, &five, &c),
+        rule(q(63, 4), q(8, 1) * eta.clone() + eta2 + q(3, 2) * u.clone())
+    );
+    assert_eq!(b.neg(&three), three);
+    assert_eq!(b.round_to(&five, Format::Binary16), five);
+    assert_eq!(
+        b.zero(),
+        Bounds {
+            m: q(0, 1),
+            e: q(0, 1)
+        }
+    );
+}
+
+/// `NativeF64` stores a double in a narrower format only if the double is a number of that
+/// format: 1/2 is `0x3F000000`, `0x3F00`, `0x3800`; 0.1 is in none of them and is refused, as is
+/// 2⁻¹⁴⁹ (a binary32 subnormal) in binary16.
+#[test]
+fn native_f64_stores_only_numbers_of_the_target_format() {
+    let n = NativeF64;
+    assert_eq!(n.bits(&0.5, Format::Binary32).unwrap(), 0x3F00_0000);
+    assert_eq!(n.bits(&0.5, Format::Bfloat16).unwrap(), 0x3F00);
+    assert_eq!(n.bits(&0.5, Format::Binary16).unwrap(), 0x3800);
+    assert_eq!(n.bits(&0.1, Format::Binary64).unwrap(), 0.1f64.to_bits());
+    for format in [Format::Binary32, Format::Bfloat16, Format::Binary16] {
+        let err = n.bits(&0.1, format).unwrap_err().to_string();
+        assert!(err.contains("is not a"), "{format}: {err}");
+    }
+    assert!(
+        n.bits(&f64::from(f32::from_bits(1)), Format::Binary16)
+            .is_err()
+    );
+}
+
 /// x86 FTZ flushes a result that is tiny *after* rounding to 24 bits with an unbounded exponent,
 /// and DAZ reads a subnormal operand as a signed zero; the boundary cases, derived by hand, in
 /// both the exact engine and the native emulation (`NativeF32::ftz_result`'s TwoSum test):
