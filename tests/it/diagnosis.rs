@@ -6,10 +6,14 @@
 
 use momentum_oracle::arith::format::Format;
 use momentum_oracle::fixture::check::{ExternalStep, ExternalTrace};
-use momentum_oracle::fixture::diagnose::{FormatVerdict, check_format, explain_binary64};
+use momentum_oracle::fixture::diagnose::{
+    FormatVerdict, candidates, check_format, explain_binary64,
+};
 use momentum_oracle::fixture::lowprec::{self, FormatFixture};
 use momentum_oracle::fixture::{self, check::read_replay};
-use momentum_oracle::optim::kernel::{Family, HyperPrecision, Kernel, Model, Nudge, Stored, run};
+use momentum_oracle::optim::kernel::{
+    Decay, Family, HyperPrecision, Kernel, Model, Nudge, Stored, run,
+};
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -127,17 +131,88 @@ fn burns_f32_momentum_and_penalty_are_named_by_the_diagnosis() {
 fn a_one_ulp_change_of_learning_rate_momentum_or_dampening_in_binary32_fails() {
     let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
     for which in [Nudge::LearningRate, Nudge::Momentum, Nudge::Dampening] {
-        let mut m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
-        m.nudge = Some((which, 1));
-        let t = trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients);
-        let r = check_format(&fx, &t).unwrap();
-        assert!(!r.passed(), "{which:?}: {}", r.render());
-        assert!(matches!(r.verdict, FormatVerdict::Fails { .. }));
-        let d = r.diagnosis.clone().unwrap();
-        assert!(d.contains("moved by +1 ulp of binary32"), "{d}");
-        // The envelope alone would have let it through: the change is far below its width.
-        assert!(r.max_envelope_fraction <= 1.0, "{which:?}: {}", r.render());
+        for ulps in [1, -1] {
+            let mut m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+            m.nudge = Some((which, ulps));
+            let t = trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients);
+            let r = check_format(&fx, &t).unwrap();
+            assert!(!r.passed(), "{which:?} {ulps}: {}", r.render());
+            assert!(matches!(r.verdict, FormatVerdict::Fails { .. }));
+            let d = r.diagnosis.clone().unwrap();
+            assert!(
+                d.contains(&format!("moved by {ulps:+} ulp of binary32")),
+                "{d}"
+            );
+            // The envelope alone would have let it through: the change is far below its width.
+            assert!(r.max_envelope_fraction <= 1.0, "{which:?}: {}", r.render());
+        }
     }
+}
+
+/// Weight decay applied the other way (PyTorch's coupled `g += λθ` done as Keras's decoupled
+/// `θ −= γλθ`, and the reverse) is a named failure on a fixture with λ ≠ 0.
+#[test]
+fn the_other_coupling_of_weight_decay_is_named() {
+    for (family, kernel, name, words) in [
+        (
+            Family::Pytorch,
+            Kernel::Single,
+            "pytorch-dampening-weight-decay",
+            "with decoupled weight decay",
+        ),
+        (
+            Family::Keras,
+            Kernel::Jit,
+            "keras-momentum-weight-decay",
+            "with coupled weight decay",
+        ),
+    ] {
+        let fx = format_fixture(Format::Binary32, name);
+        assert!(fx.hyper.weight_decay != 0.0);
+        let mut m = Model::new(family, kernel, Format::Binary32);
+        m.decay = match m.decay {
+            Decay::Coupled => Decay::Decoupled,
+            Decay::Decoupled => Decay::Coupled,
+        };
+        let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
+        assert!(!r.passed(), "{name}: {}", r.render());
+        let d = r.diagnosis.unwrap();
+        assert!(d.contains(words), "{name}: {d}");
+    }
+}
+
+/// The diagnosis varies only what the fixture can observe: the first-step dampening quirk only
+/// for PyTorch with τ ≠ 0, the other coupling of weight decay only with λ ≠ 0 and not for Optax
+/// (whose decay is a transform the user places); every candidate appears once, the framework's
+/// own models (accepted) first.
+#[test]
+fn the_candidates_vary_only_what_the_hyper_parameters_make_observable() {
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    assert!(fx.hyper.dampening != 0.0 && fx.hyper.weight_decay != 0.0);
+    let swapped = |m: &Model| m.decay != Model::new(m.family, m.kernel, m.storage).decay;
+    let count = |family: Family, damp: f64, wd: f64| {
+        let mut h = fx.hyper.clone();
+        h.dampening = damp;
+        h.weight_decay = wd;
+        let c = candidates(family, Format::Binary32, &h);
+        for (i, a) in c.iter().enumerate() {
+            assert!(c[i + 1..].iter().all(|b| b.model != a.model), "{family:?}");
+        }
+        let accepted = c.iter().take_while(|e| e.accepted).count();
+        assert!(accepted > 0 && c[accepted..].iter().all(|e| !e.accepted));
+        (
+            c.iter().filter(|e| e.model.dampen_first_step).count(),
+            c.iter().filter(|e| swapped(&e.model)).count(),
+        )
+    };
+    let (tau, wd) = (fx.hyper.dampening, fx.hyper.weight_decay);
+    let (first, other) = count(Family::Pytorch, tau, wd);
+    assert!(first > 0 && other > 0);
+    assert_eq!(count(Family::Pytorch, 0.0, wd).0, 0);
+    assert_eq!(count(Family::Pytorch, tau, 0.0).1, 0);
+    assert_eq!(count(Family::Keras, 0.0, 0.0), (0, 0));
+    assert!(count(Family::Keras, 0.0, wd).1 > 0);
+    assert_eq!(count(Family::Optax, 0.0, wd), (0, 0));
 }
 
 #[test]
