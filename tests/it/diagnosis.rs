@@ -298,3 +298,47 @@ fn a_value_that_is_not_a_number_of_the_format_is_refused_with_its_place() {
         "{err}"
     );
 }
+
+/// A NaN matches only a NaN: a stored model's trace with one value replaced by NaN fails.
+/// A variant is named only if it reproduces every coordinate, not just the 16 the diagnosis tries
+/// first: coordinates 0–15 from the learning rate moved by +1 ulp and the rest from −1 ulp
+/// (the two differ beyond coordinate 15) are explained by neither, while each alone is named.
+#[test]
+fn a_variant_is_named_only_if_it_reproduces_every_value_and_a_nan_matches_only_a_nan() {
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    assert!(fx.initial.len() > 16);
+    let stored = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+    let mut t = trace_of(&stored, &fx.hyper, &fx.initial, &fx.gradients);
+    assert!(check_format(&fx, &t).unwrap().passed());
+    let last = t.steps.len() - 1;
+    t.steps[last].params[3] = f64::NAN;
+    let r = check_format(&fx, &t).unwrap();
+    assert!(!r.passed(), "{}", r.render());
+
+    let nudged = |ulps: i32| {
+        let mut m = stored;
+        m.nudge = Some((Nudge::LearningRate, ulps));
+        trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)
+    };
+    let (up, down) = (nudged(1), nudged(-1));
+    let tail_differs = up
+        .steps
+        .iter()
+        .zip(&down.steps)
+        .any(|(a, b)| a.params[16..] != b.params[16..]);
+    assert!(tail_differs);
+    let mut mixed = up.clone();
+    for (m, d) in mixed.steps.iter_mut().zip(&down.steps) {
+        m.params[16..].copy_from_slice(&d.params[16..]);
+    }
+    // Both halves lie far inside the envelope, so with no variant explaining it the mixed trace
+    // passes within it, undiagnosed (what the envelope alone cannot see, README).
+    let r = check_format(&fx, &mixed).unwrap();
+    assert_eq!(r.verdict, FormatVerdict::WithinEnvelope, "{}", r.render());
+    assert_eq!(r.diagnosis, None, "{}", r.render());
+    // Each half alone is named.
+    for (t, words) in [(up, "moved by +1 ulp"), (down, "moved by -1 ulp")] {
+        let d = check_format(&fx, &t).unwrap().diagnosis.unwrap();
+        assert!(d.contains(words), "{d}");
+    }
+}
