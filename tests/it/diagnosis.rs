@@ -7,7 +7,7 @@
 use momentum_oracle::arith::format::Format;
 use momentum_oracle::fixture::check::{ExternalStep, ExternalTrace};
 use momentum_oracle::fixture::diagnose::{
-    FormatVerdict, candidates, check_format, explain_binary64,
+    FormatVerdict, candidates, check_format, explain_binary64, value_bits,
 };
 use momentum_oracle::fixture::lowprec::{self, FormatFixture};
 use momentum_oracle::fixture::{self, check::read_replay};
@@ -143,6 +143,12 @@ fn a_one_ulp_change_of_learning_rate_momentum_or_dampening_in_binary32_fails() {
                 d.contains(&format!("moved by {ulps:+} ulp of binary32")),
                 "{d}"
             );
+            let text = r.render();
+            assert!(
+                text.starts_with("pytorch-dampening-weight-decay (binary32): FAIL at step ")
+                    && text.contains(&format!("\ndiagnosis: {d}")),
+                "{text}"
+            );
             // The envelope alone would have let it through: the change is far below its width.
             assert!(r.max_envelope_fraction <= 1.0, "{which:?}: {}", r.render());
         }
@@ -226,6 +232,14 @@ fn a_trace_of_a_stored_model_passes_bit_exact_under_its_names() {
         "{}",
         r.render()
     );
+    assert_eq!(
+        r.render(),
+        format!(
+            "pytorch-dampening-weight-decay (bfloat16): PASS bit-exact with model foreach ({} values)",
+            r.values_compared
+        )
+    );
+    assert!(r.values_compared > 0);
     let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
     let m = Model::new(Family::Pytorch, Kernel::Fused, Format::Binary32);
     let r = check_format(&fx, &trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients)).unwrap();
@@ -299,6 +313,26 @@ fn a_value_that_is_not_a_number_of_the_format_is_refused_with_its_place() {
     );
 }
 
+/// A trace value's bits in the format: signed infinities and zeros keep their sign, a NaN is the
+/// format's quiet NaN, a number of the format is its own encoding (patterns by hand: binary32
+/// ±∞ = `0x7F800000`/`0xFF800000`, −0 = `0x80000000`, NaN `0x7FC00000`, −1.5 = `0xBFC00000`;
+/// bfloat16 −∞ = `0xFF80`).
+#[test]
+fn trace_values_are_read_as_the_formats_bits_with_their_signs() {
+    let b = |f: Format, x: f64| value_bits(f, x, 1, 0).unwrap();
+    assert_eq!(b(Format::Binary32, f64::INFINITY), 0x7F80_0000);
+    assert_eq!(b(Format::Binary32, f64::NEG_INFINITY), 0xFF80_0000);
+    assert_eq!(b(Format::Bfloat16, f64::NEG_INFINITY), 0xFF80);
+    assert_eq!(b(Format::Binary32, -0.0), 0x8000_0000);
+    assert_eq!(b(Format::Binary32, 0.0), 0);
+    assert_eq!(b(Format::Binary32, f64::NAN), 0x7FC0_0000);
+    assert_eq!(b(Format::Binary32, -1.5), 0xBFC0_0000);
+    let err = value_bits(Format::Binary16, 0.1, 4, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("step 4 value 2"), "{err}");
+}
+
 /// A NaN matches only a NaN: a stored model's trace with one value replaced by NaN fails.
 /// A variant is named only if it reproduces every coordinate, not just the 16 the diagnosis tries
 /// first: coordinates 0–15 from the learning rate moved by +1 ulp and the rest from −1 ulp
@@ -336,6 +370,13 @@ fn a_variant_is_named_only_if_it_reproduces_every_value_and_a_nan_matches_only_a
     let r = check_format(&fx, &mixed).unwrap();
     assert_eq!(r.verdict, FormatVerdict::WithinEnvelope, "{}", r.render());
     assert_eq!(r.diagnosis, None, "{}", r.render());
+    assert!(
+        r.render()
+            .starts_with("pytorch-dampening-weight-decay (binary32): PASS within the envelope, ")
+            && !r.render().contains("diagnosis"),
+        "{}",
+        r.render()
+    );
     // Each half alone is named.
     for (t, words) in [(up, "moved by +1 ulp"), (down, "moved by -1 ulp")] {
         let d = check_format(&fx, &t).unwrap().diagnosis.unwrap();
