@@ -293,6 +293,11 @@ fn optax_with_a_schedules_binary32_learning_rate_passes_on_bf16_and_f16_as_that_
                     if format == Format::Bfloat16 {
                         assert!(s.starts_with(&format!("optax {}", kernel.name())), "{s}");
                     }
+                    // An accepted convention reads as a pass, with no diagnosis line.
+                    assert_eq!(
+                        r.render(),
+                        format!("{name} ({format}): PASS bit-exact: {s}")
+                    );
                 }
                 other => panic!("{name} {kernel:?}: {other:?}"),
             }
