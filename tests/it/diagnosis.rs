@@ -60,6 +60,66 @@ fn trace_of(
     }
 }
 
+/// As [`trace_of`], with the state the model keeps reported under the family's name.
+fn trace_with_state(
+    model: &Model,
+    hyper: &momentum_oracle::optim::kernel::Hyper,
+    x0: &[u64],
+    g: &[Vec<u64>],
+) -> ExternalTrace {
+    let a = model.exact();
+    let f = model.storage;
+    let value = |x: &momentum_oracle::arith::format::Decoded| -> f64 {
+        let b = a.bits(x, f).unwrap();
+        f64::from(f32::from_bits(b as u32))
+    };
+    assert_eq!(f, Format::Binary32);
+    let steps = run(&a, model, hyper, x0, g).unwrap();
+    ExternalTrace {
+        steps: steps
+            .iter()
+            .map(|s| ExternalStep {
+                params: s.params.iter().map(value).collect(),
+                state: vec![(
+                    model.family.state_name().to_string(),
+                    s.state.as_ref().unwrap().iter().map(value).collect(),
+                )],
+            })
+            .collect(),
+    }
+}
+
+/// A trace's state, reported under the family's name, is compared bit for bit too: a stored
+/// model's trace with its momentum buffer passes bit-exact, and with one buffer value moved by
+/// one ulp it is no longer that model's; a buffer value that is not a binary32 number is
+/// refused with its step.
+#[test]
+fn the_reported_state_is_compared_bit_for_bit_under_the_familys_name() {
+    let fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    let m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+    let t = trace_with_state(&m, &fx.hyper, &fx.initial, &fx.gradients);
+    assert_eq!(t.steps[0].state[0].0, "momentum_buffer");
+    let r = check_format(&fx, &t).unwrap();
+    assert!(
+        matches!(&r.verdict, FormatVerdict::BitExact(names) if names.contains(&"single".to_string())),
+        "{}",
+        r.render()
+    );
+    let mut moved = t.clone();
+    let v = &mut moved.steps[1].state[0].1[0];
+    *v = f64::from(f32::from_bits((*v as f32).to_bits() + 1));
+    let r = check_format(&fx, &moved).unwrap();
+    assert!(
+        !matches!(r.verdict, FormatVerdict::BitExact(_)),
+        "{}",
+        r.render()
+    );
+    let mut bad = t;
+    bad.steps[1].state[0].1[2] = 0.1;
+    let err = check_format(&fx, &bad).unwrap_err().to_string();
+    assert!(err.contains("step 2 value 2"), "{err}");
+}
+
 #[test]
 fn keras_in_its_default_configuration_passes_as_a_binary32_learning_rate_in_binary64() {
     for name in ["keras-momentum", "keras-nesterov", "keras-weight-decay"] {
