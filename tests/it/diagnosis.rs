@@ -14,6 +14,7 @@ use momentum_oracle::fixture::{self, check::read_replay};
 use momentum_oracle::optim::kernel::{
     Decay, Family, HyperPrecision, Kernel, Model, Nudge, Stored, run,
 };
+use rug::Rational;
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -109,6 +110,19 @@ fn the_reported_state_is_compared_bit_for_bit_under_the_familys_name() {
     let v = &mut moved.steps[1].state[0].1[0];
     *v = f64::from(f32::from_bits((*v as f32).to_bits() + 1));
     let r = check_format(&fx, &moved).unwrap();
+    assert!(
+        !matches!(r.verdict, FormatVerdict::BitExact(_)),
+        "{}",
+        r.render()
+    );
+    // A model that keeps no state does not match a trace that reports one.
+    let mut stateless = fx.clone();
+    for (_, steps) in &mut stateless.models {
+        for s in steps {
+            s.state = None;
+        }
+    }
+    let r = check_format(&stateless, &t).unwrap();
     assert!(
         !matches!(r.verdict, FormatVerdict::BitExact(_)),
         "{}",
@@ -447,4 +461,35 @@ fn a_variant_is_named_only_if_it_reproduces_every_value_and_a_nan_matches_only_a
         let d = check_format(&fx, &t).unwrap().diagnosis.unwrap();
         assert!(d.contains(words), "{d}");
     }
+}
+
+/// Inside or outside the envelope is decided exactly: with the exact value and the bound of one
+/// entry set by hand (bound `2⁻¹⁰`, exact value `2⁻¹⁰` below the trace's), the trace sits on the
+/// envelope's edge, uses exactly all of it and passes; with the exact value `2⁻¹⁰(1 + 2⁻⁶⁰)`
+/// below, it is outside by a margin that the f64 fraction rounds away (it reads 1.0), and fails
+/// at that step and coordinate.
+#[test]
+fn a_value_on_the_envelopes_edge_passes_and_one_beyond_it_fails_at_its_place() {
+    let mut fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
+    let m = Model::new(Family::Pytorch, Kernel::Single, Format::Binary32);
+    let mut t = trace_of(&m, &fx.hyper, &fx.initial, &fx.gradients);
+    // Off every model (the next binary32 number up), so only the envelope decides.
+    let x = &mut t.steps[2].params[5];
+    *x = f64::from(f32::from_bits((*x as f32).to_bits() + 1));
+    let moved = Rational::from_f64(*x).unwrap();
+    let e = Rational::from(1) >> 10u32;
+    fx.envelope[2].params[5] = 2f64.powi(-10);
+    fx.exact[2].params[5] = Rational::from(&moved - &e);
+    let r = check_format(&fx, &t).unwrap();
+    assert_eq!(r.verdict, FormatVerdict::WithinEnvelope, "{}", r.render());
+    assert_eq!(r.max_envelope_fraction, 1.0);
+    fx.exact[2].params[5] = moved - e * (Rational::from(1) + (Rational::from(1) >> 60u32));
+    let r = check_format(&fx, &t).unwrap();
+    match &r.verdict {
+        FormatVerdict::Fails {
+            step, coordinate, ..
+        } => assert_eq!((*step, *coordinate), (3, 5), "{}", r.render()),
+        other => panic!("{other:?}: {}", r.render()),
+    }
+    assert_eq!(r.max_envelope_fraction, 1.0);
 }
