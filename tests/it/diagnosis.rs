@@ -217,6 +217,28 @@ fn a_one_ulp_change_of_learning_rate_momentum_or_dampening_in_binary32_fails() {
                 d.contains(&format!("moved by {ulps:+} ulp of binary32")),
                 "{d}"
             );
+            // Inside the envelope, the failure is placed where the trace first leaves the
+            // fixture's first model.
+            let first = fx.models[0]
+                .1
+                .iter()
+                .zip(&t.steps)
+                .enumerate()
+                .find_map(|(k, (m, s))| {
+                    (0..m.params.len())
+                        .find(|&i| {
+                            m.params[i]
+                                != value_bits(Format::Binary32, s.params[i], k + 1, i).unwrap()
+                        })
+                        .map(|i| (k + 1, i))
+                })
+                .unwrap();
+            match &r.verdict {
+                FormatVerdict::Fails {
+                    step, coordinate, ..
+                } => assert_eq!((*step, *coordinate), first),
+                other => panic!("{other:?}"),
+            }
             let text = r.render();
             assert!(
                 text.starts_with("pytorch-dampening-weight-decay (binary32): FAIL at step ")
