@@ -38,6 +38,26 @@ fn trace_of(
     x0: &[u64],
     g: &[Vec<u64>],
 ) -> ExternalTrace {
+    trace(model, hyper, x0, g, false)
+}
+
+/// As [`trace_of`], with the state the model keeps reported under the family's name.
+fn trace_with_state(
+    model: &Model,
+    hyper: &momentum_oracle::optim::kernel::Hyper,
+    x0: &[u64],
+    g: &[Vec<u64>],
+) -> ExternalTrace {
+    trace(model, hyper, x0, g, true)
+}
+
+fn trace(
+    model: &Model,
+    hyper: &momentum_oracle::optim::kernel::Hyper,
+    x0: &[u64],
+    g: &[Vec<u64>],
+    with_state: bool,
+) -> ExternalTrace {
     let a = model.exact();
     let f = model.storage;
     let steps = run(&a, model, hyper, x0, g).unwrap();
@@ -55,36 +75,13 @@ fn trace_of(
             .iter()
             .map(|s| ExternalStep {
                 params: s.params.iter().map(value).collect(),
-                state: Vec::new(),
-            })
-            .collect(),
-    }
-}
-
-/// As [`trace_of`], with the state the model keeps reported under the family's name.
-fn trace_with_state(
-    model: &Model,
-    hyper: &momentum_oracle::optim::kernel::Hyper,
-    x0: &[u64],
-    g: &[Vec<u64>],
-) -> ExternalTrace {
-    let a = model.exact();
-    let f = model.storage;
-    let value = |x: &momentum_oracle::arith::format::Decoded| -> f64 {
-        let b = a.bits(x, f).unwrap();
-        f64::from(f32::from_bits(b as u32))
-    };
-    assert_eq!(f, Format::Binary32);
-    let steps = run(&a, model, hyper, x0, g).unwrap();
-    ExternalTrace {
-        steps: steps
-            .iter()
-            .map(|s| ExternalStep {
-                params: s.params.iter().map(value).collect(),
-                state: vec![(
-                    model.family.state_name().to_string(),
-                    s.state.as_ref().unwrap().iter().map(value).collect(),
-                )],
+                state: match (&s.state, with_state) {
+                    (Some(v), true) => vec![(
+                        model.family.state_name().to_string(),
+                        v.iter().map(value).collect(),
+                    )],
+                    _ => Vec::new(),
+                },
             })
             .collect(),
     }
