@@ -5,7 +5,7 @@
 //!
 //! The two sides share the model's operation sequence (`optim::kernel::run`) and nothing else:
 //! one rounds with `arith::format` in ℚ, the other is the hardware (`mul_add` is IEEE
-//! fusedMultiplyAdd) with `half`'s conversions. So the property checks the exact engine's
+//! fusedMultiplyAdd) with `half`'s conversions from binary32. So the property checks the exact engine's
 //! roundings, signed zeros, infinities, NaN and FTZ/DAZ against silicon on every operation a
 //! model performs.
 
@@ -949,6 +949,57 @@ fn the_exact_engine_meets_ieee_special_cases_exactly_as_the_hardware_does() {
     assert_eq!(bits(exact.add(&v(1.0), &v(-1.0))), 0x0000_0000);
     assert_eq!(bits(exact.fma(&v(-0.0), &v(1.0), &v(-0.0))), 0x8000_0000);
     assert_eq!(bits(exact.mul(&v(-1.0), &v(0.0))), 0x8000_0000);
+}
+
+/// A double just above a tie of bfloat16 or binary16 rounds up, in the native conversions as in
+/// the exact engine (`half`'s `from_f64` drops the low 32 bits of the double and rounds such a
+/// value as the tie, down to even; a proptest case found it: μ = 0.04357912906618028, whose
+/// μ·2⁵ = 1.3945321… lies above the bfloat16 midpoint 1.39453125 = 178.5/128). By hand:
+///
+/// * `1 + 2⁻⁸ + 2⁻⁴⁰` → bfloat16 `1 + 2⁻⁷` (binary32 bits `0x3F810000`), the tie `1 + 2⁻⁸` → 1;
+/// * `1 + 2⁻⁸ + 2⁻²³` (a binary32 number whose last bit lies in the double's low word), through
+///   binary32 then bfloat16 → `1 + 2⁻⁷`;
+/// * `1 + 2⁻¹¹ + 2⁻⁴⁰` → binary16 `1 + 2⁻¹⁰` (`0x3F802000`), the tie → 1;
+/// * `−2⁻¹³⁴(1 + 2⁻³⁰)`, just beyond half the smallest bfloat16 subnormal `2⁻¹³³`, → `−2⁻¹³³`
+///   (bfloat16 `0x8001`, as binary32 the subnormal `0x80010000` = `−2¹⁶·2⁻¹⁴⁹`), the tie
+///   `2⁻¹³⁴` → +0;
+/// * μ → bfloat16 `179/128·2⁻⁵` (`0x3D330000`).
+#[test]
+fn a_double_just_above_a_tie_rounds_up_to_bfloat16_and_binary16() {
+    let p = |e: i32| 2f64.powi(e);
+    let cases: [(f64, &[Format], u32); 8] = [
+        (1.0 + p(-8) + p(-40), &[Format::Bfloat16], 0x3F81_0000),
+        (1.0 + p(-8), &[Format::Bfloat16], 0x3F80_0000),
+        (
+            1.0 + p(-8) + p(-23),
+            &[Format::Binary32, Format::Bfloat16],
+            0x3F81_0000,
+        ),
+        (1.0 + p(-11) + p(-40), &[Format::Binary16], 0x3F80_2000),
+        (1.0 + p(-11), &[Format::Binary16], 0x3F80_0000),
+        (-p(-134) * (1.0 + p(-30)), &[Format::Bfloat16], 0x8001_0000),
+        (p(-134), &[Format::Bfloat16], 0),
+        (0.04357912906618028, &[Format::Bfloat16], 0x3D33_0000),
+    ];
+    let exact = Exact {
+        work: Format::Binary32,
+        ftz: false,
+    };
+    for (x, chain, want) in cases {
+        let native = NativeF32 { ftz: false }.konst(x, chain).to_bits();
+        let e = exact
+            .bits(&exact.konst(x, chain), Format::Binary32)
+            .unwrap();
+        assert_eq!(
+            (native, e),
+            (want, u64::from(want)),
+            "{x:e} through {chain:?}"
+        );
+        assert_eq!(
+            NativeF64.konst(x, chain).to_bits(),
+            f64::from(f32::from_bits(want)).to_bits()
+        );
+    }
 }
 
 /// A hyper-parameter goes through its rounding chain as the native conversions take it: a zero

@@ -9,7 +9,9 @@
 //!   with IEEE 754-2008 signed zeros (§6.3), infinities and NaN (§7.2), and optionally x86
 //!   flush-to-zero of results and denormals-are-zero of operands (Intel SDM Vol. 1 §10.2.3.3–4);
 //! * [`NativeF32`] / [`NativeF64`]: the hardware's `f32`/`f64` (`mul_add` is IEEE fusedMultiplyAdd)
-//!   and `half`'s conversions to bf16/f16; [`NativeF32`] emulates FTZ+DAZ exactly;
+//!   and `half`'s conversions to bf16/f16 from binary32 (a double reaches them rounded to odd in
+//!   binary32: `half`'s own `from_f64` is not correctly rounded); [`NativeF32`] emulates FTZ+DAZ
+//!   exactly;
 //! * [`Real`]: exact rationals without any rounding — the exact trace;
 //! * [`Bound`]: magnitudes and error bounds — the envelope ([`super::envelope`]).
 //!
@@ -287,9 +289,32 @@ fn chain_f64(x: f64, chain: &[Format]) -> f64 {
     chain.iter().fold(x, |y, f| match f {
         Format::Binary64 => y,
         Format::Binary32 => f64::from(y as f32),
-        Format::Bfloat16 => half::bf16::from_f64(y).to_f64(),
-        Format::Binary16 => half::f16::from_f64(y).to_f64(),
+        // Not `half::{bf16, f16}::from_f64`: they drop the double's low 32 bits before rounding
+        // (half 2.7.1, src/bfloat/convert.rs `f64_to_bf16`, src/binary16/arch.rs
+        // `f64_to_f16_fallback`), so a value just above a tie rounds as the tie, to even.
+        // Round to odd in binary32, then to nearest: binary32 has more than p + 2 bits for both
+        // formats, in their subnormal ranges too, so the second rounding is the correct one
+        // (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms
+        // using rounding to odd", IEEE Trans. Computers 57(4), 2008, Theorem 1).
+        Format::Bfloat16 => half::bf16::from_f32(f32_round_to_odd(y)).to_f64(),
+        Format::Binary16 => half::f16::from_f32(f32_round_to_odd(y)).to_f64(),
     })
+}
+
+/// `x` rounded to binary32 toward zero, with the last bit set if that was inexact (round to
+/// odd); NaN, infinities and values beyond binary32's range as `as f32` takes them.
+fn f32_round_to_odd(x: f64) -> f32 {
+    let t = x as f32;
+    if !t.is_finite() || f64::from(t) == x {
+        return t;
+    }
+    // `as f32` rounded to nearest; one step toward zero if that was away from zero.
+    let t = if f64::from(t).abs() > x.abs() {
+        f32::from_bits(t.to_bits() - 1)
+    } else {
+        t
+    };
+    f32::from_bits(t.to_bits() | 1)
 }
 
 impl KernelArith for NativeF32 {
