@@ -486,7 +486,7 @@ fn a_variant_is_named_only_if_it_reproduces_every_value_and_a_nan_matches_only_a
 /// entry set by hand (bound `2⁻¹⁰`, exact value `2⁻¹⁰` below the trace's), the trace sits on the
 /// envelope's edge, uses exactly all of it and passes; with the exact value `2⁻¹⁰(1 + 2⁻⁶⁰)`
 /// below, it is outside by a margin that the f64 fraction rounds away (it reads 1.0), and fails
-/// at that step and coordinate.
+/// at that step and coordinate. A bound of 0 admits the exact value and nothing else.
 #[test]
 fn a_value_on_the_envelopes_edge_passes_and_one_beyond_it_fails_at_its_place() {
     let mut fx = format_fixture(Format::Binary32, "pytorch-dampening-weight-decay");
@@ -511,4 +511,24 @@ fn a_value_on_the_envelopes_edge_passes_and_one_beyond_it_fails_at_its_place() {
         other => panic!("{other:?}: {}", r.render()),
     }
     assert_eq!(r.max_envelope_fraction, 1.0);
+    // A zero bound admits the exact value only.
+    fx.envelope[2].params[5] = 0.0;
+    fx.exact[2].params[5] = Rational::from_f64(t.steps[2].params[5]).unwrap();
+    let r = check_format(&fx, &t).unwrap();
+    assert_eq!(r.verdict, FormatVerdict::WithinEnvelope, "{}", r.render());
+    fx.exact[2].params[5] += Rational::from(1) >> 40u32;
+    let r = check_format(&fx, &t).unwrap();
+    assert!(
+        matches!(
+            r.verdict,
+            FormatVerdict::Fails {
+                step: 3,
+                coordinate: 5,
+                ..
+            }
+        ),
+        "{}",
+        r.render()
+    );
+    assert_eq!(r.max_envelope_fraction, f64::INFINITY);
 }
