@@ -1046,3 +1046,48 @@ fn hyper_parameters_round_through_their_chain_as_the_native_conversions_do() {
         0x8000_0000
     );
 }
+
+/// A nudged learning rate moves by whole ulps of the working format, up for +1 (toward +∞).
+/// PyTorch in binary64, θ₀ = 0, g = 1, γ = 1/2 (μ = 0): θ₁ = −γ' with γ' = 1/2 + 2⁻⁵³ for
+/// +1 ulp and 1/2 − 2⁻⁵⁴ for −1 (the binade below); γ = −1/2 moves up to −1/2 + 2⁻⁵⁴ for +1.
+/// In binary32, +1 ulp of 1/2 is 2⁻²⁴, −1 is 2⁻²⁵.
+#[test]
+fn a_nudged_learning_rate_moves_by_whole_ulps_of_the_working_format() {
+    let p = |e: i32| 2f64.powi(e);
+    for (storage, lr, ulps, want) in [
+        (Format::Binary64, 0.5, 1, -(0.5 + p(-53))),
+        (Format::Binary64, 0.5, -1, -(0.5 - p(-54))),
+        (Format::Binary64, -0.5, 1, 0.5 - p(-54)),
+        (Format::Binary32, 0.5, 1, -(0.5 + p(-24))),
+        (Format::Binary32, 0.5, -1, -(0.5 - p(-25))),
+    ] {
+        let mut m = Model::new(Family::Pytorch, Kernel::Single, storage);
+        m.nudge = Some((momentum_oracle::optim::kernel::Nudge::LearningRate, ulps));
+        let got = params_after(&m.exact(), &m, &h(lr, 0.0), 0.0, &[1.0]);
+        let want = match storage {
+            Format::Binary64 => want.to_bits(),
+            _ => u64::from((want as f32).to_bits()),
+        };
+        assert_eq!(got[0], want, "{storage} γ = {lr}, {ulps:+} ulp");
+    }
+}
+
+/// The words of a model with a promoted Optax update, written out: the promotion is the only
+/// note when every other hyper-parameter is exact, and the others follow it when not.
+#[test]
+fn a_promoted_optax_update_is_described_in_full() {
+    let mut m = Model::new(Family::Optax, Kernel::Eager, Format::Bfloat16);
+    m.hyper = HyperPrecision::binary32_learning_rate();
+    assert_eq!(
+        m.describe(),
+        "optax eager in bfloat16 with its learning rate a binary32 array (an optax schedule or \
+         inject_hyperparams), −γ·u promoted to binary32"
+    );
+    m.hyper.momentum = Some(Format::Bfloat16);
+    assert!(
+        m.describe()
+            .ends_with("promoted to binary32, with its momentum rounded to bfloat16"),
+        "{}",
+        m.describe()
+    );
+}
