@@ -242,3 +242,22 @@ fn every_models_own_trace_passes_check_bit_exact_under_its_name() {
     // 43 cases per format; PyTorch 4 models, Keras 2, Optax 3 (per format: 21·4 + 11·2 + 11·3).
     assert_eq!(checked, 3 * (21 * 4 + 11 * 2 + 11 * 3));
 }
+
+/// A stored value's digits are exactly the format's width of hex digits: `u64::from_str_radix`
+/// alone would take a sign (`+3c0` is 0x3c0) or too few digits, and a trace read that way would
+/// name a different value than the one written.
+#[test]
+fn a_bit_pattern_is_exactly_the_formats_width_of_hex_digits() {
+    let h = Format::Binary16;
+    assert_eq!(lowprec::parse_hex(h, "3C00").unwrap(), 0x3c00);
+    assert_eq!(lowprec::parse_hex(h, "3c00").unwrap(), 0x3c00);
+    assert_eq!(
+        lowprec::parse_hex(Format::Binary32, "3f800000").unwrap(),
+        0x3f80_0000
+    );
+    for bad in ["+3c0", "3c0", "03c00", "3c0g", ""] {
+        let e = lowprec::parse_hex(h, bad).unwrap_err().to_string();
+        assert!(e.contains("expected 4 hex digits"), "{bad:?}: {e}");
+    }
+    assert!(lowprec::parse_hex(Format::Binary32, "3c00").is_err());
+}

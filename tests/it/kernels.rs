@@ -535,6 +535,14 @@ fn scalar_tail_starts_where_measured() {
         Format::Bfloat16,
         Format::Binary16,
     );
+    // Mixed precision's tensors are its binary32 master weights: binary32's period (16 on AVX2,
+    // 32 on AVX-512), whatever the model copy's format.
+    assert_eq!(first_scalar(Capability::Avx2, p, Kernel::Mixed, bf, 20), 16);
+    assert_eq!(
+        first_scalar(Capability::Avx512, p, Kernel::Mixed, bf, 40),
+        32
+    );
+    assert_eq!(first_scalar(Capability::Avx2, p, Kernel::Single, bf, 20), 0);
     for c in [Capability::Avx512, Capability::Avx2] {
         for kernel in [Kernel::Single, Kernel::Foreach] {
             for storage in [bf, f16] {
@@ -1090,4 +1098,35 @@ fn a_promoted_optax_update_is_described_in_full() {
         "{}",
         m.describe()
     );
+}
+
+/// Keras's coupled weight decay (the other coupling the diagnosis tries) under jit is one fma,
+/// `g' = fma(θ, λ, g)`, and eagerly `g + st(θλ)`. By hand in binary32 with θ₀ = 1 + 2⁻²³,
+/// λ = 1 + 3·2⁻²³, g = −1, γ = 1, μ = 1/2: θ₀λ = 1 + 2⁻²¹ + 3·2⁻⁴⁶, so eagerly
+/// st(θ₀λ) = 1 + 2⁻²¹ and g' = 2⁻²¹, while the fma keeps 2⁻²¹ + 3·2⁻⁴⁶, which rounds to
+/// 2⁻²¹ + 2⁻⁴⁴ (3·2⁻⁴⁶ is ¾ of an ulp there). The velocity after step 1 is −γg': `0xB5000000`
+/// eagerly, `0xB5000001` under jit.
+#[test]
+fn keras_coupled_weight_decay_is_one_fma_under_jit_and_two_roundings_eagerly() {
+    let p = |e: i32| 2f64.powi(e);
+    let hy = Hyper {
+        learning_rates: vec![1.0],
+        momentum: 0.5,
+        dampening: 0.0,
+        weight_decay: 1.0 + 3.0 * p(-23),
+        nesterov: false,
+        maximize: false,
+    };
+    for (kernel, want) in [(Kernel::Eager, 0xB500_0000u64), (Kernel::Jit, 0xB500_0001)] {
+        let mut m = Model::new(Family::Keras, kernel, Format::Binary32);
+        m.decay = Decay::Coupled;
+        m.ftz = false;
+        let a = m.exact();
+        let x0 = u64::from((1.0f32 + f32::EPSILON).to_bits());
+        let out = run(&a, &m, &hy, &[x0], &[vec![u64::from((-1.0f32).to_bits())]]).unwrap();
+        let v = a
+            .bits(&out[0].state.as_ref().unwrap()[0], Format::Binary32)
+            .unwrap();
+        assert_eq!(v, want, "{kernel:?}");
+    }
 }
