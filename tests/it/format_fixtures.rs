@@ -259,5 +259,6 @@ fn a_bit_pattern_is_exactly_the_formats_width_of_hex_digits() {
         let e = lowprec::parse_hex(h, bad).unwrap_err().to_string();
         assert!(e.contains("expected 4 hex digits"), "{bad:?}: {e}");
     }
-    assert!(lowprec::parse_hex(Format::Binary32, "3c00").is_err());
+    let e = lowprec::parse_hex(Format::Binary32, "3c00").unwrap_err();
+    assert!(e.to_string().contains("expected 8 hex digits"), "{e}");
 }
